@@ -1,0 +1,24 @@
+//! `custom-init` (notebook §4) on processes: numbered workers whose results return to the parent.
+
+use crate::workers::Workers;
+use shared::catalogue::custom_init::{CYCLES, WORKERS, input, worker_name};
+use shared::outcome::CustomInitOutcome;
+use shared::workloads::{NumberedTask, double};
+use shared::{DemoError, DemoRun};
+
+pub fn run(run: &DemoRun) -> Result<CustomInitOutcome, DemoError> {
+    let mut workers = Workers::new(run);
+
+    for number in 1..=WORKERS {
+        let task = NumberedTask {
+            number,
+            func: double,
+            args: (input(number), CYCLES),
+        };
+        workers.start(&worker_name(number), move |out| task.run(out))?;
+    }
+
+    // Each (number, value) comes back as the thread's return value: no copy, no encoding.
+    let values = workers.join_all()?.into_iter().collect();
+    Ok(CustomInitOutcome { values })
+}

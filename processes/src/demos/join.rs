@@ -1,0 +1,23 @@
+//! `join` (notebook §2) on processes: five sleepers started one after another, then all joined.
+
+use crate::workers::Workers;
+use shared::catalogue::join::{SLEEP_S, WORKERS, worker_name};
+use shared::outcome::JoinOutcome;
+use shared::workloads::sleeper;
+use shared::{DemoError, DemoRun};
+
+pub fn run(run: &DemoRun) -> Result<JoinOutcome, DemoError> {
+    let mut workers = Workers::new(run);
+    let seconds = run.seconds(SLEEP_S);
+
+    for index in 0..WORKERS {
+        let name = worker_name(index);
+        workers.start(&name, move |out| sleeper(out, seconds))?;
+        run.main_says("started", Some(name));
+    }
+
+    // A thread's join returns its result, or the panic that ended it.
+    workers.join_all()?;
+    run.main_says("joined", Some(format!("all {WORKERS}")));
+    Ok(JoinOutcome::from_events(&run.trace().events()))
+}

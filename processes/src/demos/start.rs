@@ -1,0 +1,22 @@
+//! `start` (notebook §1) on processes: one worker sleeps while the main flow says hello.
+
+use crate::workers::Workers;
+use shared::catalogue::start::{HELLOS, SLEEP_S, WORKER};
+use shared::outcome::StartOutcome;
+use shared::workloads::sleeper;
+use shared::{DemoError, DemoRun};
+
+pub fn run(run: &DemoRun) -> Result<StartOutcome, DemoError> {
+    let mut workers = Workers::new(run);
+    let seconds = run.seconds(SLEEP_S);
+
+    // `start` returns once t1 has said it is sleeping, so the hellos come while it sleeps.
+    let t1 = workers.start(WORKER, move |out| sleeper(out, seconds))?;
+    for _ in 0..HELLOS {
+        run.main_says("hello", None);
+    }
+
+    // Python waits for non-daemon threads at exit; Rust's main does not, so wait explicitly.
+    workers.join(t1)?;
+    Ok(StartOutcome::from_events(&run.trace().events()))
+}

@@ -1,0 +1,44 @@
+//! `processes`: the tutorial's demos with forked worker processes. A worker is a child made
+//! by `fork()`: it shares nothing with the parent afterwards, so its events and its result
+//! travel back over an ipc-channel, and the parent reaps it when it ends.
+
+mod demos;
+mod interrupt;
+mod workers;
+
+use shared::outcome::{CustomInitOutcome, JoinOutcome, RunHooksOutcome, StartOutcome};
+use shared::{Backend, DemoError, DemoRun};
+use std::process::ExitCode;
+
+/// The processes backend: one method per demo, each in `demos/<id>.rs`.
+struct Processes;
+
+impl Backend for Processes {
+    const NAME: &'static str = "processes";
+
+    /// Ctrl-C must not leave children behind: the parent catches it, then kills and reaps
+    /// every worker before it exits (see `interrupt.rs` and `Workers`' `Drop`).
+    fn prepare() {
+        interrupt::install();
+    }
+
+    fn start(run: &DemoRun) -> Result<StartOutcome, DemoError> {
+        demos::start::run(run)
+    }
+
+    fn join(run: &DemoRun) -> Result<JoinOutcome, DemoError> {
+        demos::join::run(run)
+    }
+
+    fn run_hooks(run: &DemoRun) -> Result<RunHooksOutcome, DemoError> {
+        demos::run_hooks::run(run)
+    }
+
+    fn custom_init(run: &DemoRun) -> Result<CustomInitOutcome, DemoError> {
+        demos::custom_init::run(run)
+    }
+}
+
+fn main() -> ExitCode {
+    shared::runner::main::<Processes>()
+}

@@ -1,0 +1,25 @@
+//! The contract both backends implement, written once.
+//!
+//! Everything here is independent of *how* workers are made: the demo catalogue
+//! ([`catalogue`]), the command line both binaries share ([`cli`]), the event trace
+//! ([`trace`]), each demo's typed outcome and its check ([`outcome`]), the work the
+//! workers do ([`workloads`]) and the runner both `main.rs` files call ([`runner`]).
+//!
+//! A backend is a type implementing [`runner::Backend`], which has one method per demo:
+//! a backend that lacks a demo does not compile. The `threads` and `processes` crates
+//! each implement it; their `demos/<id>.rs` files mirror each other line by line, so
+//! that only the concurrency mechanism differs between them.
+
+#![forbid(unsafe_code)]
+
+pub mod catalogue;
+pub mod cli;
+pub mod outcome;
+pub mod report;
+pub mod runner;
+pub mod trace;
+pub mod workloads;
+
+pub use catalogue::DemoId;
+pub use runner::{Backend, DemoError, DemoRun};
+pub use trace::{Event, EventSink, Trace};

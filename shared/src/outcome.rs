@@ -1,0 +1,243 @@
+//! Each demo's typed outcome, how it is derived, and its check against the contract.
+//!
+//! Outcomes hold no timings, so that the two backends' outcomes can be compared for
+//! equality. Concurrency is checked by order, not by the clock: sleeps that overlap
+//! show as every `sleeping` coming before the first `finished`.
+
+use crate::catalogue::{custom_init, join, run_hooks, start};
+use crate::trace::{Event, MAIN};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A demo's outcome: serialisable, and checkable against DEMOS.md.
+pub trait Outcome: Serialize {
+    /// `Ok` when the outcome is what the contract says; otherwise the first difference.
+    fn check(&self) -> Result<(), String>;
+}
+
+/// `start`: the order in which things happened.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StartOutcome {
+    /// `worker what` for each event, in time order.
+    pub order: Vec<String>,
+}
+
+impl StartOutcome {
+    pub fn from_events(events: &[Event]) -> Self {
+        StartOutcome {
+            order: events.iter().map(|e| format!("{} {}", e.worker, e.what)).collect(),
+        }
+    }
+
+    /// t1 sleeping, main hello ×2, t1 finished.
+    pub fn expected_order() -> Vec<String> {
+        let mut order = vec![format!("{} sleeping", start::WORKER)];
+        order.extend((0..start::HELLOS).map(|_| format!("{MAIN} hello")));
+        order.push(format!("{} finished", start::WORKER));
+        order
+    }
+}
+
+impl Outcome for StartOutcome {
+    fn check(&self) -> Result<(), String> {
+        let expected = Self::expected_order();
+        if self.order == expected {
+            Ok(())
+        } else {
+            Err(format!("order {:?}, expected {:?}", self.order, expected))
+        }
+    }
+}
+
+/// `join`: who finished, and whether the sleeps overlapped.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JoinOutcome {
+    /// Workers that emitted `finished`, sorted.
+    pub finished: Vec<String>,
+    /// Every worker was sleeping before the first one finished.
+    pub overlapped: bool,
+}
+
+impl JoinOutcome {
+    pub fn from_events(events: &[Event]) -> Self {
+        JoinOutcome {
+            finished: sorted_workers_that(events, "finished"),
+            overlapped: sleeps_overlapped(events),
+        }
+    }
+}
+
+impl Outcome for JoinOutcome {
+    fn check(&self) -> Result<(), String> {
+        let expected: Vec<String> = sorted((0..join::WORKERS).map(join::worker_name));
+        if self.finished != expected {
+            return Err(format!("finished {:?}, expected {:?}", self.finished, expected));
+        }
+        if !self.overlapped {
+            return Err("a worker finished before all had started sleeping".to_string());
+        }
+        Ok(())
+    }
+}
+
+/// `run-hooks`: each worker's own sequence of events.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunHooksOutcome {
+    pub per_worker: BTreeMap<String, Vec<String>>,
+    pub overlapped: bool,
+}
+
+impl RunHooksOutcome {
+    pub const PER_WORKER: [&'static str; 4] = ["started", "sleeping", "finished", "done"];
+
+    pub fn from_events(events: &[Event]) -> Self {
+        let mut per_worker: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for event in events.iter().filter(|e| e.worker != MAIN) {
+            per_worker
+                .entry(event.worker.clone())
+                .or_default()
+                .push(event.what.clone());
+        }
+        RunHooksOutcome {
+            per_worker,
+            overlapped: sleeps_overlapped(events),
+        }
+    }
+}
+
+impl Outcome for RunHooksOutcome {
+    fn check(&self) -> Result<(), String> {
+        let names: Vec<String> = sorted((0..run_hooks::WORKERS).map(run_hooks::worker_name));
+        let seen: Vec<String> = self.per_worker.keys().cloned().collect();
+        if seen != names {
+            return Err(format!("workers {seen:?}, expected {names:?}"));
+        }
+        for (worker, whats) in &self.per_worker {
+            if whats != &Self::PER_WORKER {
+                return Err(format!("{worker} did {whats:?}, expected {:?}", Self::PER_WORKER));
+            }
+        }
+        if !self.overlapped {
+            return Err("a worker finished before all had started sleeping".to_string());
+        }
+        Ok(())
+    }
+}
+
+/// `custom-init`: each worker's number with the value it computed, as the parent received it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CustomInitOutcome {
+    pub values: BTreeMap<u32, u64>,
+}
+
+impl CustomInitOutcome {
+    /// Worker k yields 8·(k−1): the set {0, 8, …, 72}.
+    pub fn expected() -> BTreeMap<u32, u64> {
+        (1..=custom_init::WORKERS)
+            .map(|k| (k, crate::workloads::double(custom_init::input(k), custom_init::CYCLES)))
+            .collect()
+    }
+}
+
+impl Outcome for CustomInitOutcome {
+    fn check(&self) -> Result<(), String> {
+        let expected = Self::expected();
+        if self.values == expected {
+            Ok(())
+        } else {
+            Err(format!("values {:?}, expected {:?}", self.values, expected))
+        }
+    }
+}
+
+fn sorted(names: impl Iterator<Item = String>) -> Vec<String> {
+    let mut names: Vec<String> = names.collect();
+    names.sort();
+    names
+}
+
+fn sorted_workers_that(events: &[Event], what: &str) -> Vec<String> {
+    sorted(events.iter().filter(|e| e.what == what).map(|e| e.worker.clone()))
+}
+
+/// True when the last `sleeping` came before the first `finished`: all sleeps overlapped.
+fn sleeps_overlapped(events: &[Event]) -> bool {
+    let last_sleeping = events
+        .iter()
+        .filter(|e| e.what == "sleeping")
+        .map(|e| e.t_s)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let first_finished = events
+        .iter()
+        .filter(|e| e.what == "finished")
+        .map(|e| e.t_s)
+        .fold(f64::INFINITY, f64::min);
+    last_sleeping < first_finished
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(t_s: f64, worker: &str, what: &str) -> Event {
+        Event {
+            t_s,
+            worker: worker.into(),
+            what: what.into(),
+            detail: None,
+        }
+    }
+
+    #[test]
+    fn start_checks_the_order() {
+        let good = [
+            event(0.0, "t1", "sleeping"),
+            event(0.1, "main", "hello"),
+            event(0.2, "main", "hello"),
+            event(5.0, "t1", "finished"),
+        ];
+        assert_eq!(StartOutcome::from_events(&good).check(), Ok(()));
+        let mut bad = good.clone();
+        bad.swap(0, 1);
+        assert!(StartOutcome::from_events(&bad).check().is_err());
+    }
+
+    #[test]
+    fn join_sees_sequential_sleeps() {
+        let mut events = Vec::new();
+        for i in 0..5 {
+            let name = format!("t{i}");
+            events.push(event(i as f64, &name, "sleeping"));
+            events.push(event(i as f64 + 0.5, &name, "finished"));
+        }
+        let outcome = JoinOutcome::from_events(&events);
+        assert_eq!(outcome.finished.len(), 5);
+        assert!(!outcome.overlapped);
+        assert!(outcome.check().is_err());
+    }
+
+    #[test]
+    fn run_hooks_checks_each_workers_order() {
+        let mut events = Vec::new();
+        for name in ["t1", "t2", "t3", "t4"] {
+            events.push(event(0.0, name, "started"));
+            events.push(event(0.1, name, "sleeping"));
+        }
+        for name in ["t1", "t2", "t3", "t4"] {
+            events.push(event(1.0, name, "finished"));
+            events.push(event(1.1, name, "done"));
+        }
+        assert_eq!(RunHooksOutcome::from_events(&events).check(), Ok(()));
+        events.retain(|e| !(e.worker == "t3" && e.what == "done"));
+        assert!(RunHooksOutcome::from_events(&events).check().is_err());
+    }
+
+    #[test]
+    fn custom_init_expects_multiples_of_eight() {
+        let expected = CustomInitOutcome::expected();
+        assert_eq!(expected.values().copied().collect::<Vec<_>>(), (0..10).map(|k| 8 * k).collect::<Vec<_>>());
+        let mut wrong = expected.clone();
+        wrong.insert(3, 17);
+        assert!(CustomInitOutcome { values: wrong }.check().is_err());
+    }
+}

@@ -1,0 +1,107 @@
+//! What a run reports: the JSON document of DEMOS.md and the verdict lines of the terminal.
+
+use crate::trace::Event;
+use serde::{Deserialize, Serialize};
+
+/// The whole `--json` document of one binary's run.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RunDocument {
+    /// `threads` or `processes`.
+    pub backend: String,
+    /// The `--scale` the run used.
+    pub scale: f64,
+    pub demos: Vec<DemoReport>,
+}
+
+/// One demo's report.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DemoReport {
+    pub id: String,
+    /// The outcome checked against the contract.
+    pub ok: bool,
+    /// The demo's typed outcome; `null` when the demo did not complete.
+    pub outcome: serde_json::Value,
+    /// Why `ok` is false: the check that failed, or the worker that died and how.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+    /// The demo's own wall time.
+    pub wall_s: f64,
+    /// The wall time with perfect concurrency at this scale (0 for demos that do not sleep).
+    pub ideal_wall_s: f64,
+    pub events: Vec<Event>,
+    pub figures: Figures,
+}
+
+/// The backend's own figures for one demo.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Figures {
+    /// Threads spawned or processes forked.
+    pub workers_created: u32,
+    /// Per worker, in start order: microseconds from asking for it to its first event.
+    pub spawn_to_first_event_us: Vec<f64>,
+    /// How each worker's result reached the parent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub results_via: Option<String>,
+    /// Messages the parent received over IPC (processes only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipc_messages: Option<u64>,
+    /// Payload bytes of those messages, as serialised (processes only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipc_bytes: Option<u64>,
+}
+
+impl Figures {
+    /// Counts one message of `bytes` received over IPC.
+    pub fn count_ipc_message(&mut self, bytes: usize) {
+        *self.ipc_messages.get_or_insert(0) += 1;
+        *self.ipc_bytes.get_or_insert(0) += bytes as u64;
+    }
+}
+
+/// The median of some samples (the mean of the middle two for an even count).
+pub fn median(samples: &[f64]) -> Option<f64> {
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(sorted[n / 2]),
+        _ => Some((sorted[n / 2 - 1] + sorted[n / 2]) / 2.0),
+    }
+}
+
+/// One verdict line: `join         ok        5.004 s  ideal 5 s  ·  5 workers, spawn→first event 61 µs`.
+pub fn verdict_line(report: &DemoReport) -> String {
+    let status = if report.ok { "ok" } else { "differs" };
+    let mut line = format!("  {:<12} {:<8} {:>8.3} s", report.id, status, report.wall_s);
+    if report.ideal_wall_s > 0.0 {
+        line.push_str(&format!(
+            "  ideal {} s",
+            crate::trace::format_seconds(report.ideal_wall_s)
+        ));
+    }
+    let figures = &report.figures;
+    line.push_str(&format!("  · workers {}", figures.workers_created));
+    if let Some(us) = median(&figures.spawn_to_first_event_us) {
+        line.push_str(&format!(", spawn→first event {us:.0} µs"));
+    }
+    if let (Some(messages), Some(bytes)) = (figures.ipc_messages, figures.ipc_bytes) {
+        line.push_str(&format!(", IPC {messages} msgs / {bytes} B"));
+    }
+    if let Some(problem) = &report.problem {
+        line.push_str(&format!("\n               {problem}"));
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(&[]), None);
+        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), Some(2.5));
+    }
+}

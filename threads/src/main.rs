@@ -1,0 +1,41 @@
+//! `threads`: the tutorial's demos with std threads. A worker is an OS thread: it shares
+//! the parent's memory, so its events land in the trace directly and its result comes
+//! back through `JoinHandle::join`.
+
+#![forbid(unsafe_code)]
+
+mod demos;
+mod workers;
+
+use shared::{Backend, DemoError, DemoRun};
+use shared::outcome::{CustomInitOutcome, JoinOutcome, RunHooksOutcome, StartOutcome};
+use std::process::ExitCode;
+
+/// The threads backend: one method per demo, each in `demos/<id>.rs`.
+struct Threads;
+
+impl Backend for Threads {
+    const NAME: &'static str = "threads";
+
+    // Ctrl-C keeps its default action: it ends the one process, and every thread with it.
+
+    fn start(run: &DemoRun) -> Result<StartOutcome, DemoError> {
+        demos::start::run(run)
+    }
+
+    fn join(run: &DemoRun) -> Result<JoinOutcome, DemoError> {
+        demos::join::run(run)
+    }
+
+    fn run_hooks(run: &DemoRun) -> Result<RunHooksOutcome, DemoError> {
+        demos::run_hooks::run(run)
+    }
+
+    fn custom_init(run: &DemoRun) -> Result<CustomInitOutcome, DemoError> {
+        demos::custom_init::run(run)
+    }
+}
+
+fn main() -> ExitCode {
+    shared::runner::main::<Threads>()
+}
