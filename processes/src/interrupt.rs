@@ -22,5 +22,7 @@ pub fn install() {
 
 /// True once SIGINT or SIGTERM has arrived.
 pub fn requested() -> bool {
-    REQUESTED.get().is_some_and(|flag| flag.load(Ordering::Relaxed))
+    REQUESTED
+        .get()
+        .is_some_and(|flag| flag.load(Ordering::Relaxed))
 }

@@ -95,13 +95,15 @@ impl<'run, T: Serialize + DeserializeOwned> Workers<'run, T> {
     {
         if self.channels.is_none() {
             ensure_single_threaded()?;
-            let set = IpcReceiverSet::new().map_err(|e| DemoError::system("creating a receiver set", e))?;
+            let set = IpcReceiverSet::new()
+                .map_err(|e| DemoError::system("creating a receiver set", e))?;
             self.channels = Some(set);
         }
         let id = WorkerId(self.children.len());
         let asked_at = self.run.trace().now_s();
         // The channel is made before the fork, so that both processes hold an end of it.
-        let (sender, receiver) = ipc::channel::<ToParent<T>>().map_err(|e| DemoError::system("creating a channel", e))?;
+        let (sender, receiver) = ipc::channel::<ToParent<T>>()
+            .map_err(|e| DemoError::system("creating a channel", e))?;
         let parent = getpid();
         // SAFETY: this process never starts a second thread (checked above), so the child
         // is a complete copy of a single-threaded process: no lock is held by a thread that
@@ -123,7 +125,9 @@ impl<'run, T: Serialize + DeserializeOwned> Workers<'run, T> {
         // The parent keeps only the receiving end: when the child exits, its channel closes.
         drop(sender);
         let set = self.channels.as_mut().expect("created above");
-        let channel = set.add(receiver).map_err(|e| DemoError::system("watching a channel", e))?;
+        let channel = set
+            .add(receiver)
+            .map_err(|e| DemoError::system("watching a channel", e))?;
         self.child_of_channel.insert(channel, id.0);
         self.children.push(Child {
             name: name.to_string(),
@@ -136,16 +140,18 @@ impl<'run, T: Serialize + DeserializeOwned> Workers<'run, T> {
         });
         self.run.figures(|f| {
             f.workers_created += 1;
-            f.results_via = Some("one ipc-channel message per worker (serde, postcard-encoded)".into());
+            f.results_via =
+                Some("one ipc-channel message per worker (serde, postcard-encoded)".into());
         });
 
         self.pump_until(|w| w.children[id.0].first_event_seen || w.children[id.0].finished())?;
         if self.children[id.0].first_event_seen {
             Ok(id)
         } else {
-            Err(self.take_result(id).err().unwrap_or_else(|| {
-                self.children[id.0].died("ended before its first event".into())
-            }))
+            Err(self
+                .take_result(id)
+                .err()
+                .unwrap_or_else(|| self.children[id.0].died("ended before its first event".into())))
         }
     }
 
@@ -158,8 +164,9 @@ impl<'run, T: Serialize + DeserializeOwned> Workers<'run, T> {
     /// Joins every worker not yet joined, in start order; the first failure is returned
     /// after all have been joined.
     pub fn join_all(&mut self) -> Result<Vec<T>, DemoError> {
-        let results: Vec<Result<T, DemoError>> =
-            (0..self.children.len()).map(|i| self.join(WorkerId(i))).collect();
+        let results: Vec<Result<T, DemoError>> = (0..self.children.len())
+            .map(|i| self.join(WorkerId(i)))
+            .collect();
         results.into_iter().collect()
     }
 
@@ -173,7 +180,9 @@ impl<'run, T: Serialize + DeserializeOwned> Workers<'run, T> {
             (Some(WaitStatus::Exited(_, EXIT_PANICKED)), _) => {
                 Err(child.died(format!("exited with code {EXIT_PANICKED} (it panicked)")))
             }
-            (Some(WaitStatus::Exited(_, code)), _) => Err(child.died(format!("exited with code {code}"))),
+            (Some(WaitStatus::Exited(_, code)), _) => {
+                Err(child.died(format!("exited with code {code}")))
+            }
             (Some(WaitStatus::Signaled(_, signal, _)), _) => {
                 Err(child.died(format!("was killed by signal {}", signal.as_str())))
             }
@@ -193,7 +202,10 @@ impl<'run, T: Serialize + DeserializeOwned> Workers<'run, T> {
             if done(self) {
                 return Ok(());
             }
-            let exiting = self.children.iter().any(|c| !c.channel_open && c.end.is_none());
+            let exiting = self
+                .children
+                .iter()
+                .any(|c| !c.channel_open && c.end.is_none());
             let tick = if exiting { EXIT_TICK } else { TICK };
             let set = self.channels.as_mut().expect("a worker was started");
             match set.try_select_timeout(tick) {
@@ -212,7 +224,9 @@ impl<'run, T: Serialize + DeserializeOwned> Workers<'run, T> {
                     }
                 }
                 Err(TrySelectError::Empty) => {}
-                Err(TrySelectError::IoError(e)) => return Err(DemoError::system("waiting for workers", e)),
+                Err(TrySelectError::IoError(e)) => {
+                    return Err(DemoError::system("waiting for workers", e));
+                }
             }
             self.reap_ended();
         }
@@ -220,8 +234,9 @@ impl<'run, T: Serialize + DeserializeOwned> Workers<'run, T> {
 
     fn deliver(&mut self, channel: u64, message: IpcMessage) -> Result<(), DemoError> {
         let index = self.child_of_channel[&channel];
-        let message: ToParent<T> =
-            message.to().map_err(|e| DemoError::system("decoding a worker's message", e))?;
+        let message: ToParent<T> = message
+            .to()
+            .map_err(|e| DemoError::system("decoding a worker's message", e))?;
         // ipc-channel does not expose the received length; re-encoding gives the same bytes.
         let bytes = postcard::to_allocvec(&message).map_or(0, |encoded| encoded.len());
         self.run.figures(|f| f.count_ipc_message(bytes));

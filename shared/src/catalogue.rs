@@ -41,10 +41,16 @@ impl DemoId {
     /// One line saying what the demo shows.
     pub fn description(self) -> &'static str {
         match self {
-            DemoId::Start => "start one worker; the main flow goes on while it sleeps, then waits for it",
+            DemoId::Start => {
+                "start one worker; the main flow goes on while it sleeps, then waits for it"
+            }
             DemoId::Join => "start five workers, then join them all: the sleeps overlap",
-            DemoId::RunHooks => "wrap a worker's target between before/after hooks (Python: override run())",
-            DemoId::CustomInit => "a worker built from (number, function, args) whose result returns to the parent",
+            DemoId::RunHooks => {
+                "wrap a worker's target between before/after hooks (Python: override run())"
+            }
+            DemoId::CustomInit => {
+                "a worker built from (number, function, args) whose result returns to the parent"
+            }
         }
     }
 
@@ -61,18 +67,39 @@ impl DemoId {
     /// The demo's parameters with their defaults.
     pub fn params(self) -> &'static [Param] {
         match self {
-            DemoId::Start => &[Param { name: "sleep", default: "5 s" }],
+            DemoId::Start => &[Param {
+                name: "sleep",
+                default: "5 s",
+            }],
             DemoId::Join => &[
-                Param { name: "workers", default: "5" },
-                Param { name: "sleep", default: "5 s" },
+                Param {
+                    name: "workers",
+                    default: "5",
+                },
+                Param {
+                    name: "sleep",
+                    default: "5 s",
+                },
             ],
             DemoId::RunHooks => &[
-                Param { name: "workers", default: "4" },
-                Param { name: "sleep", default: "3 s" },
+                Param {
+                    name: "workers",
+                    default: "4",
+                },
+                Param {
+                    name: "sleep",
+                    default: "3 s",
+                },
             ],
             DemoId::CustomInit => &[
-                Param { name: "workers", default: "10" },
-                Param { name: "cycles", default: "3" },
+                Param {
+                    name: "workers",
+                    default: "10",
+                },
+                Param {
+                    name: "cycles",
+                    default: "3",
+                },
             ],
         }
     }

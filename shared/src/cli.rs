@@ -25,7 +25,7 @@ pub struct Cli {
     pub list: bool,
 
     /// Multiply every sleep by F (tests use 0.01)
-    #[arg(long, value_name = "F", default_value_t = 1.0, value_parser = parse_scale)]
+    #[arg(long, value_name = "F", default_value_t = 1.0, value_parser = parse_scale, allow_hyphen_values = true)]
     pub scale: f64,
 
     /// Print one JSON document (DEMOS.md "Machine-readable output") instead of the narration
@@ -127,19 +127,29 @@ mod tests {
     fn demo_names_are_checked() {
         assert_eq!(parse_demo("run-hooks"), Ok(DemoId::RunHooks));
         assert_eq!(parse_demo(""), Err("empty demo name".to_string()));
-        assert!(parse_demo("joins").unwrap_err().contains("unknown demo 'joins'"));
+        assert!(
+            parse_demo("joins")
+                .unwrap_err()
+                .contains("unknown demo 'joins'")
+        );
     }
 
     #[test]
     fn a_demo_named_twice_is_refused() {
         let cli = Cli::try_parse_from(["threads", "start", "join", "start"]).unwrap();
-        assert_eq!(cli.validate(), Err("demo 'start' is named twice".to_string()));
+        assert_eq!(
+            cli.validate(),
+            Err("demo 'start' is named twice".to_string())
+        );
     }
 
     #[test]
     fn clap_errors_become_one_line() {
         let error = Cli::try_parse_from(["threads", "--bogus"]).unwrap_err();
         let line = one_line(&error);
-        assert!(line.starts_with("error:") && line.contains("--bogus"), "{line}");
+        assert!(
+            line.starts_with("error:") && line.contains("--bogus"),
+            "{line}"
+        );
     }
 }

@@ -25,7 +25,10 @@ pub struct StartOutcome {
 impl StartOutcome {
     pub fn from_events(events: &[Event]) -> Self {
         StartOutcome {
-            order: events.iter().map(|e| format!("{} {}", e.worker, e.what)).collect(),
+            order: events
+                .iter()
+                .map(|e| format!("{} {}", e.worker, e.what))
+                .collect(),
         }
     }
 
@@ -71,7 +74,10 @@ impl Outcome for JoinOutcome {
     fn check(&self) -> Result<(), String> {
         let expected: Vec<String> = sorted((0..join::WORKERS).map(join::worker_name));
         if self.finished != expected {
-            return Err(format!("finished {:?}, expected {:?}", self.finished, expected));
+            return Err(format!(
+                "finished {:?}, expected {:?}",
+                self.finished, expected
+            ));
         }
         if !self.overlapped {
             return Err("a worker finished before all had started sleeping".to_string());
@@ -114,7 +120,10 @@ impl Outcome for RunHooksOutcome {
         }
         for (worker, whats) in &self.per_worker {
             if whats != &Self::PER_WORKER {
-                return Err(format!("{worker} did {whats:?}, expected {:?}", Self::PER_WORKER));
+                return Err(format!(
+                    "{worker} did {whats:?}, expected {:?}",
+                    Self::PER_WORKER
+                ));
             }
         }
         if !self.overlapped {
@@ -134,7 +143,12 @@ impl CustomInitOutcome {
     /// Worker k yields 8·(k−1): the set {0, 8, …, 72}.
     pub fn expected() -> BTreeMap<u32, u64> {
         (1..=custom_init::WORKERS)
-            .map(|k| (k, crate::workloads::double(custom_init::input(k), custom_init::CYCLES)))
+            .map(|k| {
+                (
+                    k,
+                    crate::workloads::double(custom_init::input(k), custom_init::CYCLES),
+                )
+            })
             .collect()
     }
 }
@@ -157,7 +171,12 @@ fn sorted(names: impl Iterator<Item = String>) -> Vec<String> {
 }
 
 fn sorted_workers_that(events: &[Event], what: &str) -> Vec<String> {
-    sorted(events.iter().filter(|e| e.what == what).map(|e| e.worker.clone()))
+    sorted(
+        events
+            .iter()
+            .filter(|e| e.what == what)
+            .map(|e| e.worker.clone()),
+    )
 }
 
 /// True when the last `sleeping` came before the first `finished`: all sleeps overlapped.
@@ -235,7 +254,10 @@ mod tests {
     #[test]
     fn custom_init_expects_multiples_of_eight() {
         let expected = CustomInitOutcome::expected();
-        assert_eq!(expected.values().copied().collect::<Vec<_>>(), (0..10).map(|k| 8 * k).collect::<Vec<_>>());
+        assert_eq!(
+            expected.values().copied().collect::<Vec<_>>(),
+            (0..10).map(|k| 8 * k).collect::<Vec<_>>()
+        );
         let mut wrong = expected.clone();
         wrong.insert(3, 17);
         assert!(CustomInitOutcome { values: wrong }.check().is_err());

@@ -2,6 +2,7 @@
 
 use crate::trace::Event;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// The whole `--json` document of one binary's run.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -48,6 +49,10 @@ pub struct Figures {
     /// Payload bytes of those messages, as serialised (processes only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ipc_bytes: Option<u64>,
+    /// Named measurements of the demo (e.g. `ns_per_update_locked`), each with its unit
+    /// in its name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub measured: BTreeMap<String, f64>,
 }
 
 impl Figures {
@@ -87,6 +92,9 @@ pub fn verdict_line(report: &DemoReport) -> String {
     }
     if let (Some(messages), Some(bytes)) = (figures.ipc_messages, figures.ipc_bytes) {
         line.push_str(&format!(", IPC {messages} msgs / {bytes} B"));
+    }
+    for (name, value) in &figures.measured {
+        line.push_str(&format!(", {name} {value:.3}"));
     }
     if let Some(problem) = &report.problem {
         line.push_str(&format!("\n               {problem}"));

@@ -98,7 +98,11 @@ impl DemoRun {
         update(&mut figures);
     }
 
-    fn into_report(self, result: Result<(serde_json::Value, Result<(), String>), DemoError>, wall_s: f64) -> DemoReport {
+    fn into_report(
+        self,
+        result: Result<(serde_json::Value, Result<(), String>), DemoError>,
+        wall_s: f64,
+    ) -> DemoReport {
         let (outcome, problem) = match result {
             Ok((outcome, check)) => (outcome, check.err()),
             Err(error) => (serde_json::Value::Null, Some(error.to_string())),
@@ -121,7 +125,9 @@ fn checked<O: Outcome>(outcome: O) -> (serde_json::Value, Result<(), String>) {
     (value, outcome.check())
 }
 
-fn run_demo<B: Backend>(run: &DemoRun) -> Result<(serde_json::Value, Result<(), String>), DemoError> {
+fn run_demo<B: Backend>(
+    run: &DemoRun,
+) -> Result<(serde_json::Value, Result<(), String>), DemoError> {
     Ok(match run.demo() {
         DemoId::Start => checked(B::start(run)?),
         DemoId::Join => checked(B::join(run)?),
@@ -157,7 +163,11 @@ pub fn main<B: Backend>() -> ExitCode {
     let mut reports = Vec::new();
     for demo in cli.selected_demos() {
         if narrate {
-            println!("== {demo} ({}): {}", demo.notebook_section(), demo.description());
+            println!(
+                "== {demo} ({}): {}",
+                demo.notebook_section(),
+                demo.description()
+            );
         }
         let run = DemoRun::new(demo, cli.scale, cli.fault, narrate);
         let started = Instant::now();
@@ -177,14 +187,21 @@ pub fn main<B: Backend>() -> ExitCode {
             scale: cli.scale,
             demos: reports,
         };
-        println!("{}", serde_json::to_string_pretty(&document).expect("reports are plain data"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&document).expect("reports are plain data")
+        );
     } else {
         println!("verdicts ({}, scale {}):", B::NAME, cli.scale);
         for report in &reports {
             println!("{}", verdict_line(report));
         }
     }
-    if all_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if all_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 fn bad_input<B: Backend>(line: &str) -> ExitCode {

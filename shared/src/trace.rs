@@ -112,7 +112,9 @@ impl Trace {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Event>> {
         // A worker that panicked while holding the lock cannot have left a half-pushed event.
-        self.events.lock().unwrap_or_else(|poison| poison.into_inner())
+        self.events
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
     }
 }
 

@@ -5,7 +5,10 @@ use std::time::Duration;
 
 /// The notebook's `sleeper`: announce, sleep, announce. Emits `sleeping` then `finished`.
 pub fn sleeper(out: &dyn EventSink, seconds: f64) {
-    out.emit("sleeping", Some(format!("for {} s", format_seconds(seconds))));
+    out.emit(
+        "sleeping",
+        Some(format!("for {} s", format_seconds(seconds))),
+    );
     std::thread::sleep(Duration::from_secs_f64(seconds));
     out.emit("finished", None);
 }

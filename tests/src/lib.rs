@@ -1,1 +1,154 @@
+//! Support for the cross-backend tests: find the two binaries, run them as a user would
+//! (with a deadline, so that a hang fails the test instead of stalling it), read their JSON.
+//!
+//! The binaries are the ones `cargo test --workspace` builds for the `threads` and
+//! `processes` packages' own integration tests, next to this test's executable.
 
+use shared::report::RunDocument;
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Both backends, by binary name.
+pub const BACKENDS: [&str; 2] = ["threads", "processes"];
+
+/// How long any single run may take in these tests before it counts as hung.
+pub const DEADLINE: Duration = Duration::from_secs(60);
+
+/// The path of a backend's binary in this build's target directory.
+pub fn binary(backend: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/<test>-<hash> → target/<profile>/<backend>
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("test executable lives in target/<profile>/deps");
+    let path = profile_dir.join(backend);
+    assert!(
+        path.exists(),
+        "{} is missing: run the tests with `cargo test --workspace`, which builds both binaries",
+        path.display()
+    );
+    path
+}
+
+/// A command for a backend's binary with `args`, its own process group, and no colour.
+pub fn command(backend: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(binary(backend));
+    command
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("RUST_BACKTRACE", "0")
+        .stdin(Stdio::null());
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    command
+}
+
+/// What a finished run left: its status, its output, how long it took.
+#[derive(Debug)]
+pub struct Finished {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Finished {
+    /// The exit code; panics with the output when the process was killed by a signal.
+    pub fn code(&self) -> i32 {
+        self.status
+            .code()
+            .unwrap_or_else(|| panic!("killed by a signal: {self:?}"))
+    }
+
+    /// The `--json` document on stdout.
+    pub fn document(&self) -> RunDocument {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not the JSON document ({e}): {self:?}"))
+    }
+}
+
+/// Runs a backend's binary to its end (killing it after [`DEADLINE`]).
+pub fn run(backend: &str, args: &[&str]) -> Finished {
+    let child = command(backend, args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn the backend binary");
+    finish(child, DEADLINE)
+}
+
+/// Waits for `child` to end, at most `deadline`; on expiry kills its process group and panics.
+pub fn finish(mut child: Child, deadline: Duration) -> Finished {
+    let started = Instant::now();
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            break status;
+        }
+        if started.elapsed() > deadline {
+            kill_group(child.id());
+            let _ = child.wait();
+            panic!("the run did not end within {deadline:?}");
+        }
+        thread::sleep(Duration::from_millis(2));
+    };
+    Finished {
+        status,
+        elapsed: started.elapsed(),
+        stdout: stdout.join().expect("stdout reader"),
+        stderr: stderr.join().expect("stderr reader"),
+    }
+}
+
+fn drain(stream: Option<impl Read + Send + 'static>) -> thread::JoinHandle<String> {
+    thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(mut stream) = stream {
+            let _ = stream.read_to_string(&mut text);
+        }
+        text
+    })
+}
+
+/// Sends SIGKILL to a whole process group (the test's own cleanup of a hung run).
+pub fn kill_group(pgid: u32) {
+    let pgid = nix::unistd::Pid::from_raw(pgid as i32);
+    let _ = nix::sys::signal::killpg(pgid, nix::sys::signal::Signal::SIGKILL);
+}
+
+/// Runs a backend with `--json` and returns the document, asserting exit code `expected_code`.
+pub fn run_json(backend: &str, args: &[&str], expected_code: i32) -> RunDocument {
+    let mut all_args = vec!["--json"];
+    all_args.extend_from_slice(args);
+    let finished = run(backend, &all_args);
+    assert_eq!(
+        finished.code(),
+        expected_code,
+        "{backend} {all_args:?}: {finished:?}"
+    );
+    finished.document()
+}
+
+/// Makes this test process the subreaper of everything it starts, so that a process a
+/// binary leaves behind is re-parented here and [`assert_nothing_left`] can see it. Use it
+/// in a test file that holds a single test: `waitpid(-1)` would race with other tests.
+pub fn become_subreaper() {
+    nix::sys::prctl::set_child_subreaper(true).expect("become a child subreaper");
+}
+
+/// Panics if any process a finished binary made is still around, running or as a zombie.
+/// Needs [`become_subreaper`] first.
+pub fn assert_nothing_left(context: &str) {
+    use nix::errno::Errno;
+    use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+    match waitpid(None::<nix::unistd::Pid>, Some(WaitPidFlag::WNOHANG)) {
+        Err(Errno::ECHILD) => {}
+        Ok(WaitStatus::StillAlive) => panic!("{context}: a process was left running"),
+        Ok(status) => panic!("{context}: a process was left unreaped: {status:?}"),
+        Err(e) => panic!("{context}: waitpid: {e}"),
+    }
+}

@@ -7,8 +7,8 @@
 mod demos;
 mod workers;
 
-use shared::{Backend, DemoError, DemoRun};
 use shared::outcome::{CustomInitOutcome, JoinOutcome, RunHooksOutcome, StartOutcome};
+use shared::{Backend, DemoError, DemoRun};
 use std::process::ExitCode;
 
 /// The threads backend: one method per demo, each in `demos/<id>.rs`.

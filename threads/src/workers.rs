@@ -61,10 +61,13 @@ impl<'run, T: Send + 'static> Workers<'run, T> {
                 self.run.figures(|f| f.spawn_to_first_event_us.push(micros));
                 Ok(id)
             }
-            Err(_) => Err(self.reap(id).err().unwrap_or_else(|| DemoError::WorkerDied {
-                worker: name.to_string(),
-                how: "ended before its first event".into(),
-            })),
+            Err(_) => Err(self
+                .reap(id)
+                .err()
+                .unwrap_or_else(|| DemoError::WorkerDied {
+                    worker: name.to_string(),
+                    how: "ended before its first event".into(),
+                })),
         }
     }
 
@@ -76,8 +79,9 @@ impl<'run, T: Send + 'static> Workers<'run, T> {
     /// Joins every worker not yet joined, in start order; the first failure is returned
     /// after all have been joined.
     pub fn join_all(&mut self) -> Result<Vec<T>, DemoError> {
-        let results: Vec<Result<T, DemoError>> =
-            (0..self.threads.len()).map(|i| self.reap(WorkerId(i))).collect();
+        let results: Vec<Result<T, DemoError>> = (0..self.threads.len())
+            .map(|i| self.reap(WorkerId(i)))
+            .collect();
         results.into_iter().collect()
     }
 

@@ -1,0 +1,54 @@
+//! Bad input: one line on stderr naming the problem, nothing on stdout, exit code 2.
+
+use cross_backend::{BACKENDS, run};
+
+fn assert_refused(args: &[&str], names: &str) {
+    for backend in BACKENDS {
+        let finished = run(backend, args);
+        assert_eq!(finished.code(), 2, "{backend} {args:?}: {finished:?}");
+        assert_eq!(finished.stdout, "", "{backend} {args:?}");
+        let lines: Vec<&str> = finished.stderr.lines().collect();
+        assert_eq!(
+            lines.len(),
+            1,
+            "{backend} {args:?}: one line, got {lines:?}"
+        );
+        assert!(
+            lines[0].contains(names),
+            "{backend} {args:?}: {:?} should name {names:?}",
+            lines[0]
+        );
+        assert!(
+            lines[0].starts_with(&format!("{backend}: error:")),
+            "{backend}: {:?}",
+            lines[0]
+        );
+    }
+}
+
+#[test]
+fn unknown_demo() {
+    assert_refused(&["start", "bogus"], "unknown demo 'bogus'");
+}
+
+#[test]
+fn empty_demo_name() {
+    assert_refused(&[""], "empty demo name");
+}
+
+#[test]
+fn scale_that_is_not_a_finite_positive_number() {
+    for scale in ["0", "-1", "nan", "inf", "abc"] {
+        assert_refused(&["--scale", scale], "--scale");
+    }
+}
+
+#[test]
+fn unknown_flag() {
+    assert_refused(&["--frobnicate"], "--frobnicate");
+}
+
+#[test]
+fn demo_named_twice() {
+    assert_refused(&["join", "join"], "named twice");
+}

@@ -1,0 +1,109 @@
+//! No process is left behind, by either binary: not on success, not when a worker is
+//! killed or panics, not on Ctrl-C.
+//!
+//! This file holds a single test on purpose. It makes the test process a child subreaper,
+//! so that anything a binary leaves behind (an orphan still running, or a zombie nobody
+//! reaped) is re-parented to this process, where `waitpid(-1)` finds it. A second test in
+//! the same process would race for those children.
+
+use cross_backend::{BACKENDS, assert_nothing_left, command, finish, kill_group, run};
+use nix::sys::signal::{Signal, kill, killpg};
+use nix::unistd::Pid;
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::ExitStatusExt;
+use std::process::Stdio;
+use std::time::Duration;
+
+/// Starts `backend join` at full scale, waits until all five workers are sleeping, sends
+/// SIGINT to the whole group (Ctrl-C) or to the parent alone, and returns how it ended.
+fn interrupt_mid_run(backend: &str, whole_group: bool) -> cross_backend::Finished {
+    let mut child = command(backend, &["join"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let pid = child.id();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let all_sleeping = lines.any(|line| line.is_ok_and(|l| l.contains("t4 sleeping")));
+    if !all_sleeping {
+        kill_group(pid);
+        panic!("{backend}: the narration never showed t4 sleeping");
+    }
+    let target = Pid::from_raw(pid as i32);
+    if whole_group {
+        killpg(target, Signal::SIGINT).expect("killpg");
+    } else {
+        kill(target, Signal::SIGINT).expect("kill");
+    }
+    // The workers sleep 5 s: ending within one second means Ctrl-C was obeyed.
+    finish(child, Duration::from_secs(1))
+}
+
+#[test]
+fn no_process_is_left_behind() {
+    cross_backend::become_subreaper();
+
+    for backend in BACKENDS {
+        let finished = run(backend, &["--scale", "0.01"]);
+        assert_eq!(finished.code(), 0, "{finished:?}");
+        assert_nothing_left(&format!("{backend}, a successful run"));
+    }
+
+    let killed = run("processes", &["--scale", "0.01", "--fault", "kill-worker"]);
+    assert_eq!(killed.code(), 1, "{killed:?}");
+    assert!(
+        killed.stdout.contains("t1 was killed by signal SIGKILL"),
+        "{killed:?}"
+    );
+    assert!(
+        killed.stdout.contains("t0 was killed by signal SIGKILL"),
+        "join's first worker is t0: {killed:?}"
+    );
+    assert_nothing_left("processes, a worker killed by SIGKILL");
+
+    let panicked = run(
+        "processes",
+        &["--scale", "0.01", "--fault", "panic-worker", "custom-init"],
+    );
+    assert_eq!(panicked.code(), 1, "{panicked:?}");
+    assert!(
+        panicked
+            .stdout
+            .contains("t1 exited with code 101 (it panicked)"),
+        "{panicked:?}"
+    );
+    assert_nothing_left("processes, a worker that panicked");
+
+    let thread_panicked = run(
+        "threads",
+        &["--scale", "0.01", "--fault", "panic-worker", "custom-init"],
+    );
+    assert_eq!(thread_panicked.code(), 1, "{thread_panicked:?}");
+    assert!(
+        thread_panicked
+            .stdout
+            .contains("t1 panicked: injected fault panic-worker"),
+        "{thread_panicked:?}"
+    );
+    assert_nothing_left("threads, a worker that panicked");
+
+    let processes_ctrl_c = interrupt_mid_run("processes", true);
+    assert_eq!(processes_ctrl_c.code(), 130, "{processes_ctrl_c:?}");
+    assert!(
+        processes_ctrl_c.stderr.contains("interrupted"),
+        "{processes_ctrl_c:?}"
+    );
+    assert_nothing_left("processes, Ctrl-C to the process group");
+
+    let parent_only = interrupt_mid_run("processes", false);
+    assert_eq!(parent_only.code(), 130, "{parent_only:?}");
+    assert_nothing_left("processes, SIGINT to the parent alone");
+
+    let threads_ctrl_c = interrupt_mid_run("threads", true);
+    assert_eq!(
+        threads_ctrl_c.status.signal(),
+        Some(Signal::SIGINT as i32),
+        "{threads_ctrl_c:?}"
+    );
+    assert_nothing_left("threads, Ctrl-C");
+}
