@@ -81,11 +81,13 @@ impl Cli {
     }
 }
 
-fn parse_demo(name: &str) -> Result<DemoId, String> {
+/// Parses a demo id, refusing empty and unknown names.
+pub fn parse_demo(name: &str) -> Result<DemoId, String> {
     name.parse()
 }
 
-fn parse_scale(text: &str) -> Result<f64, String> {
+/// Parses `--scale`: a finite number greater than 0, at most [`MAX_SCALE`].
+pub fn parse_scale(text: &str) -> Result<f64, String> {
     let value: f64 = text
         .trim()
         .parse()

@@ -4,6 +4,7 @@
 //! ([`catalogue`]), the command line both binaries share ([`cli`]), the event trace
 //! ([`trace`]), each demo's typed outcome and its check ([`outcome`]), the work the
 //! workers do ([`workloads`]) and the runner both `main.rs` files call ([`runner`]).
+//! The comparison harness, the `compare` binary, lives in [`compare`].
 //!
 //! A backend is a type implementing [`runner::Backend`], which has one method per demo:
 //! a backend that lacks a demo does not compile. The `threads` and `processes` crates
@@ -14,6 +15,8 @@
 
 pub mod catalogue;
 pub mod cli;
+pub mod compare;
+pub mod files;
 pub mod outcome;
 pub mod report;
 pub mod runner;
