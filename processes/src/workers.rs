@@ -337,7 +337,7 @@ where
     exit_child(code)
 }
 
-/// Makes this worker die as `--fault` asks.
+/// Makes this worker die as `--inject` asks.
 fn inject(fault: Fault) {
     match fault {
         Fault::KillWorker => {

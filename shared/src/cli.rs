@@ -36,12 +36,13 @@ pub struct Cli {
     #[arg(long, short)]
     pub quiet: bool,
 
-    /// Fault injection for tests: make the first worker of each demo die after its first event
-    #[arg(long, value_enum, hide = true)]
-    pub fault: Option<Fault>,
+    /// Make the first worker of each demo die right after its first event, to see what
+    /// the backend reports (a killed child; a thread, which cannot be killed alone, panics)
+    #[arg(long, value_name = "FAULT", value_enum)]
+    pub inject: Option<Fault>,
 }
 
-/// A fault injected into the first worker of each demo, right after its first event.
+/// A fault `--inject`ed into the first worker of each demo, right after its first event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Fault {
     /// processes: the child sends itself SIGKILL. threads: a thread cannot be killed on

@@ -169,7 +169,7 @@ pub fn main<B: Backend>() -> ExitCode {
                 demo.description()
             );
         }
-        let run = DemoRun::new(demo, cli.scale, cli.fault, narrate);
+        let run = DemoRun::new(demo, cli.scale, cli.inject, narrate);
         let started = Instant::now();
         let result = run_demo::<B>(&run);
         let wall_s = started.elapsed().as_secs_f64();

@@ -49,7 +49,7 @@ fn no_process_is_left_behind() {
         assert_nothing_left(&format!("{backend}, a successful run"));
     }
 
-    let killed = run("processes", &["--scale", "0.01", "--fault", "kill-worker"]);
+    let killed = run("processes", &["--scale", "0.01", "--inject", "kill-worker"]);
     assert_eq!(killed.code(), 1, "{killed:?}");
     assert!(
         killed.stdout.contains("t1 was killed by signal SIGKILL"),
@@ -63,7 +63,7 @@ fn no_process_is_left_behind() {
 
     let panicked = run(
         "processes",
-        &["--scale", "0.01", "--fault", "panic-worker", "custom-init"],
+        &["--scale", "0.01", "--inject", "panic-worker", "custom-init"],
     );
     assert_eq!(panicked.code(), 1, "{panicked:?}");
     assert!(
@@ -76,7 +76,7 @@ fn no_process_is_left_behind() {
 
     let thread_panicked = run(
         "threads",
-        &["--scale", "0.01", "--fault", "panic-worker", "custom-init"],
+        &["--scale", "0.01", "--inject", "panic-worker", "custom-init"],
     );
     assert_eq!(thread_panicked.code(), 1, "{thread_panicked:?}");
     assert!(

@@ -123,7 +123,7 @@ impl EventSink for ThreadSink {
     }
 }
 
-/// Makes this worker die as `--fault` asks. A thread cannot be killed on its own (a signal
+/// Makes this worker die as `--inject` asks. A thread cannot be killed on its own (a signal
 /// is delivered to the whole process), so both faults end the thread with a panic.
 fn inject(fault: Fault) -> ! {
     match fault {
