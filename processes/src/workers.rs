@@ -25,8 +25,6 @@ use std::time::Duration;
 
 /// How long the parent waits for a message before it checks children and Ctrl-C again.
 const TICK: Duration = Duration::from_millis(20);
-/// The tick while a child has closed its channel but is not reaped yet (it is exiting).
-const EXIT_TICK: Duration = Duration::from_millis(1);
 
 /// Exit codes of a child, for the parent's report.
 const EXIT_OK: i32 = 0;
@@ -88,7 +86,8 @@ impl<'run, T: Serialize + DeserializeOwned> Workers<'run, T> {
     }
 
     /// Forks a child named `name` that runs `body`, and returns once the child has sent
-    /// its first event (Python's `start()` likewise returns once the worker runs).
+    /// its first event, or has ended without one (Python's `start()` likewise returns once
+    /// the worker runs).
     pub fn start<F>(&mut self, name: &str, body: F) -> Result<WorkerId, DemoError>
     where
         F: FnOnce(&dyn EventSink) -> T,
@@ -145,7 +144,11 @@ impl<'run, T: Serialize + DeserializeOwned> Workers<'run, T> {
         });
 
         self.pump_until(|w| w.children[id.0].first_event_seen || w.children[id.0].finished())?;
-        if self.children[id.0].first_event_seen {
+        let child = &self.children[id.0];
+        let ended_well =
+            matches!(child.end, Some(WaitStatus::Exited(_, EXIT_OK))) && child.result.is_some();
+        if child.first_event_seen || ended_well {
+            // A child that has ended keeps its result for `join`.
             Ok(id)
         } else {
             Err(self
@@ -202,13 +205,8 @@ impl<'run, T: Serialize + DeserializeOwned> Workers<'run, T> {
             if done(self) {
                 return Ok(());
             }
-            let exiting = self
-                .children
-                .iter()
-                .any(|c| !c.channel_open && c.end.is_none());
-            let tick = if exiting { EXIT_TICK } else { TICK };
             let set = self.channels.as_mut().expect("a worker was started");
-            match set.try_select_timeout(tick) {
+            match set.try_select_timeout(TICK) {
                 Ok(results) => {
                     for result in results {
                         match result {
@@ -217,7 +215,7 @@ impl<'run, T: Serialize + DeserializeOwned> Workers<'run, T> {
                             }
                             IpcSelectionResult::ChannelClosed(channel) => {
                                 if let Some(index) = self.child_of_channel.remove(&channel) {
-                                    self.children[index].channel_open = false;
+                                    self.reap_closed(index);
                                 }
                             }
                         }
@@ -250,9 +248,29 @@ impl<'run, T: Serialize + DeserializeOwned> Workers<'run, T> {
                 }
                 self.run.trace().record(event);
             }
-            ToParent::Result(result) => child.result = Some(result),
+            ToParent::Result(result) => {
+                child.result = Some(result);
+                // The result is the child's last message; only its `_exit` is left, so reap
+                // it now rather than after one more wake-up for the channel's close.
+                self.child_of_channel.remove(&channel);
+                self.reap_closed(index);
+            }
         }
         Ok(())
+    }
+
+    /// Reaps a child whose channel has closed, or that has sent its last message. The
+    /// channel's one sender lives in the child until its `_exit` (the parent dropped its
+    /// copy after the fork, so no sibling forked later inherited it): either way the child is
+    /// exiting, and the wait is immediate.
+    fn reap_closed(&mut self, index: usize) {
+        let child = &mut self.children[index];
+        child.channel_open = false;
+        if child.end.is_none() {
+            child.end = Some(
+                waitpid(child.pid, None).unwrap_or(WaitStatus::Exited(child.pid, EXIT_PARENT_GONE)),
+            );
+        }
     }
 
     /// Reaps every child that has ended, without blocking.
@@ -359,7 +377,7 @@ fn restore_default_signals() {
 
 /// Ends the child at once with `code`: no destructors, no atexit handlers, no flushing of
 /// stdio buffers copied from the parent (which would print the parent's output twice).
-fn exit_child(code: i32) -> ! {
+pub fn exit_child(code: i32) -> ! {
     // SAFETY: `_exit` takes no pointers and never returns; skipping destructors is the
     // point, and the kernel releases everything the child holds.
     unsafe { libc::_exit(code) }
@@ -367,7 +385,7 @@ fn exit_child(code: i32) -> ! {
 
 /// Refuses to fork from a process that runs more than one thread: the child would inherit
 /// locks held by threads that do not exist in it.
-fn ensure_single_threaded() -> Result<(), DemoError> {
+pub fn ensure_single_threaded() -> Result<(), DemoError> {
     let status = std::fs::read_to_string("/proc/self/status")
         .map_err(|e| DemoError::system("reading /proc/self/status", e))?;
     let threads = status

@@ -10,6 +10,10 @@ pub enum DemoId {
     Join,
     RunHooks,
     CustomInit,
+    Cpu,
+    Crash,
+    Spawn,
+    Channel,
 }
 
 /// A named parameter of a demo with its default, for `--list` and the README.
@@ -21,11 +25,15 @@ pub struct Param {
 
 impl DemoId {
     /// Every demo, in catalogue order (the order of a run without demo names).
-    pub const ALL: [DemoId; 4] = [
+    pub const ALL: [DemoId; 8] = [
         DemoId::Start,
         DemoId::Join,
         DemoId::RunHooks,
         DemoId::CustomInit,
+        DemoId::Cpu,
+        DemoId::Crash,
+        DemoId::Spawn,
+        DemoId::Channel,
     ];
 
     /// The stable id used on the command line and in JSON.
@@ -35,6 +43,10 @@ impl DemoId {
             DemoId::Join => "join",
             DemoId::RunHooks => "run-hooks",
             DemoId::CustomInit => "custom-init",
+            DemoId::Cpu => "cpu",
+            DemoId::Crash => "crash",
+            DemoId::Spawn => "spawn",
+            DemoId::Channel => "channel",
         }
     }
 
@@ -51,6 +63,16 @@ impl DemoId {
             DemoId::CustomInit => {
                 "a worker built from (number, function, args) whose result returns to the parent"
             }
+            DemoId::Cpu => {
+                "count primes in chunks across 1…N workers: CPU-bound work scales with cores"
+            }
+            DemoId::Crash => "one of four workers panics, aborts or is killed: who survives?",
+            DemoId::Spawn => {
+                "the cost to create, start and join/reap one worker, next to the raw OS cost"
+            }
+            DemoId::Channel => {
+                "messages per second and round trips through the backend's channel, next to raw ones"
+            }
         }
     }
 
@@ -61,6 +83,7 @@ impl DemoId {
             DemoId::Join => "§2",
             DemoId::RunHooks => "§3",
             DemoId::CustomInit => "§4",
+            DemoId::Cpu | DemoId::Crash | DemoId::Spawn | DemoId::Channel => "beyond",
         }
     }
 
@@ -101,6 +124,50 @@ impl DemoId {
                     default: "3",
                 },
             ],
+            DemoId::Cpu => &[
+                Param {
+                    name: "n",
+                    default: "2000000",
+                },
+                Param {
+                    name: "workers",
+                    default: "cores",
+                },
+            ],
+            DemoId::Crash => &[
+                Param {
+                    name: "workers",
+                    default: "4",
+                },
+                Param {
+                    name: "fault",
+                    default: "panic, abort, kill in turn",
+                },
+                Param {
+                    name: "sleep",
+                    default: "1 s",
+                },
+            ],
+            DemoId::Spawn => &[
+                Param {
+                    name: "count",
+                    default: "200",
+                },
+                Param {
+                    name: "touched",
+                    default: "0, 64, 256 MiB",
+                },
+            ],
+            DemoId::Channel => &[
+                Param {
+                    name: "count",
+                    default: "20000",
+                },
+                Param {
+                    name: "sizes",
+                    default: "8 B, 64 KiB",
+                },
+            ],
         }
     }
 
@@ -111,8 +178,15 @@ impl DemoId {
             DemoId::Start => start::SLEEP_S,
             DemoId::Join => join::SLEEP_S,
             DemoId::RunHooks => run_hooks::SLEEP_S,
-            DemoId::CustomInit => 0.0,
+            DemoId::Crash => crash::SLEEP_S,
+            DemoId::CustomInit | DemoId::Cpu | DemoId::Spawn | DemoId::Channel => 0.0,
         }
+    }
+
+    /// True for a demo whose outcome is meant to differ between the backends: there the
+    /// difference is the lesson (`crash`: what a dying worker takes down with it).
+    pub fn outcome_differs_by_backend(self) -> bool {
+        self == DemoId::Crash
     }
 
     /// The `--list` text: one line per demo, ids aligned.
@@ -200,4 +274,53 @@ pub mod custom_init {
     pub fn input(number: u32) -> u64 {
         u64::from(number - 1)
     }
+}
+
+/// `cpu`: count the primes below `n`, in chunks dealt to 1, 2, …, `workers` workers.
+pub mod cpu {
+    pub const DEFAULT_N: u64 = 2_000_000;
+    /// The range is cut into this many chunks, dealt round-robin, so that every worker
+    /// gets a share of the small (cheap) and the large (dear) numbers.
+    pub const CHUNKS: u64 = 64;
+
+    /// Worker names `t0`, `t1`, ….
+    pub fn worker_name(index: usize) -> String {
+        format!("t{index}")
+    }
+
+    /// The default worker count: the number of cores.
+    pub fn default_workers() -> usize {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    }
+}
+
+/// `crash`: four sleepers, one of which dies.
+pub mod crash {
+    pub const WORKERS: usize = 4;
+    /// The doomed worker: `t2`.
+    pub const DOOMED: usize = 1;
+    pub const SLEEP_S: f64 = 1.0;
+
+    /// Worker names `t1`…`t4`.
+    pub fn worker_name(index: usize) -> String {
+        format!("t{}", index + 1)
+    }
+}
+
+/// `spawn`: start and join/reap `count` workers one after another, and the raw OS cost.
+pub mod spawn {
+    pub const DEFAULT_COUNT: u64 = 200;
+    /// The fork cost is measured again after the parent has touched this much memory.
+    pub const TOUCHED_MIB: [usize; 3] = [0, 64, 256];
+}
+
+/// `channel`: throughput and round trips of the backend's channel, and raw ones.
+pub mod channel {
+    pub const DEFAULT_COUNT: u64 = 20_000;
+    pub const SMALL_BYTES: usize = 8;
+    pub const LARGE_BYTES: usize = 64 * 1024;
+    /// Large messages are this many times fewer than small ones.
+    pub const LARGE_DIVISOR: u64 = 20;
+    /// Round trips are this many times fewer than one-way messages.
+    pub const ROUND_TRIP_DIVISOR: u64 = 10;
 }

@@ -1,7 +1,7 @@
 //! The command line both binaries share: same flags, same errors, same exit codes.
 
 use crate::catalogue::DemoId;
-use clap::{Parser, ValueEnum};
+use clap::{Args, Parser, ValueEnum};
 use std::fmt;
 
 /// Exit code for bad input (unknown demo, bad number, unknown flag).
@@ -40,6 +40,77 @@ pub struct Cli {
     /// the backend reports (a killed child; a thread, which cannot be killed alone, panics)
     #[arg(long, value_name = "FAULT", value_enum)]
     pub inject: Option<Fault>,
+
+    #[command(flatten)]
+    pub options: DemoOptions,
+
+    /// Internal: run the crash demo's round in this process and stream its events as JSON
+    /// lines (the threads backend starts a copy of itself this way for abort and kill)
+    #[arg(long, hide = true)]
+    pub crash_copy: bool,
+}
+
+/// Options of particular demos. Each falls back to its demo's default (shown by `--list`);
+/// `compare` takes the same options and passes them to both backends.
+#[derive(Args, Debug, Clone, Default, PartialEq)]
+pub struct DemoOptions {
+    /// cpu: count the primes below N [default: 2000000]
+    #[arg(long, value_name = "N", value_parser = parse_prime_limit)]
+    pub n: Option<u64>,
+
+    /// cpu: time 1, 2, …, N workers [default: the number of cores]
+    #[arg(long, value_name = "N", value_parser = parse_workers)]
+    pub workers: Option<usize>,
+
+    /// spawn, channel: how many workers to start, or messages to send [default: see --list]
+    #[arg(long, value_name = "N", value_parser = parse_count)]
+    pub count: Option<u64>,
+
+    /// crash: how the doomed worker dies [default: each in turn]
+    #[arg(long, value_name = "FAULT", value_enum)]
+    pub fault: Option<CrashFault>,
+}
+
+impl DemoOptions {
+    /// The options as command-line arguments, for passing them on to a backend.
+    pub fn to_args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        let mut push = |flag: &str, value: Option<String>| {
+            if let Some(value) = value {
+                args.push(flag.to_string());
+                args.push(value);
+            }
+        };
+        push("--n", self.n.map(|v| v.to_string()));
+        push("--workers", self.workers.map(|v| v.to_string()));
+        push("--count", self.count.map(|v| v.to_string()));
+        push("--fault", self.fault.map(|v| v.id().to_string()));
+        args
+    }
+}
+
+/// How the `crash` demo's doomed worker dies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CrashFault {
+    /// The worker panics: unwinding ends it, and its join sees the panic.
+    Panic,
+    /// The worker calls `abort()`: SIGABRT, for the whole process it is in.
+    Abort,
+    /// The worker is sent SIGKILL: for the whole process it is in.
+    Kill,
+}
+
+impl CrashFault {
+    pub const ALL: [CrashFault; 3] = [CrashFault::Panic, CrashFault::Abort, CrashFault::Kill];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            CrashFault::Panic => "panic",
+            CrashFault::Abort => "abort",
+            CrashFault::Kill => "kill",
+        }
+    }
 }
 
 /// A fault `--inject`ed into the first worker of each demo, right after its first event.
@@ -102,6 +173,27 @@ pub fn parse_scale(text: &str) -> Result<f64, String> {
     Ok(value)
 }
 
+fn parse_prime_limit(text: &str) -> Result<u64, String> {
+    match text.trim().replace('_', "").parse::<u64>() {
+        Ok(n) if (2..=1_000_000_000).contains(&n) => Ok(n),
+        _ => Err("--n takes a whole number from 2 to 1000000000".into()),
+    }
+}
+
+fn parse_workers(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=64).contains(&n) => Ok(n),
+        _ => Err("--workers takes a whole number from 1 to 64".into()),
+    }
+}
+
+fn parse_count(text: &str) -> Result<u64, String> {
+    match text.trim().replace('_', "").parse::<u64>() {
+        Ok(n) if (1..=100_000_000).contains(&n) => Ok(n),
+        _ => Err("--count takes a whole number from 1 to 100000000".into()),
+    }
+}
+
 /// Reduces a clap error to the one line that names the problem, e.g.
 /// `error: invalid value 'x' for '--scale <F>': --scale takes a number, e.g. 0.01`.
 pub fn one_line(error: &clap::Error) -> String {
@@ -124,6 +216,33 @@ mod tests {
         for bad in ["0", "-1", "nan", "inf", "x", "", "1000"] {
             assert!(parse_scale(bad).is_err(), "{bad} was accepted");
         }
+    }
+
+    #[test]
+    fn demo_options_are_bounded_and_round_trip_as_arguments() {
+        assert_eq!(parse_prime_limit("2_000_000"), Ok(2_000_000));
+        assert!(
+            parse_prime_limit("1").is_err()
+                && parse_workers("0").is_err()
+                && parse_count("-5").is_err()
+        );
+        let cli = Cli::try_parse_from([
+            "threads",
+            "--n",
+            "1000",
+            "--workers",
+            "2",
+            "--count",
+            "7",
+            "--fault",
+            "abort",
+        ])
+        .unwrap();
+        let again = Cli::try_parse_from(
+            std::iter::once("threads".to_string()).chain(cli.options.to_args()),
+        )
+        .unwrap();
+        assert_eq!(again.options, cli.options);
     }
 
     #[test]

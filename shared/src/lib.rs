@@ -13,6 +13,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod bench;
 pub mod catalogue;
 pub mod cli;
 pub mod compare;

@@ -263,3 +263,180 @@ mod tests {
         assert!(CustomInitOutcome { values: wrong }.check().is_err());
     }
 }
+
+/// `cpu`: the prime count of every pass (1, 2, … workers), and the sieve's count.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CpuOutcome {
+    pub n: u64,
+    /// π(n) by a sieve, independent of the workers' trial division.
+    pub expected: u64,
+    /// (workers, primes counted) per pass.
+    pub passes: Vec<(usize, u64)>,
+}
+
+impl CpuOutcome {
+    pub fn new(n: u64) -> Self {
+        CpuOutcome {
+            n,
+            expected: crate::workloads::primes_below_by_sieve(n),
+            passes: Vec::new(),
+        }
+    }
+
+    /// Records one pass: its count here, its wall time and its speedup over the one-worker
+    /// pass (measured in the same run) in the demo's figures.
+    pub fn record_pass(
+        &mut self,
+        run: &crate::runner::DemoRun,
+        workers: usize,
+        primes: u64,
+        wall_s: f64,
+    ) {
+        self.passes.push((workers, primes));
+        run.measured(&format!("wall_s_{workers}_workers"), wall_s);
+        let one_worker_s = run.measured_value("wall_s_1_workers").unwrap_or(wall_s);
+        run.measured(&format!("speedup_{workers}_workers"), one_worker_s / wall_s);
+        run.main_says(
+            "counted",
+            Some(format!("{primes} primes with {workers} workers")),
+        );
+    }
+}
+
+impl Outcome for CpuOutcome {
+    fn check(&self) -> Result<(), String> {
+        if self.passes.is_empty() {
+            return Err("no pass ran".into());
+        }
+        match self
+            .passes
+            .iter()
+            .find(|(_, primes)| *primes != self.expected)
+        {
+            Some((workers, primes)) => Err(format!(
+                "{workers} workers counted {primes} primes below {}, expected {}",
+                self.n, self.expected
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
+/// `crash`: per fault, what the parent saw of the doomed worker and who survived.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CrashOutcome {
+    /// Which backend: the expected survivors depend on it, and that is the point.
+    pub backend: String,
+    pub rounds: Vec<CrashRound>,
+}
+
+/// One fault in one worker of four.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CrashRound {
+    pub fault: crate::cli::CrashFault,
+    pub doomed: String,
+    /// How the parent saw the doomed worker end.
+    pub seen: String,
+    /// The other workers that finished their work, sorted.
+    pub survivors: Vec<String>,
+    /// The program that started the workers lived on to report.
+    pub program_survived: bool,
+}
+
+impl CrashRound {
+    /// What the contract expects: a panic is contained in both backends; `abort()` and
+    /// SIGKILL end a whole process, which in `threads` is the whole program.
+    pub fn expected(
+        backend: &str,
+        fault: crate::cli::CrashFault,
+    ) -> (Vec<String>, bool, &'static str) {
+        use crate::catalogue::crash;
+        use crate::cli::CrashFault;
+        let others: Vec<String> = (0..crash::WORKERS)
+            .filter(|&i| i != crash::DOOMED)
+            .map(crash::worker_name)
+            .collect();
+        match (backend, fault) {
+            ("threads", CrashFault::Panic) => (others, true, "panicked"),
+            ("threads", CrashFault::Abort) => (vec![], false, "SIGABRT"),
+            ("threads", CrashFault::Kill) => (vec![], false, "SIGKILL"),
+            (_, CrashFault::Panic) => (others, true, "exited with code 101"),
+            (_, CrashFault::Abort) => (others, true, "SIGABRT"),
+            (_, CrashFault::Kill) => (others, true, "SIGKILL"),
+        }
+    }
+}
+
+impl Outcome for CrashOutcome {
+    fn check(&self) -> Result<(), String> {
+        if self.rounds.is_empty() {
+            return Err("no round ran".into());
+        }
+        for round in &self.rounds {
+            let (survivors, program_survived, seen) =
+                CrashRound::expected(&self.backend, round.fault);
+            let fault = round.fault.id();
+            if round.survivors != survivors {
+                return Err(format!(
+                    "{fault}: survivors {:?}, expected {survivors:?}",
+                    round.survivors
+                ));
+            }
+            if round.program_survived != program_survived {
+                return Err(format!(
+                    "{fault}: program survived: {}, expected {program_survived}",
+                    round.program_survived
+                ));
+            }
+            if !round.seen.contains(seen) {
+                return Err(format!(
+                    "{fault}: the parent saw {:?}, expected it to say {seen:?}",
+                    round.seen
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `spawn`: how many workers were started and joined, and whether every one came back.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SpawnOutcome {
+    pub started: u64,
+    pub joined: u64,
+}
+
+impl Outcome for SpawnOutcome {
+    fn check(&self) -> Result<(), String> {
+        if self.started > 0 && self.joined == self.started {
+            Ok(())
+        } else {
+            Err(format!("{} started, {} joined", self.started, self.joined))
+        }
+    }
+}
+
+/// `channel`: every message arrived intact and in order, on every path measured.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChannelOutcome {
+    /// (path, messages sent, messages received intact and in order)
+    pub paths: Vec<(String, u64, u64)>,
+}
+
+impl Outcome for ChannelOutcome {
+    fn check(&self) -> Result<(), String> {
+        if self.paths.is_empty() {
+            return Err("nothing was measured".into());
+        }
+        match self
+            .paths
+            .iter()
+            .find(|(_, sent, intact)| sent != intact || *sent == 0)
+        {
+            Some((path, sent, intact)) => Err(format!(
+                "{path}: {sent} sent, {intact} arrived intact and in order"
+            )),
+            None => Ok(()),
+        }
+    }
+}

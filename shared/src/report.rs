@@ -63,6 +63,12 @@ impl Figures {
     }
 }
 
+/// The name of a signal number, e.g. `SIGKILL`.
+pub fn signal_name(signal: i32) -> String {
+    nix::sys::signal::Signal::try_from(signal)
+        .map_or_else(|_| format!("signal {signal}"), |s| s.as_str().to_string())
+}
+
 /// The median of some samples (the mean of the middle two for an even count).
 pub fn median(samples: &[f64]) -> Option<f64> {
     let mut sorted = samples.to_vec();

@@ -1,10 +1,13 @@
 //! The one runner both binaries call: parse the command line, run each demo, check, report.
 
 use crate::catalogue::DemoId;
-use crate::cli::{self, Cli, Fault};
-use crate::outcome::{CustomInitOutcome, JoinOutcome, Outcome, RunHooksOutcome, StartOutcome};
+use crate::cli::{self, Cli, DemoOptions, Fault};
+use crate::outcome::{
+    ChannelOutcome, CpuOutcome, CrashOutcome, CustomInitOutcome, JoinOutcome, Outcome,
+    RunHooksOutcome, SpawnOutcome, StartOutcome,
+};
 use crate::report::{DemoReport, Figures, RunDocument, verdict_line};
-use crate::trace::{MAIN, Trace};
+use crate::trace::{Echo, MAIN, Trace};
 use clap::Parser;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
@@ -25,6 +28,10 @@ pub trait Backend {
     fn join(run: &DemoRun) -> Result<JoinOutcome, DemoError>;
     fn run_hooks(run: &DemoRun) -> Result<RunHooksOutcome, DemoError>;
     fn custom_init(run: &DemoRun) -> Result<CustomInitOutcome, DemoError>;
+    fn cpu(run: &DemoRun) -> Result<CpuOutcome, DemoError>;
+    fn crash(run: &DemoRun) -> Result<CrashOutcome, DemoError>;
+    fn spawn(run: &DemoRun) -> Result<SpawnOutcome, DemoError>;
+    fn channel(run: &DemoRun) -> Result<ChannelOutcome, DemoError>;
 }
 
 /// Why a demo did not produce an outcome.
@@ -51,25 +58,70 @@ impl DemoError {
 /// Everything a demo needs while it runs: its settings, its trace and its figures.
 pub struct DemoRun {
     demo: DemoId,
+    backend: &'static str,
     scale: f64,
     fault: Option<Fault>,
+    options: DemoOptions,
+    crash_copy: bool,
     trace: Arc<Trace>,
     figures: Mutex<Figures>,
 }
 
 impl DemoRun {
-    pub fn new(demo: DemoId, scale: f64, fault: Option<Fault>, narrate: bool) -> Self {
+    /// A run of `demo` on `backend` with the command line's settings, echoing as `echo` says.
+    pub fn new(demo: DemoId, backend: &'static str, cli: &Cli, echo: Echo) -> Self {
         DemoRun {
             demo,
-            scale,
-            fault,
-            trace: Arc::new(Trace::new(narrate)),
+            backend,
+            scale: cli.scale,
+            fault: cli.inject,
+            options: cli.options.clone(),
+            crash_copy: cli.crash_copy,
+            trace: Arc::new(Trace::new(echo)),
             figures: Mutex::new(Figures::default()),
         }
     }
 
     pub fn demo(&self) -> DemoId {
         self.demo
+    }
+
+    /// `threads` or `processes`.
+    pub fn backend(&self) -> &'static str {
+        self.backend
+    }
+
+    /// The per-demo options as given; each demo applies its own defaults.
+    pub fn options(&self) -> &DemoOptions {
+        &self.options
+    }
+
+    /// True in the copy of the program that the threads backend starts to survive a
+    /// `crash` round that ends a whole process.
+    pub fn is_crash_copy(&self) -> bool {
+        self.crash_copy
+    }
+
+    /// A measurement recorded earlier in this run.
+    pub fn measured_value(&self, name: &str) -> Option<f64> {
+        self.figures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .measured
+            .get(name)
+            .copied()
+    }
+
+    /// `--scale`.
+    pub fn scale(&self) -> f64 {
+        self.scale
+    }
+
+    /// Records one named measurement (unit in the name).
+    pub fn measured(&self, name: &str, value: f64) {
+        self.figures(|f| {
+            f.measured.insert(name.to_string(), value);
+        });
     }
 
     /// Notebook seconds times `--scale`.
@@ -133,6 +185,10 @@ fn run_demo<B: Backend>(
         DemoId::Join => checked(B::join(run)?),
         DemoId::RunHooks => checked(B::run_hooks(run)?),
         DemoId::CustomInit => checked(B::custom_init(run)?),
+        DemoId::Cpu => checked(B::cpu(run)?),
+        DemoId::Crash => checked(B::crash(run)?),
+        DemoId::Spawn => checked(B::spawn(run)?),
+        DemoId::Channel => checked(B::channel(run)?),
     })
 }
 
@@ -158,8 +214,12 @@ pub fn main<B: Backend>() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     B::prepare();
+    if cli.crash_copy {
+        return crash_copy::<B>(&cli);
+    }
 
     let narrate = !cli.json && !cli.quiet;
+    let echo = if narrate { Echo::Narrate } else { Echo::Silent };
     let mut reports = Vec::new();
     for demo in cli.selected_demos() {
         if narrate {
@@ -169,7 +229,7 @@ pub fn main<B: Backend>() -> ExitCode {
                 demo.description()
             );
         }
-        let run = DemoRun::new(demo, cli.scale, cli.inject, narrate);
+        let run = DemoRun::new(demo, B::NAME, &cli, echo);
         let started = Instant::now();
         let result = run_demo::<B>(&run);
         let wall_s = started.elapsed().as_secs_f64();
@@ -201,6 +261,23 @@ pub fn main<B: Backend>() -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+/// The copy of the program started for one `crash` round: run it here, stream the events
+/// as JSON lines, and end as the round ends (which may be by a signal).
+fn crash_copy<B: Backend>(cli: &Cli) -> ExitCode {
+    // The copy must not outlive the program that watches it.
+    if nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL).is_err() {
+        return ExitCode::FAILURE;
+    }
+    let run = DemoRun::new(DemoId::Crash, B::NAME, cli, Echo::JsonLines);
+    match B::crash(&run) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("{}: crash copy: {error}", B::NAME);
+            ExitCode::FAILURE
+        }
     }
 }
 

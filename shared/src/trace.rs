@@ -47,20 +47,32 @@ pub trait EventSink {
     fn emit(&self, what: &str, detail: Option<String>);
 }
 
-/// The events of one demo, in the order they were recorded, optionally narrated as they come.
+/// What a trace prints as events are recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Echo {
+    /// Nothing (`--json`, `--quiet`).
+    Silent,
+    /// The tutorial-style narration, one line per event.
+    Narrate,
+    /// One JSON event per line on stdout, flushed at once: how a copy of the program that
+    /// may die at any moment reports to the program that started it.
+    JsonLines,
+}
+
+/// The events of one demo, in the order they were recorded, echoed as they come.
 #[derive(Debug)]
 pub struct Trace {
     start: Instant,
-    narrate: bool,
+    echo: Echo,
     events: Mutex<Vec<Event>>,
 }
 
 impl Trace {
-    /// A trace whose clock starts now. With `narrate`, each event is printed as it is recorded.
-    pub fn new(narrate: bool) -> Self {
+    /// A trace whose clock starts now.
+    pub fn new(echo: Echo) -> Self {
         Trace {
             start: Instant::now(),
-            narrate,
+            echo,
             events: Mutex::new(Vec::new()),
         }
     }
@@ -103,10 +115,23 @@ impl Trace {
     }
 
     fn narrate(&self, event: &Event) {
-        if self.narrate {
-            let mut out = std::io::stdout().lock();
-            // A closed stdout must not kill a worker mid-demo; the verdict reports the run.
-            let _ = writeln!(out, "  {:>8.3} s  {}", event.t_s, event.narration());
+        // A closed stdout must not kill a worker mid-demo; the verdict reports the run.
+        match self.echo {
+            Echo::Silent => {}
+            Echo::Narrate => {
+                let _ = writeln!(
+                    std::io::stdout().lock(),
+                    "  {:>8.3} s  {}",
+                    event.t_s,
+                    event.narration()
+                );
+            }
+            Echo::JsonLines => {
+                let line = serde_json::to_string(event).expect("events are plain data");
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "{line}");
+                let _ = out.flush();
+            }
         }
     }
 
@@ -137,7 +162,7 @@ mod tests {
 
     #[test]
     fn events_come_back_in_time_order() {
-        let trace = Trace::new(false);
+        let trace = Trace::new(Echo::Silent);
         trace.record(Event {
             t_s: 2.0,
             worker: "t1".into(),

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 #[test]
 fn both_backends_agree_on_every_demo() {
-    let [threads, processes] = BACKENDS.map(|backend| run_json(backend, &["--scale", "0.01"], 0));
+    let fast = ["--scale", "0.01", "--n", "100000", "--count", "200"];
+    let [threads, processes] = BACKENDS.map(|backend| run_json(backend, &fast, 0));
     let ids: Vec<&str> = DemoId::ALL.iter().map(|d| d.id()).collect();
     for document in [&threads, &processes] {
         let run_ids: Vec<&str> = document.demos.iter().map(|d| d.id.as_str()).collect();
@@ -18,6 +19,13 @@ fn both_backends_agree_on_every_demo() {
     }
     for (t, p) in threads.demos.iter().zip(&processes.demos) {
         assert!(t.ok && p.ok, "{}: {t:?} {p:?}", t.id);
+        let demo: DemoId = t.id.parse().unwrap();
+        if demo.outcome_differs_by_backend() {
+            // crash: what a dying worker takes with it is the difference; each backend's
+            // outcome is checked against its own expectation (`ok` above, beyond.rs).
+            assert_ne!(t.outcome, p.outcome, "{}: outcomes should differ", t.id);
+            continue;
+        }
         assert_eq!(t.outcome, p.outcome, "{}: outcomes differ", t.id);
         assert_eq!(multiset(t), multiset(p), "{}: events differ", t.id);
     }

@@ -87,6 +87,14 @@ fn no_process_is_left_behind() {
     );
     assert_nothing_left("threads, a worker that panicked");
 
+    for backend in BACKENDS {
+        let crashed = run(backend, &["--scale", "0.01", "crash"]);
+        assert_eq!(crashed.code(), 0, "{crashed:?}");
+        assert_nothing_left(&format!(
+            "{backend}, crash: a worker panics, aborts, is killed"
+        ));
+    }
+
     let processes_ctrl_c = interrupt_mid_run("processes", true);
     assert_eq!(processes_ctrl_c.code(), 130, "{processes_ctrl_c:?}");
     assert!(

@@ -7,7 +7,10 @@
 mod demos;
 mod workers;
 
-use shared::outcome::{CustomInitOutcome, JoinOutcome, RunHooksOutcome, StartOutcome};
+use shared::outcome::{
+    ChannelOutcome, CpuOutcome, CrashOutcome, CustomInitOutcome, JoinOutcome, RunHooksOutcome,
+    SpawnOutcome, StartOutcome,
+};
 use shared::{Backend, DemoError, DemoRun};
 use std::process::ExitCode;
 
@@ -33,6 +36,22 @@ impl Backend for Threads {
 
     fn custom_init(run: &DemoRun) -> Result<CustomInitOutcome, DemoError> {
         demos::custom_init::run(run)
+    }
+
+    fn cpu(run: &DemoRun) -> Result<CpuOutcome, DemoError> {
+        demos::cpu::run(run)
+    }
+
+    fn crash(run: &DemoRun) -> Result<CrashOutcome, DemoError> {
+        demos::crash::run(run)
+    }
+
+    fn spawn(run: &DemoRun) -> Result<SpawnOutcome, DemoError> {
+        demos::spawn::run(run)
+    }
+
+    fn channel(run: &DemoRun) -> Result<ChannelOutcome, DemoError> {
+        demos::channel::run(run)
     }
 }
 

@@ -19,7 +19,15 @@ pub struct WorkerId(usize);
 /// The threads of one demo, each returning a `T`.
 pub struct Workers<'run, T> {
     run: &'run DemoRun,
-    threads: Vec<(String, Option<JoinHandle<T>>)>,
+    threads: Vec<(String, Thread<T>)>,
+}
+
+/// Where a started thread is in its life, as the parent knows it.
+enum Thread<T> {
+    Running(JoinHandle<T>),
+    /// Ended before its first event; its result waits for `join`.
+    Ended(T),
+    Joined,
 }
 
 impl<'run, T: Send + 'static> Workers<'run, T> {
@@ -31,7 +39,8 @@ impl<'run, T: Send + 'static> Workers<'run, T> {
     }
 
     /// Spawns a thread named `name` that runs `body`, and returns once the thread has
-    /// emitted its first event (Python's `start()` likewise returns once the thread runs).
+    /// emitted its first event, or has ended without one (Python's `start()` likewise
+    /// returns once the thread runs).
     pub fn start<F>(&mut self, name: &str, body: F) -> Result<WorkerId, DemoError>
     where
         F: FnOnce(&dyn EventSink) -> T + Send + 'static,
@@ -49,7 +58,8 @@ impl<'run, T: Send + 'static> Workers<'run, T> {
             .name(name.to_string())
             .spawn(move || body(&sink))
             .map_err(|e| DemoError::system("spawning a thread", e))?;
-        self.threads.push((name.to_string(), Some(handle)));
+        self.threads
+            .push((name.to_string(), Thread::Running(handle)));
         self.run.figures(|f| {
             f.workers_created += 1;
             f.results_via = Some("JoinHandle::join return value (shared memory)".into());
@@ -61,13 +71,11 @@ impl<'run, T: Send + 'static> Workers<'run, T> {
                 self.run.figures(|f| f.spawn_to_first_event_us.push(micros));
                 Ok(id)
             }
-            Err(_) => Err(self
-                .reap(id)
-                .err()
-                .unwrap_or_else(|| DemoError::WorkerDied {
-                    worker: name.to_string(),
-                    how: "ended before its first event".into(),
-                })),
+            Err(_) => {
+                let result = self.reap(id)?;
+                self.threads[id.0].1 = Thread::Ended(result);
+                Ok(id)
+            }
         }
     }
 
@@ -86,15 +94,18 @@ impl<'run, T: Send + 'static> Workers<'run, T> {
     }
 
     fn reap(&mut self, id: WorkerId) -> Result<T, DemoError> {
-        let (name, handle) = &mut self.threads[id.0];
-        let handle = handle.take().ok_or_else(|| DemoError::WorkerDied {
-            worker: name.clone(),
-            how: "was already joined".into(),
-        })?;
-        handle.join().map_err(|payload| DemoError::WorkerDied {
-            worker: name.clone(),
-            how: format!("panicked: {}", panic_message(&*payload)),
-        })
+        let (name, thread) = &mut self.threads[id.0];
+        match std::mem::replace(thread, Thread::Joined) {
+            Thread::Running(handle) => handle.join().map_err(|payload| DemoError::WorkerDied {
+                worker: name.clone(),
+                how: format!("panicked: {}", panic_message(&*payload)),
+            }),
+            Thread::Ended(result) => Ok(result),
+            Thread::Joined => Err(DemoError::WorkerDied {
+                worker: name.clone(),
+                how: "was already joined".into(),
+            }),
+        }
     }
 }
 

@@ -1,6 +1,10 @@
 //! One file per demo, mirroring `processes/src/demos/` line by line.
 
+pub mod channel;
+pub mod cpu;
+pub mod crash;
 pub mod custom_init;
 pub mod join;
 pub mod run_hooks;
+pub mod spawn;
 pub mod start;

@@ -219,7 +219,7 @@ pub fn main() -> ExitCode {
                 progress.inc(1);
             }
         }
-        let summary = DemoSummary::of(&BACKENDS, &runs);
+        let summary = DemoSummary::of(demo, &BACKENDS, &runs);
         let comparison = DemoComparison {
             id: demo.id().to_string(),
             runs,

@@ -95,7 +95,8 @@ impl BackendSummary {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DemoSummary {
     pub backends: Vec<BackendSummary>,
-    /// Every successful run of both backends had the same outcome (`None`: nothing to compare).
+    /// Every successful run of both backends had the same outcome (`None`: nothing to
+    /// compare). For a demo whose outcome differs by design, each backend's runs agreed.
     pub outcomes_equal: Option<bool>,
     /// The first successful run of each backend emitted the same events (ignoring order).
     pub events_same_multiset: Option<bool>,
@@ -110,19 +111,31 @@ pub struct DemoSummary {
 }
 
 impl DemoSummary {
-    pub fn of(backends: &[&str], runs: &[Run]) -> Self {
+    pub fn of(demo: crate::catalogue::DemoId, backends: &[&str], runs: &[Run]) -> Self {
         let summaries: Vec<BackendSummary> = backends
             .iter()
             .map(|b| BackendSummary::of(b, runs))
             .collect();
         let all_have_runs = summaries.iter().all(|s| s.ok_runs > 0);
 
-        let outcomes: Vec<&serde_json::Value> = runs
-            .iter()
-            .filter(|r| r.succeeded())
-            .filter_map(|r| r.report.as_ref().map(|rep| &rep.outcome))
-            .collect();
-        let outcomes_equal = all_have_runs.then(|| outcomes.windows(2).all(|w| w[0] == w[1]));
+        // Outcomes must agree across every successful run; for a demo whose outcome differs
+        // by design between backends (crash), across the runs of each backend.
+        let by_design = demo.outcome_differs_by_backend();
+        let same_outcomes = |backend: Option<&str>| {
+            let outcomes: Vec<&serde_json::Value> = runs
+                .iter()
+                .filter(|r| r.succeeded() && backend.is_none_or(|b| r.backend == b))
+                .filter_map(|r| r.report.as_ref().map(|rep| &rep.outcome))
+                .collect();
+            outcomes.windows(2).all(|w| w[0] == w[1])
+        };
+        let outcomes_equal = all_have_runs.then(|| {
+            if by_design {
+                backends.iter().all(|b| same_outcomes(Some(b)))
+            } else {
+                same_outcomes(None)
+            }
+        });
 
         let first_events: Vec<Vec<(String, String, Option<String>)>> = backends
             .iter()
@@ -160,6 +173,9 @@ impl DemoSummary {
             ));
         }
         match outcomes_equal {
+            Some(true) if by_design => {
+                parts.push("outcomes differ by design, each as the contract says".into())
+            }
             Some(true) => parts.push("outcomes equal".into()),
             Some(false) => parts.push("OUTCOMES DIFFER".into()),
             None => parts.push("outcomes not comparable".into()),

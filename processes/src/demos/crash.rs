@@ -1,0 +1,62 @@
+//! `crash` (beyond the notebook) on processes: one of four workers panics, aborts or is killed.
+//!
+//! Each worker is a process of its own: whatever ends it, ends only it. The parent reads
+//! how it ended from `waitpid` (exit code 101 for a panic, or the signal: SIGABRT for
+//! `abort()`, SIGKILL), and its siblings finish their work.
+
+use crate::workers::Workers;
+use shared::catalogue::crash::{DOOMED, SLEEP_S, WORKERS, worker_name};
+use shared::cli::CrashFault;
+use shared::outcome::{CrashOutcome, CrashRound};
+use shared::workloads::crash_sleeper;
+use shared::{DemoError, DemoRun};
+
+pub fn run(run: &DemoRun) -> Result<CrashOutcome, DemoError> {
+    let faults = run
+        .options()
+        .fault
+        .map_or(CrashFault::ALL.to_vec(), |fault| vec![fault]);
+    let mut rounds = Vec::new();
+    for fault in faults {
+        run.main_says(
+            "round",
+            Some(format!("{} dies by {}", worker_name(DOOMED), fault.id())),
+        );
+        // No copy of the program is needed: the parent is not in the doomed process.
+        let round = round_here(run, fault)?;
+        run.main_says("survivors", Some(round.survivors.join(" ")));
+        rounds.push(round);
+    }
+    Ok(CrashOutcome {
+        backend: run.backend().to_string(),
+        rounds,
+    })
+}
+
+/// Starts the four workers here, the doomed one among them, and joins each.
+fn round_here(run: &DemoRun, fault: CrashFault) -> Result<CrashRound, DemoError> {
+    let mut workers = Workers::new(run);
+    let seconds = run.seconds(SLEEP_S);
+    let mut started = Vec::new();
+    for index in 0..WORKERS {
+        let doomed = (index == DOOMED).then_some(fault);
+        started.push(workers.start(&worker_name(index), move |out| {
+            crash_sleeper(out, seconds, doomed)
+        })?);
+    }
+    let mut round = CrashRound {
+        fault,
+        doomed: worker_name(DOOMED),
+        seen: String::new(),
+        survivors: Vec::new(),
+        program_survived: true,
+    };
+    for (index, id) in started.into_iter().enumerate() {
+        match workers.join(id) {
+            Ok(()) => round.survivors.push(worker_name(index)),
+            Err(DemoError::WorkerDied { how, .. }) if index == DOOMED => round.seen = how,
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(round)
+}

@@ -1,0 +1,303 @@
+//! Timing loops for the measuring demos (`spawn`, `channel`): time each operation, touch
+//! memory so that a fork has pages to copy, and summarise.
+
+use crate::report::median;
+use crate::runner::DemoError;
+use std::time::Instant;
+
+/// Runs `op` `count` times and returns the microseconds each run took.
+pub fn time_each(
+    count: u64,
+    mut op: impl FnMut() -> Result<(), DemoError>,
+) -> Result<Vec<f64>, DemoError> {
+    let mut micros = Vec::with_capacity(count as usize);
+    for _ in 0..count {
+        let started = Instant::now();
+        op()?;
+        micros.push(started.elapsed().as_secs_f64() * 1e6);
+    }
+    Ok(micros)
+}
+
+/// Runs `first` and `second` alternately, `count` times each, and returns the microseconds
+/// each run took: alternating lets the machine's drift fall on both alike.
+pub fn time_alternately(
+    count: u64,
+    mut first: impl FnMut() -> Result<(), DemoError>,
+    mut second: impl FnMut() -> Result<(), DemoError>,
+) -> Result<(Vec<f64>, Vec<f64>), DemoError> {
+    let (mut first_us, mut second_us) = (
+        Vec::with_capacity(count as usize),
+        Vec::with_capacity(count as usize),
+    );
+    for _ in 0..count {
+        first_us.extend(time_each(1, &mut first)?);
+        second_us.extend(time_each(1, &mut second)?);
+    }
+    Ok((first_us, second_us))
+}
+
+/// The median of `samples`, 0 for none.
+pub fn median_or_zero(samples: &[f64]) -> f64 {
+    median(samples).unwrap_or(0.0)
+}
+
+/// `mib` MiB with every page written, so that the pages are really mapped in this process.
+pub fn touch_memory(mib: usize) -> Vec<u8> {
+    let mut memory = vec![0u8; mib << 20];
+    for page in memory.chunks_mut(4096) {
+        page[0] = 1;
+    }
+    memory
+}
+
+/// A message of `bytes` bytes whose first eight bytes carry `index` and whose other bytes
+/// all equal `index as u8`, so that the receiver can check cheaply that it arrived whole,
+/// unmixed, and in order.
+pub fn message(index: u64, bytes: usize) -> Vec<u8> {
+    let mut message = vec![index as u8; bytes];
+    let head = index.to_le_bytes();
+    let n = bytes.min(8);
+    message[..n].copy_from_slice(&head[..n]);
+    message
+}
+
+/// True when `received` is exactly `message(index, bytes)`.
+pub fn is_message(received: &[u8], index: u64, bytes: usize) -> bool {
+    let n = bytes.min(8);
+    received.len() == bytes
+        && received[..n] == index.to_le_bytes()[..n]
+        && received[n..].iter().all(|&b| b == index as u8)
+}
+
+/// Sends one message; errors are described in words.
+pub type SendFn = Box<dyn FnMut(&[u8]) -> Result<(), String> + Send>;
+/// Receives the next message, whose length is known (stream sockets need it).
+pub type ReceiveFn = Box<dyn FnMut(usize) -> Result<Vec<u8>, String> + Send>;
+
+/// One side's ends of a two-way path: how it sends, and how it receives.
+pub struct Ends {
+    pub send: SendFn,
+    pub receive: ReceiveFn,
+}
+
+/// A raw socketpair (`AF_UNIX`, `SOCK_STREAM`): the peer's ends and the main flow's. Messages
+/// have known lengths, so a stream needs no framing.
+pub fn socketpair_ends() -> Result<(Ends, Ends), DemoError> {
+    let (peer, main) =
+        std::os::unix::net::UnixStream::pair().map_err(|e| DemoError::system("socketpair", e))?;
+    let ends = |stream: std::os::unix::net::UnixStream| -> Result<Ends, DemoError> {
+        let mut writer = stream
+            .try_clone()
+            .map_err(|e| DemoError::system("socketpair", e))?;
+        let mut reader = stream;
+        Ok(Ends {
+            send: Box::new(move |message| {
+                std::io::Write::write_all(&mut writer, message).map_err(|e| e.to_string())
+            }),
+            receive: Box::new(move |bytes| {
+                let mut message = vec![0; bytes];
+                std::io::Read::read_exact(&mut reader, &mut message).map_err(|e| e.to_string())?;
+                Ok(message)
+            }),
+        })
+    };
+    Ok((ends(peer)?, ends(main)?))
+}
+
+/// The "go" message the main flow sends before it starts its clock.
+pub const GO: &[u8] = b"go";
+
+/// The peer's side of a channel measurement: wait for "go", stream `messages` messages of
+/// `bytes` bytes, then echo `round_trips` messages back.
+pub fn peer(ends: &mut Ends, messages: u64, bytes: usize, round_trips: u64) -> Result<(), String> {
+    (ends.receive)(GO.len())?;
+    for index in 0..messages {
+        (ends.send)(&message(index, bytes))?;
+    }
+    for _ in 0..round_trips {
+        let echoed = (ends.receive)(bytes)?;
+        (ends.send)(&echoed)?;
+    }
+    Ok(())
+}
+
+/// What the main flow measured of one path and size.
+#[derive(Debug, Clone, Copy)]
+pub struct PathFigures {
+    pub messages: u64,
+    pub intact: u64,
+    pub seconds: f64,
+    pub round_trips: u64,
+    pub round_trips_intact: u64,
+    pub round_trip_us_median: f64,
+}
+
+/// The main flow's side: say "go", receive and check the stream (timed), then time each
+/// round trip and check the echo.
+pub fn main_side(
+    ends: &mut Ends,
+    messages: u64,
+    bytes: usize,
+    round_trips: u64,
+) -> Result<PathFigures, String> {
+    let started = Instant::now();
+    (ends.send)(GO)?;
+    let mut intact = 0;
+    for index in 0..messages {
+        intact += u64::from(is_message(&(ends.receive)(bytes)?, index, bytes));
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let mut round_trips_intact = 0;
+    let mut micros = Vec::with_capacity(round_trips as usize);
+    for index in 0..round_trips {
+        let sent = message(index, bytes);
+        let started = Instant::now();
+        (ends.send)(&sent)?;
+        let echoed = (ends.receive)(bytes)?;
+        micros.push(started.elapsed().as_secs_f64() * 1e6);
+        round_trips_intact += u64::from(echoed == sent);
+    }
+    Ok(PathFigures {
+        messages,
+        intact,
+        seconds,
+        round_trips,
+        round_trips_intact,
+        round_trip_us_median: median_or_zero(&micros),
+    })
+}
+
+/// How many messages and round trips a size gets: large messages are fewer.
+pub fn message_counts(count: u64, bytes: usize) -> (u64, u64) {
+    use crate::catalogue::channel::{LARGE_BYTES, LARGE_DIVISOR, ROUND_TRIP_DIVISOR};
+    let messages = if bytes >= LARGE_BYTES {
+        (count / LARGE_DIVISOR).max(1)
+    } else {
+        count
+    };
+    (messages, (messages / ROUND_TRIP_DIVISOR).max(1))
+}
+
+/// `8b`, `64kib`: the size as it appears in figure names.
+pub fn size_label(bytes: usize) -> String {
+    if bytes >= 1024 {
+        format!("{}kib", bytes / 1024)
+    } else {
+        format!("{bytes}b")
+    }
+}
+
+/// Records one path's figures under `<path>_<size>_…` and its messages in the outcome.
+pub fn record_path(
+    run: &crate::runner::DemoRun,
+    outcome: &mut crate::outcome::ChannelOutcome,
+    path: &str,
+    bytes: usize,
+    figures: PathFigures,
+) {
+    record_figures(run, path, bytes, figures);
+    let size = size_label(bytes);
+    outcome
+        .paths
+        .push((format!("{path} {size}"), figures.messages, figures.intact));
+    outcome.paths.push((
+        format!("{path} {size} round trips"),
+        figures.round_trips,
+        figures.round_trips_intact,
+    ));
+}
+
+/// Records one path's figures under `<path>_<size>_…`, without entering the outcome.
+pub fn record_figures(
+    run: &crate::runner::DemoRun,
+    path: &str,
+    bytes: usize,
+    figures: PathFigures,
+) {
+    let size = size_label(bytes);
+    let per_second = figures.messages as f64 / figures.seconds;
+    run.measured(&format!("{path}_{size}_msgs_per_s"), per_second);
+    run.measured(
+        &format!("{path}_{size}_mb_per_s"),
+        per_second * bytes as f64 / 1e6,
+    );
+    run.measured(
+        &format!("{path}_{size}_round_trip_us"),
+        figures.round_trip_us_median,
+    );
+    run.main_says(
+        "measured",
+        Some(format!(
+            "{path} {size}: {} messages, {} round trips",
+            figures.messages, figures.round_trips
+        )),
+    );
+}
+
+/// Records how the backend's channel compares with the raw one: throughput ratio (raw over
+/// channel) and round-trip ratio (channel over raw); 1.25 or less meets the goal.
+pub fn record_channel_over_raw(run: &crate::runner::DemoRun, bytes: usize) {
+    let size = size_label(bytes);
+    let get = |name: String| run.measured_value(&name).unwrap_or(f64::NAN);
+    run.measured(
+        &format!("throughput_raw_over_channel_{size}"),
+        get(format!("raw_{size}_msgs_per_s")) / get(format!("channel_{size}_msgs_per_s")),
+    );
+    run.measured(
+        &format!("round_trip_channel_over_raw_{size}"),
+        get(format!("channel_{size}_round_trip_us")) / get(format!("raw_{size}_round_trip_us")),
+    );
+}
+
+/// Records the spawn demo's costs: through the backend's `Workers`, and the bare OS call.
+pub fn record_spawn_costs(
+    run: &crate::runner::DemoRun,
+    through_workers_us: &[f64],
+    raw_us: &[f64],
+) {
+    let (workers, raw) = (median_or_zero(through_workers_us), median_or_zero(raw_us));
+    run.measured("worker_start_join_us", workers);
+    run.measured("raw_os_us", raw);
+    run.measured("worker_over_raw", workers / raw);
+}
+
+/// Records the bare OS cost after the parent touched `mib` MiB, and the cost per MiB.
+pub fn record_touched_cost(run: &crate::runner::DemoRun, mib: usize, raw_us: &[f64]) {
+    let cost = median_or_zero(raw_us);
+    run.measured(&format!("raw_os_us_touched_{mib}_mib"), cost);
+    if mib > 0
+        && let Some(untouched) = run.measured_value("raw_os_us_touched_0_mib")
+    {
+        run.measured("raw_os_us_per_touched_mib", (cost - untouched) / mib as f64);
+    }
+    // The cost itself goes in the figures: events hold no timings, so that both backends'
+    // events can be compared.
+    run.main_says(
+        "measured",
+        Some(format!("start and join after touching {mib} MiB")),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_carry_their_index() {
+        assert!(is_message(&message(7, 8), 7, 8));
+        assert!(!is_message(&message(7, 8), 8, 8));
+        assert!(is_message(&message(3, 65536), 3, 65536));
+        assert!(!is_message(&message(3, 65536)[..100], 3, 65536));
+        let mut torn = message(3, 65536);
+        torn[40_000] = 4;
+        assert!(!is_message(&torn, 3, 65536));
+    }
+
+    #[test]
+    fn touched_memory_has_every_page_written() {
+        let memory = touch_memory(1);
+        assert_eq!(memory.len(), 1 << 20);
+        assert!(memory.chunks(4096).all(|page| page[0] == 1));
+    }
+}

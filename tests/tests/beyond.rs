@@ -1,0 +1,172 @@
+//! The demos beyond the notebook (cpu, crash, spawn, channel) on each backend: outcomes as
+//! the contract says, figures positive and consistent with each other.
+
+use cross_backend::{BACKENDS, run_json};
+use serde_json::{Value, json};
+use shared::report::DemoReport;
+
+fn report(backend: &str, args: &[&str]) -> DemoReport {
+    let document = run_json(backend, args, 0);
+    let report = document.demos.into_iter().next().expect("one demo");
+    assert!(report.ok, "{backend} {args:?}: {report:?}");
+    report
+}
+
+fn measured(report: &DemoReport, name: &str) -> f64 {
+    *report
+        .figures
+        .measured
+        .get(name)
+        .unwrap_or_else(|| panic!("{name} missing from {:?}", report.figures.measured))
+}
+
+#[test]
+fn cpu_counts_the_primes_exactly_with_every_worker_count() {
+    for backend in BACKENDS {
+        let report = report(backend, &["cpu", "--n", "100000", "--workers", "3"]);
+        assert_eq!(report.outcome["expected"], 9592, "{backend}");
+        assert_eq!(
+            report.outcome["passes"],
+            json!([[1, 9592], [2, 9592], [3, 9592]]),
+            "{backend}"
+        );
+        assert_eq!(
+            report.figures.workers_created, 6,
+            "{backend}: 1 + 2 + 3 workers"
+        );
+        for workers in 1..=3 {
+            let wall = measured(&report, &format!("wall_s_{workers}_workers"));
+            let speedup = measured(&report, &format!("speedup_{workers}_workers"));
+            let one = measured(&report, "wall_s_1_workers");
+            assert!(wall > 0.0, "{backend}");
+            assert!(
+                (speedup - one / wall).abs() < 1e-9,
+                "{backend}: speedup is wall(1)/wall({workers})"
+            );
+        }
+    }
+}
+
+#[test]
+fn crash_survivors_are_exactly_as_each_backend_allows() {
+    for backend in BACKENDS {
+        let report = report(backend, &["crash", "--scale", "0.01"]);
+        assert_eq!(report.outcome["backend"], backend);
+        let rounds = report.outcome["rounds"].as_array().unwrap();
+        let faults: Vec<&str> = rounds
+            .iter()
+            .map(|r| r["fault"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            faults,
+            ["panic", "abort", "kill"],
+            "{backend}: each fault in turn"
+        );
+        for round in rounds {
+            let fault = round["fault"].as_str().unwrap();
+            let seen = round["seen"].as_str().unwrap();
+            assert_eq!(round["doomed"], "t2");
+            let whole_process_dies = backend == "threads" && fault != "panic";
+            let expected_survivors = if whole_process_dies {
+                json!([])
+            } else {
+                json!(["t1", "t3", "t4"])
+            };
+            assert_eq!(round["survivors"], expected_survivors, "{backend} {fault}");
+            assert_eq!(
+                round["program_survived"], !whole_process_dies,
+                "{backend} {fault}"
+            );
+            let expected_seen = match (backend, fault) {
+                ("threads", "panic") => "panicked",
+                ("processes", "panic") => "exited with code 101",
+                (_, "abort") => "SIGABRT",
+                _ => "SIGKILL",
+            };
+            assert!(seen.contains(expected_seen), "{backend} {fault}: {seen}");
+        }
+    }
+    let one_fault = report(
+        "processes",
+        &["crash", "--scale", "0.01", "--fault", "kill"],
+    );
+    assert_eq!(one_fault.outcome["rounds"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn spawn_reports_positive_consistent_costs() {
+    for backend in BACKENDS {
+        let report = report(backend, &["spawn", "--count", "20"]);
+        assert_eq!(
+            report.outcome,
+            json!({"started": 20, "joined": 20}),
+            "{backend}"
+        );
+        let workers = measured(&report, "worker_start_join_us");
+        let raw = measured(&report, "raw_os_us");
+        assert!(workers > 0.0 && raw > 0.0, "{backend}");
+        assert!(
+            (measured(&report, "worker_over_raw") - workers / raw).abs() < 1e-9,
+            "{backend}"
+        );
+        for mib in [0, 64, 256] {
+            assert!(
+                measured(&report, &format!("raw_os_us_touched_{mib}_mib")) > 0.0,
+                "{backend}"
+            );
+        }
+        assert!(report.figures.workers_created >= 20, "{backend}");
+    }
+}
+
+#[test]
+fn channel_delivers_every_message_intact_and_reports_consistent_rates() {
+    for backend in BACKENDS {
+        let report = report(backend, &["channel", "--count", "2000"]);
+        let paths = report.outcome["paths"].as_array().unwrap();
+        let names: Vec<&str> = paths.iter().map(|p| p[0].as_str().unwrap()).collect();
+        assert_eq!(
+            names,
+            [
+                "channel 8b",
+                "channel 8b round trips",
+                "raw 8b",
+                "raw 8b round trips",
+                "channel 64kib",
+                "channel 64kib round trips",
+                "raw 64kib",
+                "raw 64kib round trips"
+            ],
+            "{backend}"
+        );
+        assert_eq!(paths[0], json!(["channel 8b", 2000, 2000]), "{backend}");
+        assert_eq!(paths[4], json!(["channel 64kib", 100, 100]), "{backend}");
+        for (path, bytes) in [
+            ("channel_8b", 8.0),
+            ("raw_8b", 8.0),
+            ("channel_64kib", 65536.0),
+            ("raw_64kib", 65536.0),
+        ] {
+            let per_second = measured(&report, &format!("{path}_msgs_per_s"));
+            assert!(
+                per_second > 0.0 && measured(&report, &format!("{path}_round_trip_us")) > 0.0,
+                "{backend} {path}"
+            );
+            let mb = measured(&report, &format!("{path}_mb_per_s"));
+            assert!(
+                (mb - per_second * bytes / 1e6).abs() < 1e-6 * mb.max(1.0),
+                "{backend} {path}"
+            );
+        }
+        assert!(
+            measured(&report, "throughput_raw_over_channel_8b") > 0.0,
+            "{backend}"
+        );
+    }
+    let threads = report("threads", &["channel", "--count", "2000"]);
+    assert!(
+        measured(&threads, "socketpair_8b_msgs_per_s") > 0.0,
+        "threads measures a socketpair too"
+    );
+    assert_ne!(threads.outcome, Value::Null);
+}

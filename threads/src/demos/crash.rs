@@ -1,0 +1,123 @@
+//! `crash` (beyond the notebook) on threads: one of four workers panics, aborts or is killed.
+//!
+//! A panic unwinds one thread, and its join reports it. `abort()` and SIGKILL end the whole
+//! process, and every thread in it: to live on and report that, the demo runs those rounds
+//! in a copy of this program, and watches the copy.
+
+use crate::workers::Workers;
+use shared::catalogue::crash::{DOOMED, SLEEP_S, WORKERS, worker_name};
+use shared::cli::CrashFault;
+use shared::outcome::{CrashOutcome, CrashRound};
+use shared::report::signal_name;
+use shared::workloads::crash_sleeper;
+use shared::{DemoError, DemoRun, Event};
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Command, Stdio};
+
+pub fn run(run: &DemoRun) -> Result<CrashOutcome, DemoError> {
+    let faults = run
+        .options()
+        .fault
+        .map_or(CrashFault::ALL.to_vec(), |fault| vec![fault]);
+    let mut rounds = Vec::new();
+    for fault in faults {
+        run.main_says(
+            "round",
+            Some(format!("{} dies by {}", worker_name(DOOMED), fault.id())),
+        );
+        let round = if fault == CrashFault::Panic || run.is_crash_copy() {
+            round_here(run, fault)?
+        } else {
+            round_in_a_copy(run, fault)?
+        };
+        run.main_says("survivors", Some(round.survivors.join(" ")));
+        rounds.push(round);
+    }
+    Ok(CrashOutcome {
+        backend: run.backend().to_string(),
+        rounds,
+    })
+}
+
+/// Starts the four workers here, the doomed one among them, and joins each.
+fn round_here(run: &DemoRun, fault: CrashFault) -> Result<CrashRound, DemoError> {
+    let mut workers = Workers::new(run);
+    let seconds = run.seconds(SLEEP_S);
+    let mut started = Vec::new();
+    for index in 0..WORKERS {
+        let doomed = (index == DOOMED).then_some(fault);
+        started.push(workers.start(&worker_name(index), move |out| {
+            crash_sleeper(out, seconds, doomed)
+        })?);
+    }
+    let mut round = CrashRound {
+        fault,
+        doomed: worker_name(DOOMED),
+        seen: String::new(),
+        survivors: Vec::new(),
+        program_survived: true,
+    };
+    for (index, id) in started.into_iter().enumerate() {
+        match workers.join(id) {
+            Ok(()) => round.survivors.push(worker_name(index)),
+            Err(DemoError::WorkerDied { how, .. }) if index == DOOMED => round.seen = how,
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(round)
+}
+
+/// Runs the round in a copy of this program, which streams its events as JSON lines, and
+/// reports how the copy ended: a thread's abort or SIGKILL takes its whole process.
+fn round_in_a_copy(run: &DemoRun, fault: CrashFault) -> Result<CrashRound, DemoError> {
+    let program =
+        std::env::current_exe().map_err(|e| DemoError::system("finding this program", e))?;
+    let started_at = run.trace().now_s();
+    let mut copy = Command::new(program)
+        .args([
+            "crash",
+            "--crash-copy",
+            "--fault",
+            fault.id(),
+            "--scale",
+            &run.scale().to_string(),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| DemoError::system("starting a copy of this program", e))?;
+    let mut survivors = Vec::new();
+    for line in BufReader::new(copy.stdout.take().expect("piped")).lines() {
+        let line = line.map_err(|e| DemoError::system("reading the copy's events", e))?;
+        let mut event: Event = serde_json::from_str(&line)
+            .map_err(|e| DemoError::system("decoding the copy's events", e))?;
+        event.t_s += started_at;
+        if event.what == "finished" {
+            survivors.push(event.worker.clone());
+        }
+        // The copy's main flow repeats what ours says; its workers' events are the news.
+        if event.worker != shared::trace::MAIN {
+            run.trace().record(event);
+        }
+    }
+    let status = copy
+        .wait()
+        .map_err(|e| DemoError::system("waiting for the copy", e))?;
+    let seen = match (status.signal(), status.code()) {
+        (Some(signal), _) => format!(
+            "the whole program was killed by signal {}",
+            signal_name(signal)
+        ),
+        (None, Some(code)) => format!("the whole program exited with code {code}"),
+        (None, None) => "the whole program ended".to_string(),
+    };
+    survivors.sort();
+    Ok(CrashRound {
+        fault,
+        doomed: worker_name(DOOMED),
+        seen,
+        survivors,
+        program_survived: status.success(),
+    })
+}
