@@ -367,6 +367,34 @@ impl CrashRound {
     }
 }
 
+impl CrashRound {
+    /// The round as the parent saw it: `joins` holds each worker's join, in start order.
+    /// A worker that died other than the doomed one is not a crash to report but an error.
+    pub fn from_joins(
+        fault: crate::cli::CrashFault,
+        joins: Vec<Result<(), crate::runner::DemoError>>,
+    ) -> Result<CrashRound, crate::runner::DemoError> {
+        use crate::catalogue::crash::{DOOMED, worker_name};
+        let mut round = CrashRound {
+            fault,
+            doomed: worker_name(DOOMED),
+            seen: String::new(),
+            survivors: Vec::new(),
+            program_survived: true,
+        };
+        for (index, join) in joins.into_iter().enumerate() {
+            match join {
+                Ok(()) => round.survivors.push(worker_name(index)),
+                Err(crate::runner::DemoError::WorkerDied { how, .. }) if index == DOOMED => {
+                    round.seen = how
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(round)
+    }
+}
+
 impl Outcome for CrashOutcome {
     fn check(&self) -> Result<(), String> {
         if self.rounds.is_empty() {

@@ -44,19 +44,7 @@ fn round_here(run: &DemoRun, fault: CrashFault) -> Result<CrashRound, DemoError>
             crash_sleeper(out, seconds, doomed)
         })?);
     }
-    let mut round = CrashRound {
-        fault,
-        doomed: worker_name(DOOMED),
-        seen: String::new(),
-        survivors: Vec::new(),
-        program_survived: true,
-    };
-    for (index, id) in started.into_iter().enumerate() {
-        match workers.join(id) {
-            Ok(()) => round.survivors.push(worker_name(index)),
-            Err(DemoError::WorkerDied { how, .. }) if index == DOOMED => round.seen = how,
-            Err(error) => return Err(error),
-        }
-    }
-    Ok(round)
+    // Each join says how its worker ended; the doomed one's tells what the parent saw.
+    let joins = started.into_iter().map(|id| workers.join(id)).collect();
+    CrashRound::from_joins(fault, joins)
 }
