@@ -6,7 +6,7 @@ use crate::outcome::{
     ChannelOutcome, CpuOutcome, CrashOutcome, CustomInitOutcome, JoinOutcome, Outcome,
     RunHooksOutcome, SpawnOutcome, StartOutcome,
 };
-use crate::report::{DemoReport, Figures, RunDocument, verdict_line};
+use crate::report::{DemoReport, Figures, RunDocument, say, verdict_line};
 use crate::trace::{Echo, MAIN, Trace};
 use clap::Parser;
 use std::process::ExitCode;
@@ -210,7 +210,7 @@ pub fn main<B: Backend>() -> ExitCode {
         return bad_input::<B>(&format!("error: {problem}"));
     }
     if cli.list {
-        print!("{}", DemoId::listing());
+        say(DemoId::listing());
         return ExitCode::SUCCESS;
     }
     B::prepare();
@@ -223,11 +223,11 @@ pub fn main<B: Backend>() -> ExitCode {
     let mut reports = Vec::new();
     for demo in cli.selected_demos() {
         if narrate {
-            println!(
-                "== {demo} ({}): {}",
+            say(format!(
+                "== {demo} ({}): {}\n",
                 demo.notebook_section(),
                 demo.description()
-            );
+            ));
         }
         let run = DemoRun::new(demo, B::NAME, &cli, echo);
         let started = Instant::now();
@@ -247,14 +247,14 @@ pub fn main<B: Backend>() -> ExitCode {
             scale: cli.scale,
             demos: reports,
         };
-        println!(
-            "{}",
+        say(format!(
+            "{}\n",
             serde_json::to_string_pretty(&document).expect("reports are plain data")
-        );
+        ));
     } else {
-        println!("verdicts ({}, scale {}):", B::NAME, cli.scale);
+        say(format!("verdicts ({}, scale {}):\n", B::NAME, cli.scale));
         for report in &reports {
-            println!("{}", verdict_line(report));
+            say(format!("{}\n", verdict_line(report)));
         }
     }
     if all_ok {

@@ -245,6 +245,7 @@ fn bad_input_is_one_line_and_exit_2() {
             "threads binary",
         ),
         (vec!["--", "--no-such-option"], "refused by threads"),
+        (vec!["--workers", "0"], "--workers"),
     ] {
         let child = command("compare", &args)
             .stdout(Stdio::piped())

@@ -9,8 +9,9 @@ pub mod stats;
 pub mod summary;
 
 use crate::catalogue::DemoId;
-use crate::cli::{EXIT_BAD_INPUT, one_line, parse_demo, parse_scale};
+use crate::cli::{DemoOptions, EXIT_BAD_INPUT, one_line, parse_demo, parse_scale};
 use crate::files::write_atomically;
+use crate::report::say;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use measure::{Run, RunSpec, measure};
@@ -78,7 +79,11 @@ pub struct CompareCli {
     #[arg(long, value_name = "PATH")]
     pub processes_bin: Option<PathBuf>,
 
-    /// Options passed to both backends, after `--` (e.g. `-- --count 1000`)
+    /// Demo options, passed to both backends
+    #[command(flatten)]
+    pub options: DemoOptions,
+
+    /// Any other options for both backends, after `--` (e.g. `-- --inject kill-worker`)
     #[arg(last = true, value_name = "BACKEND OPTIONS")]
     pub backend_args: Vec<String>,
 }
@@ -149,8 +154,14 @@ pub fn main() -> ExitCode {
             return bad_input(&format!("error: {problem}"));
         }
     }
+    // Everything both backends are given besides `--json DEMO`: the scale, the demo options,
+    // and whatever came after `--`.
+    let mut backend_args = vec!["--scale".to_string(), cli.scale.to_string()];
+    backend_args.extend(cli.options.to_args());
+    backend_args.extend(cli.backend_args.iter().cloned());
+    let passed_on: Vec<String> = backend_args[2..].to_vec();
     for (backend, binary) in BACKENDS.iter().zip(&binaries) {
-        if let Err(problem) = preflight(backend, binary, &cli.backend_args) {
+        if let Err(problem) = preflight(backend, binary, &backend_args) {
             return bad_input(&problem);
         }
     }
@@ -161,8 +172,6 @@ pub fn main() -> ExitCode {
         cli.demos.clone()
     };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut backend_args = vec!["--scale".to_string(), cli.scale.to_string()];
-    backend_args.extend(cli.backend_args.iter().cloned());
     let header = format!(
         "{} runs per backend per demo, backends alternating · scale {} (every sleep × {}) · timeout {} s · {} cores{}",
         cli.runs,
@@ -170,18 +179,18 @@ pub fn main() -> ExitCode {
         cli.scale,
         cli.timeout,
         cores,
-        if cli.backend_args.is_empty() {
+        if passed_on.is_empty() {
             String::new()
         } else {
-            format!(" · backend options: {}", cli.backend_args.join(" "))
+            format!(" · backend options: {}", passed_on.join(" "))
         }
     );
     let style = render::Style {
         colour: std::io::stdout().is_terminal()
             && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
-    println!("compare: {header}");
-    println!("{}", render::terminal_header(style));
+    say(format!("compare: {header}\n"));
+    say(format!("{}\n", render::terminal_header(style)));
 
     let progress = ProgressBar::new(demos.len() as u64 * u64::from(cli.runs) * 2);
     progress.set_style(
@@ -193,7 +202,7 @@ pub fn main() -> ExitCode {
             runs: cli.runs,
             scale: cli.scale,
             timeout_s: cli.timeout,
-            backend_args: cli.backend_args.clone(),
+            backend_args: passed_on.clone(),
             cores,
             binaries: binaries.iter().map(|b| b.display().to_string()).collect(),
         },
@@ -225,7 +234,7 @@ pub fn main() -> ExitCode {
             runs,
             summary,
         };
-        progress.suspend(|| print!("{}", render::terminal_rows(&comparison, style)));
+        progress.suspend(|| say(render::terminal_rows(&comparison, style)));
         document.demos.push(comparison);
         // Written after every demo, so that a later failure loses nothing.
         export_failed |= !export(&cli, &header, &document);
@@ -244,13 +253,13 @@ pub fn main() -> ExitCode {
         backend_runs_wall_s,
         overhead_s: wall_s - backend_runs_wall_s,
     };
-    println!(
-        "compare: {} in all; backend runs {}; harness overhead {} ({:.1}%)",
+    say(format!(
+        "compare: {} in all; backend runs {}; harness overhead {} ({:.1}%)\n",
         render::time(harness.wall_s),
         render::time(harness.backend_runs_wall_s),
         render::time(harness.overhead_s),
         100.0 * harness.overhead_s / harness.wall_s
-    );
+    ));
     document.harness = Some(harness);
     export_failed |= !export(&cli, &header, &document);
 
