@@ -123,11 +123,7 @@ impl<'run, T: Serialize + DeserializeOwned> Workers<'run, T> {
         };
         // The parent keeps only the receiving end: when the child exits, its channel closes.
         drop(sender);
-        let set = self.channels.as_mut().expect("created above");
-        let channel = set
-            .add(receiver)
-            .map_err(|e| DemoError::system("watching a channel", e))?;
-        self.child_of_channel.insert(channel, id.0);
+        // Tracked before anything else can fail, so that `Drop` reaps it on every path.
         self.children.push(Child {
             name: name.to_string(),
             pid,
@@ -137,6 +133,11 @@ impl<'run, T: Serialize + DeserializeOwned> Workers<'run, T> {
             channel_open: true,
             end: None,
         });
+        let set = self.channels.as_mut().expect("created above");
+        let channel = set
+            .add(receiver)
+            .map_err(|e| DemoError::system("watching a channel", e))?;
+        self.child_of_channel.insert(channel, id.0);
         self.run.figures(|f| {
             f.workers_created += 1;
             f.results_via =
