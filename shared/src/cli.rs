@@ -12,6 +12,16 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 /// The largest `--scale` accepted: beyond it a default run would take days.
 pub const MAX_SCALE: f64 = 100.0;
 
+/// `--count`: updates per worker in `lock`, put+get pairs in `queue`'s timed pass.
+pub const DEFAULT_COUNT: u64 = 100_000;
+/// The largest `--count`: `lock` packs the number of updates (4 × count) into 32 bits.
+pub const MAX_COUNT: u64 = 100_000_000;
+/// `--seed`: the seed of `event`'s draws; with 4 the third draw is a 13, as in the notebook.
+pub const DEFAULT_SEED: u64 = 4;
+/// `--trials`: timed set→wake-up trials of `event`.
+pub const DEFAULT_TRIALS: u32 = 200;
+pub const MAX_TRIALS: u32 = 1_000_000;
+
 /// Run the tutorial's demos on this backend, narrate them and check each outcome.
 #[derive(Parser, Debug, Clone)]
 #[command(version, about, long_about = None)]
@@ -35,6 +45,18 @@ pub struct Cli {
     /// Print only the verdict lines, no narration
     #[arg(long, short)]
     pub quiet: bool,
+
+    /// Updates per worker in `lock`, and put+get pairs timed in `queue`
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_COUNT, value_parser = parse_count, allow_hyphen_values = true)]
+    pub count: u64,
+
+    /// Seed of the numbers `event` draws (the same in both backends)
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_SEED, value_parser = parse_seed, allow_hyphen_values = true)]
+    pub seed: u64,
+
+    /// Timed set→wake-up trials of `event`, for the latency's median and p99
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_TRIALS, value_parser = parse_trials, allow_hyphen_values = true)]
+    pub trials: u32,
 
     /// Fault injection for tests: make the first worker of each demo die after its first event
     #[arg(long, value_enum, hide = true)]
@@ -99,6 +121,30 @@ fn parse_scale(text: &str) -> Result<f64, String> {
     Ok(value)
 }
 
+fn parse_count(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(value) if (1..=MAX_COUNT).contains(&value) => Ok(value),
+        _ => Err(format!(
+            "--count takes a whole number from 1 to {MAX_COUNT}"
+        )),
+    }
+}
+
+fn parse_seed(text: &str) -> Result<u64, String> {
+    text.trim()
+        .parse::<u64>()
+        .map_err(|_| format!("--seed takes a whole number from 0 to {}", u64::MAX))
+}
+
+fn parse_trials(text: &str) -> Result<u32, String> {
+    match text.trim().parse::<u32>() {
+        Ok(value) if (1..=MAX_TRIALS).contains(&value) => Ok(value),
+        _ => Err(format!(
+            "--trials takes a whole number from 1 to {MAX_TRIALS}"
+        )),
+    }
+}
+
 /// Reduces a clap error to the one line that names the problem, e.g.
 /// `error: invalid value 'x' for '--scale <F>': --scale takes a number, e.g. 0.01`.
 pub fn one_line(error: &clap::Error) -> String {
@@ -121,6 +167,44 @@ mod tests {
         for bad in ["0", "-1", "nan", "inf", "x", "", "1000"] {
             assert!(parse_scale(bad).is_err(), "{bad} was accepted");
         }
+    }
+
+    #[test]
+    fn counts_seeds_and_trials_are_checked() {
+        assert_eq!(parse_count("1000"), Ok(1000));
+        for bad in ["0", "-1", "1.5", "x", "", "100000001"] {
+            assert!(parse_count(bad).is_err(), "--count {bad} was accepted");
+        }
+        assert_eq!(parse_seed("0"), Ok(0));
+        for bad in ["-1", "x", ""] {
+            assert!(parse_seed(bad).is_err(), "--seed {bad} was accepted");
+        }
+        assert_eq!(parse_trials("10"), Ok(10));
+        for bad in ["0", "-3", "x", "1000001"] {
+            assert!(parse_trials(bad).is_err(), "--trials {bad} was accepted");
+        }
+    }
+
+    #[test]
+    fn listed_defaults_are_the_real_ones() {
+        use crate::catalogue::DemoId;
+        let default_of = |demo: DemoId, name: &str| {
+            demo.params()
+                .iter()
+                .find(|p| p.name == name)
+                .map(|p| p.default)
+                .unwrap()
+        };
+        assert_eq!(default_of(DemoId::Lock, "count"), DEFAULT_COUNT.to_string());
+        assert_eq!(
+            default_of(DemoId::Queue, "count"),
+            DEFAULT_COUNT.to_string()
+        );
+        assert_eq!(default_of(DemoId::Event, "seed"), DEFAULT_SEED.to_string());
+        assert_eq!(
+            default_of(DemoId::Event, "trials"),
+            DEFAULT_TRIALS.to_string()
+        );
     }
 
     #[test]

@@ -2,7 +2,10 @@
 
 use crate::catalogue::DemoId;
 use crate::cli::{self, Cli, Fault};
-use crate::outcome::{CustomInitOutcome, JoinOutcome, Outcome, RunHooksOutcome, StartOutcome};
+use crate::outcome::{
+    CustomInitOutcome, EventOutcome, JoinOutcome, LockOutcome, Outcome, QueueOutcome,
+    RunHooksOutcome, StartOutcome,
+};
 use crate::report::{DemoReport, Figures, RunDocument, verdict_line};
 use crate::trace::{MAIN, Trace};
 use clap::Parser;
@@ -25,6 +28,9 @@ pub trait Backend {
     fn join(run: &DemoRun) -> Result<JoinOutcome, DemoError>;
     fn run_hooks(run: &DemoRun) -> Result<RunHooksOutcome, DemoError>;
     fn custom_init(run: &DemoRun) -> Result<CustomInitOutcome, DemoError>;
+    fn lock(run: &DemoRun) -> Result<LockOutcome, DemoError>;
+    fn queue(run: &DemoRun) -> Result<QueueOutcome, DemoError>;
+    fn event(run: &DemoRun) -> Result<EventOutcome, DemoError>;
 }
 
 /// Why a demo did not produce an outcome.
@@ -52,17 +58,24 @@ impl DemoError {
 pub struct DemoRun {
     demo: DemoId,
     scale: f64,
+    count: u64,
+    seed: u64,
+    trials: u32,
     fault: Option<Fault>,
     trace: Arc<Trace>,
     figures: Mutex<Figures>,
 }
 
 impl DemoRun {
-    pub fn new(demo: DemoId, scale: f64, fault: Option<Fault>, narrate: bool) -> Self {
+    /// A run of `demo` with the settings of the command line.
+    pub fn new(demo: DemoId, cli: &Cli, narrate: bool) -> Self {
         DemoRun {
             demo,
-            scale,
-            fault,
+            scale: cli.scale,
+            count: cli.count,
+            seed: cli.seed,
+            trials: cli.trials,
+            fault: cli.fault,
             trace: Arc::new(Trace::new(narrate)),
             figures: Mutex::new(Figures::default()),
         }
@@ -75,6 +88,21 @@ impl DemoRun {
     /// Notebook seconds times `--scale`.
     pub fn seconds(&self, notebook_seconds: f64) -> f64 {
         notebook_seconds * self.scale
+    }
+
+    /// `--count`: updates per worker (`lock`), timed put+get pairs (`queue`).
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// `--seed`: the seed of `event`'s draws.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// `--trials`: timed repetitions of `event`'s set→wake-up.
+    pub fn trials(&self) -> u32 {
+        self.trials
     }
 
     pub fn trace(&self) -> &Arc<Trace> {
@@ -96,6 +124,13 @@ impl DemoRun {
     pub fn figures(&self, update: impl FnOnce(&mut Figures)) {
         let mut figures = self.figures.lock().unwrap_or_else(|p| p.into_inner());
         update(&mut figures);
+    }
+
+    /// Records a named measurement (unit in the name, e.g. `ns_per_update_locked`).
+    pub fn measured(&self, name: &str, value: f64) {
+        self.figures(|f| {
+            f.measured.insert(name.to_string(), value);
+        });
     }
 
     fn into_report(
@@ -133,6 +168,9 @@ fn run_demo<B: Backend>(
         DemoId::Join => checked(B::join(run)?),
         DemoId::RunHooks => checked(B::run_hooks(run)?),
         DemoId::CustomInit => checked(B::custom_init(run)?),
+        DemoId::Lock => checked(B::lock(run)?),
+        DemoId::Queue => checked(B::queue(run)?),
+        DemoId::Event => checked(B::event(run)?),
     })
 }
 
@@ -169,7 +207,7 @@ pub fn main<B: Backend>() -> ExitCode {
                 demo.description()
             );
         }
-        let run = DemoRun::new(demo, cli.scale, cli.fault, narrate);
+        let run = DemoRun::new(demo, &cli, narrate);
         let started = Instant::now();
         let result = run_demo::<B>(&run);
         let wall_s = started.elapsed().as_secs_f64();
