@@ -274,6 +274,8 @@ pub mod custom_init {
 pub mod lock {
     /// What each worker adds, in start order: the sum is 0, so the final value must be 0.
     pub const DELTAS: [i32; 4] = [2, 3, -4, -1];
+    /// How long an unlocked worker waits at the start line before it gives up.
+    pub const START_LINE_LIMIT_S: f64 = 10.0;
 
     /// Worker names `t1`…`t4`, as in the notebook.
     pub fn worker_name(index: usize) -> String {

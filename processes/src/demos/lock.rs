@@ -10,11 +10,12 @@
 use crate::shared_memory::{ProcessShared, SharedMapping};
 use crate::sync::ProcessMutex;
 use crate::workers::Workers;
-use shared::catalogue::lock::{DELTAS, worker_name};
-use shared::counter::{self, LoopResult, Tally, apply_updates};
+use shared::catalogue::lock::{DELTAS, START_LINE_LIMIT_S, worker_name};
+use shared::counter::{self, LoopResult, Tally, apply_updates, wait_at_start_line};
 use shared::outcome::LockOutcome;
 use shared::{DemoError, DemoRun};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
 
 /// Where the counter lives and what guards it, for the report.
 const SHARED_VIA: &str = "a MAP_SHARED|MAP_ANONYMOUS mapping made before fork: AtomicU64 \
@@ -34,6 +35,16 @@ unsafe impl ProcessShared for LockedCounter {
         self.lock.init_in_place()
     }
 }
+
+/// The unlocked variant's mapping: the start line and the counter.
+#[derive(Default)]
+struct StartLineAndCounter {
+    start_line: AtomicBool,
+    counter: AtomicU64,
+}
+
+// SAFETY: two atomics: no pointers, no destructor.
+unsafe impl ProcessShared for StartLineAndCounter {}
 
 pub fn run(run: &DemoRun) -> Result<LockOutcome, DemoError> {
     run.figures(|f| f.shared_via = Some(SHARED_VIA.into()));
@@ -80,25 +91,33 @@ fn locked(run: &DemoRun, count: u64) -> Result<Tally, DemoError> {
 }
 
 /// The same updates without the lock: a separate load and store, so updates can be lost.
+/// The workers wait at a start line until all four are forked, so that their loops overlap
+/// (a loop is shorter than a fork: without it each would be nearly done before the next began).
 fn unlocked(run: &DemoRun, count: u64) -> Result<Tally, DemoError> {
-    let counter = SharedMapping::new(AtomicU64::new(counter::ZERO))?;
+    let shared = SharedMapping::new(StartLineAndCounter::default())?;
     let mut workers = Workers::new(run);
 
     for (index, delta) in DELTAS.into_iter().enumerate() {
-        let counter = &*counter;
+        let shared = &*shared;
         workers.start(&worker_name(index), move |out| -> LoopResult {
             out.emit("adding", Some(format!("{delta:+} × {count}, no lock")));
-            let nanos = apply_updates(counter, delta, count);
+            let limit = Duration::from_secs_f64(START_LINE_LIMIT_S);
+            if !wait_at_start_line(&shared.start_line, limit) {
+                return Err("the start line never opened".into());
+            }
+            let nanos = apply_updates(&shared.counter, delta, count);
             out.emit("done", None);
             Ok(nanos)
         })?;
     }
+    run.main_says("go", Some("all four loops at once".into()));
+    shared.start_line.store(true, Ordering::Release);
 
     let loops = workers.join_all()?;
     counter::report(
         run,
         "unlocked",
-        counter.load(Ordering::SeqCst),
+        shared.counter.load(Ordering::SeqCst),
         &loops,
         count,
     )

@@ -5,12 +5,13 @@
 //! poisons it, and every later `lock()` fails instead of blocking forever.
 
 use crate::workers::Workers;
-use shared::catalogue::lock::{DELTAS, worker_name};
-use shared::counter::{self, LoopResult, Tally, apply_updates};
+use shared::catalogue::lock::{DELTAS, START_LINE_LIMIT_S, worker_name};
+use shared::counter::{self, LoopResult, Tally, apply_updates, wait_at_start_line};
 use shared::outcome::LockOutcome;
 use shared::{DemoError, DemoRun};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// Where the counter lives and what guards it, for the report.
 const SHARED_VIA: &str = "the process's own memory: Arc<AtomicU64> counter, std::sync::Mutex \
@@ -57,19 +58,27 @@ fn locked(run: &DemoRun, count: u64) -> Result<Tally, DemoError> {
 }
 
 /// The same updates without the lock: a separate load and store, so updates can be lost.
+/// The workers wait at a start line until all four are started, so that their loops overlap
+/// (a loop is shorter than a spawn: without it each would be nearly done before the next began).
 fn unlocked(run: &DemoRun, count: u64) -> Result<Tally, DemoError> {
     let counter = Arc::new(AtomicU64::new(counter::ZERO));
+    let start_line = Arc::new(AtomicBool::new(false));
     let mut workers = Workers::new(run);
 
     for (index, delta) in DELTAS.into_iter().enumerate() {
-        let counter = Arc::clone(&counter);
+        let (counter, start_line) = (Arc::clone(&counter), Arc::clone(&start_line));
         workers.start(&worker_name(index), move |out| -> LoopResult {
             out.emit("adding", Some(format!("{delta:+} × {count}, no lock")));
+            if !wait_at_start_line(&start_line, Duration::from_secs_f64(START_LINE_LIMIT_S)) {
+                return Err("the start line never opened".into());
+            }
             let nanos = apply_updates(&counter, delta, count);
             out.emit("done", None);
             Ok(nanos)
         })?;
     }
+    run.main_says("go", Some("all four loops at once".into()));
+    start_line.store(true, Ordering::Release);
 
     let loops = workers.join_all()?;
     counter::report(
