@@ -104,19 +104,13 @@ fn queue_gets_the_notebooks_four_orders() {
             "{backend}"
         );
         // The consumer got every batch's items only after the producer had put them all.
+        let is = |e: &shared::Event, what: &str, batch: &str| {
+            e.what == what && e.detail.as_deref().unwrap().split(' ').next() == Some(batch)
+        };
         for batch in ["fifo", "lifo", "priority", "priority-pairs"] {
-            let last_put = report
-                .events
-                .iter()
-                .rposition(|e| e.what == "put" && e.detail.as_deref().unwrap().starts_with(batch))
-                .unwrap();
-            let first_got = report
-                .events
-                .iter()
-                .position(|e| {
-                    e.what == "got" && e.detail.as_deref().unwrap().split(' ').next() == Some(batch)
-                })
-                .unwrap();
+            let last_put = report.events.iter().rposition(|e| is(e, "put", batch));
+            let first_got = report.events.iter().position(|e| is(e, "got", batch));
+            let (last_put, first_got) = (last_put.unwrap(), first_got.unwrap());
             assert!(last_put < first_got, "{backend} {batch}");
         }
         for name in [
