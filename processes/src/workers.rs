@@ -6,10 +6,17 @@
 //! watches the children with `waitpid(WNOHANG)`, so a child that dies is noticed (exit
 //! code or signal) instead of waited for forever. Every child is reaped: when it ends,
 //! or, on an error or Ctrl-C, killed and reaped when `Workers` is dropped.
+//!
+//! A child can also ask its parent for something and wait for the answer (`start_with`):
+//! its requests travel on the same channel as its events, the parent hands each to its
+//! [`Service`] while it pumps, and replies on a second channel, made for that child before
+//! the fork. That is how `queue` keeps its queues in the parent, as Python's managers do.
 
 use crate::interrupt;
 use ipc_channel::TrySelectError;
-use ipc_channel::ipc::{self, IpcMessage, IpcReceiverSet, IpcSelectionResult, IpcSender};
+use ipc_channel::ipc::{
+    self, IpcMessage, IpcReceiver, IpcReceiverSet, IpcSelectionResult, IpcSender,
+};
 use nix::sys::signal::{self, SigHandler, Signal};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid, fork, getpid, getppid};
@@ -21,7 +28,7 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long the parent waits for a message before it checks children and Ctrl-C again.
 const TICK: Duration = Duration::from_millis(20);
@@ -35,15 +42,51 @@ const EXIT_PARENT_GONE: i32 = 102;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WorkerId(usize);
 
-/// What a child sends its parent: events while it works, then its result.
+impl WorkerId {
+    /// The worker's place in start order: its result's index in `join_all`'s results.
+    pub fn index(self) -> usize {
+        self.0
+    }
+}
+
+/// What the parent does with the requests its children send while it pumps their channels.
+pub trait Service {
+    type Request: Serialize + DeserializeOwned;
+    type Reply: Serialize + DeserializeOwned;
+
+    /// Handles one request from worker `from`; pushes the replies due now (to any worker).
+    fn handle(
+        &mut self,
+        from: WorkerId,
+        request: Self::Request,
+        replies: &mut Vec<(WorkerId, Self::Reply)>,
+    );
+
+    /// Called at every turn of the pump (at least once per tick): pushes the replies whose
+    /// time has come, e.g. a get that waited on an empty queue for too long.
+    fn expire(&mut self, _now: Instant, _replies: &mut Vec<(WorkerId, Self::Reply)>) {}
+}
+
+/// The service of workers that ask their parent nothing.
+pub struct NoService;
+
+impl Service for NoService {
+    type Request = ();
+    type Reply = ();
+
+    fn handle(&mut self, _: WorkerId, _: (), _: &mut Vec<(WorkerId, ())>) {}
+}
+
+/// What a child sends its parent: events while it works, requests, then its result.
 #[derive(Serialize, Deserialize)]
-enum ToParent<T> {
+enum ToParent<T, Q> {
     Event(Event),
+    Request(Q),
     Result(T),
 }
 
 /// The parent's view of one child.
-struct Child<T> {
+struct Child<T, R> {
     name: String,
     pid: Pid,
     asked_at: f64,
@@ -51,15 +94,25 @@ struct Child<T> {
     result: Option<T>,
     channel_open: bool,
     end: Option<WaitStatus>,
+    /// Where the parent's replies go (children started with `start_with`).
+    replies: Option<IpcSender<R>>,
+    /// Its result (or death) has been handed out by `join` or `join_all`.
+    joined: bool,
 }
 
-impl<T> Child<T> {
+impl<T, R> Child<T, R> {
     /// Its channel is closed and it has been reaped: nothing more will come from it.
     fn finished(&self) -> bool {
         !self.channel_open && self.end.is_some()
     }
 
-    fn died(&self, how: String) -> DemoError {
+    /// It ended without delivering a result: killed, panicked, or exited with an error.
+    fn died(&self) -> bool {
+        self.finished()
+            && !(matches!(self.end, Some(WaitStatus::Exited(_, EXIT_OK))) && self.result.is_some())
+    }
+
+    fn death(&self, how: String) -> DemoError {
         DemoError::WorkerDied {
             worker: self.name.clone(),
             how,
@@ -67,21 +120,31 @@ impl<T> Child<T> {
     }
 }
 
-/// The child processes of one demo, each returning a `T` over its channel.
-pub struct Workers<'run, T> {
+/// The child processes of one demo, each returning a `T` over its channel, and the
+/// service the parent runs for their requests.
+pub struct Workers<'run, T, S: Service = NoService> {
     run: &'run DemoRun,
     channels: Option<IpcReceiverSet>,
-    children: Vec<Child<T>>,
+    children: Vec<Child<T, S::Reply>>,
     child_of_channel: HashMap<u64, usize>,
+    service: S,
 }
 
 impl<'run, T: Serialize + DeserializeOwned> Workers<'run, T> {
     pub fn new(run: &'run DemoRun) -> Self {
+        Workers::serving(run, NoService)
+    }
+}
+
+impl<'run, T: Serialize + DeserializeOwned, S: Service> Workers<'run, T, S> {
+    /// Workers whose requests the parent answers with `service`, while it pumps.
+    pub fn serving(run: &'run DemoRun, service: S) -> Self {
         Workers {
             run,
             channels: None,
             children: Vec::new(),
             child_of_channel: HashMap::new(),
+            service,
         }
     }
 
@@ -92,6 +155,36 @@ impl<'run, T: Serialize + DeserializeOwned> Workers<'run, T> {
     where
         F: FnOnce(&dyn EventSink) -> T,
     {
+        self.fork_child(name, None, |sink| body(sink))
+    }
+
+    /// Like [`start`](Self::start), for a child that asks its parent: `body` gets a
+    /// [`Parent`] whose `ask` sends a request and waits for the service's reply.
+    pub fn start_with<F>(&mut self, name: &str, body: F) -> Result<WorkerId, DemoError>
+    where
+        F: FnOnce(&dyn EventSink, &Parent<'_, S>) -> T,
+    {
+        // Made before the fork, like the event channel: the parent keeps the sending end.
+        let (reply_tx, reply_rx) = ipc::channel::<S::Reply>()
+            .map_err(|e| DemoError::system("creating a reply channel", e))?;
+        self.fork_child(name, Some(reply_tx), move |sink| {
+            let parent = Parent {
+                requests: sink,
+                replies: reply_rx,
+            };
+            body(sink, &parent)
+        })
+    }
+
+    fn fork_child<F>(
+        &mut self,
+        name: &str,
+        replies: Option<IpcSender<S::Reply>>,
+        body: F,
+    ) -> Result<WorkerId, DemoError>
+    where
+        F: FnOnce(&ChildSink<T, S::Request>) -> T,
+    {
         if self.channels.is_none() {
             ensure_single_threaded()?;
             let set = IpcReceiverSet::new()
@@ -101,7 +194,7 @@ impl<'run, T: Serialize + DeserializeOwned> Workers<'run, T> {
         let id = WorkerId(self.children.len());
         let asked_at = self.run.trace().now_s();
         // The channel is made before the fork, so that both processes hold an end of it.
-        let (sender, receiver) = ipc::channel::<ToParent<T>>()
+        let (sender, receiver) = ipc::channel::<ToParent<T, S::Request>>()
             .map_err(|e| DemoError::system("creating a channel", e))?;
         let parent = getpid();
         // SAFETY: this process never starts a second thread (checked above), so the child
@@ -132,6 +225,8 @@ impl<'run, T: Serialize + DeserializeOwned> Workers<'run, T> {
             result: None,
             channel_open: true,
             end: None,
+            replies,
+            joined: false,
         });
         let set = self.channels.as_mut().expect("created above");
         let channel = set
@@ -152,10 +247,9 @@ impl<'run, T: Serialize + DeserializeOwned> Workers<'run, T> {
             // A child that has ended keeps its result for `join`.
             Ok(id)
         } else {
-            Err(self
-                .take_result(id)
-                .err()
-                .unwrap_or_else(|| self.children[id.0].died("ended before its first event".into())))
+            Err(self.take_result(id).err().unwrap_or_else(|| {
+                self.children[id.0].death("ended before its first event".into())
+            }))
         }
     }
 
@@ -165,32 +259,51 @@ impl<'run, T: Serialize + DeserializeOwned> Workers<'run, T> {
         self.take_result(id)
     }
 
-    /// Joins every worker not yet joined, in start order; the first failure is returned
-    /// after all have been joined.
+    /// Joins every worker not yet joined, and returns their results in start order; returns
+    /// as soon as one has died, without waiting for the others (which may be blocked on
+    /// what it held: a lock, a queue, an event). `Drop` then kills and reaps them.
     pub fn join_all(&mut self) -> Result<Vec<T>, DemoError> {
-        let results: Vec<Result<T, DemoError>> = (0..self.children.len())
-            .map(|i| self.join(WorkerId(i)))
+        self.pump_until(|w| {
+            w.first_death().is_some() || w.children.iter().all(|c| c.joined || c.finished())
+        })?;
+        if let Some(index) = self.first_death() {
+            return Err(self
+                .take_result(WorkerId(index))
+                .err()
+                .expect("a dead worker has no result"));
+        }
+        let waiting: Vec<usize> = (0..self.children.len())
+            .filter(|&i| !self.children[i].joined)
             .collect();
-        results.into_iter().collect()
+        waiting
+            .into_iter()
+            .map(|i| self.take_result(WorkerId(i)))
+            .collect()
+    }
+
+    /// The first worker, in start order, that died and was not joined yet.
+    fn first_death(&self) -> Option<usize> {
+        self.children.iter().position(|c| !c.joined && c.died())
     }
 
     fn take_result(&mut self, id: WorkerId) -> Result<T, DemoError> {
         let child = &mut self.children[id.0];
+        child.joined = true;
         match (child.end, child.result.take()) {
             (Some(WaitStatus::Exited(_, EXIT_OK)), Some(result)) => Ok(result),
             (Some(WaitStatus::Exited(_, EXIT_OK)), None) => {
-                Err(child.died("exited without sending its result (or was already joined)".into()))
+                Err(child.death("exited without sending its result (or was already joined)".into()))
             }
             (Some(WaitStatus::Exited(_, EXIT_PANICKED)), _) => {
-                Err(child.died(format!("exited with code {EXIT_PANICKED} (it panicked)")))
+                Err(child.death(format!("exited with code {EXIT_PANICKED} (it panicked)")))
             }
             (Some(WaitStatus::Exited(_, code)), _) => {
-                Err(child.died(format!("exited with code {code}")))
+                Err(child.death(format!("exited with code {code}")))
             }
             (Some(WaitStatus::Signaled(_, signal, _)), _) => {
-                Err(child.died(format!("was killed by signal {}", signal.as_str())))
+                Err(child.death(format!("was killed by signal {}", signal.as_str())))
             }
-            (end, _) => Err(child.died(format!("ended in an unexpected state: {end:?}"))),
+            (end, _) => Err(child.death(format!("ended in an unexpected state: {end:?}"))),
         }
     }
 
@@ -227,13 +340,31 @@ impl<'run, T: Serialize + DeserializeOwned> Workers<'run, T> {
                     return Err(DemoError::system("waiting for workers", e));
                 }
             }
+            let mut replies = Vec::new();
+            self.service.expire(Instant::now(), &mut replies);
+            self.send_replies(replies);
             self.reap_ended();
+        }
+    }
+
+    /// Sends the service's replies, each on its worker's reply channel.
+    fn send_replies(&mut self, replies: Vec<(WorkerId, S::Reply)>) {
+        for (to, reply) in replies {
+            let bytes = postcard::to_allocvec(&reply).map_or(0, |encoded| encoded.len());
+            // A worker that has died cannot read it; its death is reported by the pump.
+            let sent = self.children[to.0]
+                .replies
+                .as_ref()
+                .is_some_and(|channel| channel.send(reply).is_ok());
+            if sent {
+                self.run.figures(|f| f.count_ipc_message(bytes));
+            }
         }
     }
 
     fn deliver(&mut self, channel: u64, message: IpcMessage) -> Result<(), DemoError> {
         let index = self.child_of_channel[&channel];
-        let message: ToParent<T> = message
+        let message: ToParent<T, S::Request> = message
             .to()
             .map_err(|e| DemoError::system("decoding a worker's message", e))?;
         // ipc-channel does not expose the received length; re-encoding gives the same bytes.
@@ -248,6 +379,11 @@ impl<'run, T: Serialize + DeserializeOwned> Workers<'run, T> {
                     self.run.figures(|f| f.spawn_to_first_event_us.push(micros));
                 }
                 self.run.trace().record(event);
+            }
+            ToParent::Request(request) => {
+                let mut replies = Vec::new();
+                self.service.handle(WorkerId(index), request, &mut replies);
+                self.send_replies(replies);
             }
             ToParent::Result(result) => {
                 child.result = Some(result);
@@ -290,7 +426,7 @@ impl<'run, T: Serialize + DeserializeOwned> Workers<'run, T> {
     }
 }
 
-impl<T> Drop for Workers<'_, T> {
+impl<T, S: Service> Drop for Workers<'_, T, S> {
     /// On every path (an error, a panic, Ctrl-C), no child outlives its demo unreaped.
     fn drop(&mut self) {
         for child in self.children.iter_mut().filter(|c| c.end.is_none()) {
@@ -301,15 +437,17 @@ impl<T> Drop for Workers<'_, T> {
 }
 
 /// A child's end of the trace: each event is one message to the parent.
-struct ChildSink<T> {
-    sender: IpcSender<ToParent<T>>,
+struct ChildSink<T, Q> {
+    sender: IpcSender<ToParent<T, Q>>,
     trace: Arc<Trace>,
     worker: String,
     first_event_sent: Cell<bool>,
     fault: Option<Fault>,
 }
 
-impl<T: Serialize + DeserializeOwned> EventSink for ChildSink<T> {
+impl<T: Serialize + DeserializeOwned, Q: Serialize + DeserializeOwned> EventSink
+    for ChildSink<T, Q>
+{
     fn worker(&self) -> &str {
         &self.worker
     }
@@ -334,11 +472,46 @@ impl<T: Serialize + DeserializeOwned> EventSink for ChildSink<T> {
     }
 }
 
+/// A child's way to its parent's [`Service`]: a request on the child's channel, the reply
+/// on the reply channel made for it before the fork.
+pub struct Parent<'a, S: Service> {
+    requests: &'a dyn SendRequest<S::Request>,
+    replies: IpcReceiver<S::Reply>,
+}
+
+impl<S: Service> Parent<'_, S> {
+    /// Sends `request` and blocks until the parent replies. A parent that is gone will
+    /// never reply: the child then exits (it would also get SIGKILL from PR_SET_PDEATHSIG).
+    pub fn ask(&self, request: S::Request) -> S::Reply {
+        self.requests.send_request(request);
+        match self.replies.recv() {
+            Ok(reply) => reply,
+            Err(_) => exit_child(EXIT_PARENT_GONE),
+        }
+    }
+}
+
+/// Sends a request on a child's channel to its parent.
+trait SendRequest<Q> {
+    fn send_request(&self, request: Q);
+}
+
+impl<T: Serialize + DeserializeOwned, Q: Serialize + DeserializeOwned> SendRequest<Q>
+    for ChildSink<T, Q>
+{
+    fn send_request(&self, request: Q) {
+        if self.sender.send(ToParent::Request(request)).is_err() {
+            exit_child(EXIT_PARENT_GONE);
+        }
+    }
+}
+
 /// The child's whole life: run `body`, send the result, `_exit`. Never returns.
-fn run_child<T, F>(parent: Pid, sink: ChildSink<T>, body: F) -> !
+fn run_child<T, Q, F>(parent: Pid, sink: ChildSink<T, Q>, body: F) -> !
 where
     T: Serialize + DeserializeOwned,
-    F: FnOnce(&dyn EventSink) -> T,
+    Q: Serialize + DeserializeOwned,
+    F: FnOnce(&ChildSink<T, Q>) -> T,
 {
     // Die with the parent: if it is killed outright, no orphan is left working.
     if nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).is_err() || getppid() != parent {
@@ -356,7 +529,7 @@ where
     exit_child(code)
 }
 
-/// Makes this worker die as `--inject` asks.
+/// Makes this worker die as `--fault` asks.
 fn inject(fault: Fault) {
     match fault {
         Fault::KillWorker => {

@@ -10,6 +10,9 @@ pub enum DemoId {
     Join,
     RunHooks,
     CustomInit,
+    Lock,
+    Queue,
+    Event,
     Cpu,
     Crash,
     Spawn,
@@ -25,11 +28,14 @@ pub struct Param {
 
 impl DemoId {
     /// Every demo, in catalogue order (the order of a run without demo names).
-    pub const ALL: [DemoId; 8] = [
+    pub const ALL: [DemoId; 11] = [
         DemoId::Start,
         DemoId::Join,
         DemoId::RunHooks,
         DemoId::CustomInit,
+        DemoId::Lock,
+        DemoId::Queue,
+        DemoId::Event,
         DemoId::Cpu,
         DemoId::Crash,
         DemoId::Spawn,
@@ -43,6 +49,9 @@ impl DemoId {
             DemoId::Join => "join",
             DemoId::RunHooks => "run-hooks",
             DemoId::CustomInit => "custom-init",
+            DemoId::Lock => "lock",
+            DemoId::Queue => "queue",
+            DemoId::Event => "event",
             DemoId::Cpu => "cpu",
             DemoId::Crash => "crash",
             DemoId::Spawn => "spawn",
@@ -62,6 +71,15 @@ impl DemoId {
             }
             DemoId::CustomInit => {
                 "a worker built from (number, function, args) whose result returns to the parent"
+            }
+            DemoId::Lock => {
+                "four workers update one shared counter, with one lock around each loop and without"
+            }
+            DemoId::Queue => {
+                "a producer worker puts, a consumer worker gets: FIFO, LIFO and priority orders"
+            }
+            DemoId::Event => {
+                "a flag worker sets then clears an event; the ops worker draws while it is set"
             }
             DemoId::Cpu => {
                 "count primes in chunks across 1…N workers: CPU-bound work scales with cores"
@@ -83,6 +101,9 @@ impl DemoId {
             DemoId::Join => "§2",
             DemoId::RunHooks => "§3",
             DemoId::CustomInit => "§4",
+            DemoId::Lock => "§5",
+            DemoId::Queue => "§6",
+            DemoId::Event => "§7",
             DemoId::Cpu | DemoId::Crash | DemoId::Spawn | DemoId::Channel => "beyond",
         }
     }
@@ -122,6 +143,52 @@ impl DemoId {
                 Param {
                     name: "cycles",
                     default: "3",
+                },
+            ],
+            DemoId::Lock => &[
+                Param {
+                    name: "workers",
+                    default: "4",
+                },
+                Param {
+                    name: "deltas",
+                    default: "+2 +3 -4 -1",
+                },
+                Param {
+                    name: "count",
+                    default: "100000",
+                },
+            ],
+            DemoId::Queue => &[
+                Param {
+                    name: "orders",
+                    default: "fifo lifo priority priority-pairs",
+                },
+                Param {
+                    name: "count",
+                    default: "100000",
+                },
+            ],
+            DemoId::Event => &[
+                Param {
+                    name: "set-after",
+                    default: "3 s",
+                },
+                Param {
+                    name: "clear-after",
+                    default: "5 s",
+                },
+                Param {
+                    name: "draw-every",
+                    default: "0.5 s",
+                },
+                Param {
+                    name: "seed",
+                    default: "4",
+                },
+                Param {
+                    name: "trials",
+                    default: "200",
                 },
             ],
             DemoId::Cpu => &[
@@ -179,7 +246,13 @@ impl DemoId {
             DemoId::Join => join::SLEEP_S,
             DemoId::RunHooks => run_hooks::SLEEP_S,
             DemoId::Crash => crash::SLEEP_S,
-            DemoId::CustomInit | DemoId::Cpu | DemoId::Spawn | DemoId::Channel => 0.0,
+            DemoId::Event => event::SET_AFTER_S + event::CLEAR_AFTER_S,
+            DemoId::CustomInit
+            | DemoId::Lock
+            | DemoId::Queue
+            | DemoId::Cpu
+            | DemoId::Spawn
+            | DemoId::Channel => 0.0,
         }
     }
 
@@ -273,6 +346,59 @@ pub mod custom_init {
     /// The input of worker `number`: the notebook passes `i` to worker `i + 1`.
     pub fn input(number: u32) -> u64 {
         u64::from(number - 1)
+    }
+}
+
+/// `lock` (notebook §5): four workers apply +2, +3, −4, −1 to one counter, `--count` times each.
+pub mod lock {
+    /// What each worker adds, in start order: the sum is 0, so the final value must be 0.
+    pub const DELTAS: [i32; 4] = [2, 3, -4, -1];
+    /// How long an unlocked worker waits at the start line before it gives up.
+    pub const START_LINE_LIMIT_S: f64 = 10.0;
+
+    /// Worker names `t1`…`t4`, as in the notebook.
+    pub fn worker_name(index: usize) -> String {
+        format!("t{}", index + 1)
+    }
+}
+
+/// `queue` (notebook §6): a producer fills four queues, a consumer drains them.
+pub mod queue {
+    pub const PRODUCER: &str = "producer";
+    pub const CONSUMER: &str = "consumer";
+    /// The worker of the timed pass: `--count` × (put, get).
+    pub const TIMED: &str = "timer";
+    /// The worker (processes) or thread (threads) that measures the raw channel round trips.
+    pub const BASELINE: &str = "baseline";
+    /// How long one get waits on an empty queue before it gives up. Not scaled: it is a
+    /// bound on a wait that normally ends in microseconds, not one of the notebook's sleeps.
+    pub const GET_TIMEOUT_S: f64 = 5.0;
+    /// The notebook's integer puts: FIFO and LIFO get 0…4, priority gets 1, 3, 4, 2.
+    pub const FIFO_PUTS: [i64; 5] = [0, 1, 2, 3, 4];
+    pub const PRIORITY_PUTS: [i64; 4] = [1, 3, 4, 2];
+}
+
+/// `event` (notebook §7): `flag` sets the event after 3 s and clears it 5 s later; `ops` draws
+/// a number every 0.5 s while it is set.
+pub mod event {
+    pub const FLAG: &str = "flag";
+    pub const OPS: &str = "ops";
+    pub const SET_AFTER_S: f64 = 3.0;
+    pub const CLEAR_AFTER_S: f64 = 5.0;
+    pub const DRAW_EVERY_S: f64 = 0.5;
+    /// Draws while the event is set: 5 s / 0.5 s, give or take the one in flight at the clear.
+    pub const EXPECTED_DRAWS: usize = 10;
+    pub const DRAW_TOLERANCE: usize = 1;
+    /// Draws are in `1..=DRAW_MAX`; this one is announced with `13!`.
+    pub const DRAW_MAX: u32 = 15;
+    pub const LUCKY: u32 = 13;
+    /// The pause before each timed set, so that the waiter is asleep when it comes.
+    pub const TRIAL_GAP_S: f64 = 0.001;
+
+    /// How long `ops` waits for the set before it gives up (nothing waits forever): twice
+    /// the scaled countdown, plus a second for a loaded machine.
+    pub fn wait_limit_s(scaled_set_after_s: f64) -> f64 {
+        2.0 * scaled_set_after_s + 1.0
     }
 }
 

@@ -12,6 +12,16 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 /// The largest `--scale` accepted: beyond it a default run would take days.
 pub const MAX_SCALE: f64 = 100.0;
 
+/// `--count`: updates per worker in `lock`, put+get pairs in `queue`'s timed pass.
+pub const DEFAULT_COUNT: u64 = 100_000;
+/// The largest `--count`: `lock` packs the number of updates (4 × count) into 32 bits.
+pub const MAX_COUNT: u64 = 100_000_000;
+/// `--seed`: the seed of `event`'s draws; with 4 the third draw is a 13, as in the notebook.
+pub const DEFAULT_SEED: u64 = 4;
+/// `--trials`: timed set→wake-up trials of `event`.
+pub const DEFAULT_TRIALS: u32 = 200;
+pub const MAX_TRIALS: u32 = 1_000_000;
+
 /// Run the tutorial's demos on this backend, narrate them and check each outcome.
 #[derive(Parser, Debug, Clone)]
 #[command(version, about, long_about = None)]
@@ -55,16 +65,25 @@ pub struct Cli {
 #[derive(Args, Debug, Clone, Default, PartialEq)]
 pub struct DemoOptions {
     /// cpu: count the primes below N [default: 2000000]
-    #[arg(long, value_name = "N", value_parser = parse_prime_limit)]
+    #[arg(long, value_name = "N", value_parser = parse_prime_limit, allow_hyphen_values = true)]
     pub n: Option<u64>,
 
     /// cpu: time 1, 2, …, N workers [default: the number of cores]
-    #[arg(long, value_name = "N", value_parser = parse_workers)]
+    #[arg(long, value_name = "N", value_parser = parse_workers, allow_hyphen_values = true)]
     pub workers: Option<usize>,
 
-    /// spawn, channel: how many workers to start, or messages to send [default: see --list]
-    #[arg(long, value_name = "N", value_parser = parse_count)]
+    /// lock: updates per worker; queue: put+get pairs timed; spawn: workers started;
+    /// channel: messages sent [defaults: see --list]
+    #[arg(long, value_name = "N", value_parser = parse_count, allow_hyphen_values = true)]
     pub count: Option<u64>,
+
+    /// event: seed of the numbers drawn, the same in both backends [default: 4]
+    #[arg(long, value_name = "N", value_parser = parse_seed, allow_hyphen_values = true)]
+    pub seed: Option<u64>,
+
+    /// event: timed set→wake-up trials, for the latency's median and p99 [default: 200]
+    #[arg(long, value_name = "N", value_parser = parse_trials, allow_hyphen_values = true)]
+    pub trials: Option<u32>,
 
     /// crash: how the doomed worker dies [default: each in turn]
     #[arg(long, value_name = "FAULT", value_enum)]
@@ -84,6 +103,8 @@ impl DemoOptions {
         push("--n", self.n.map(|v| v.to_string()));
         push("--workers", self.workers.map(|v| v.to_string()));
         push("--count", self.count.map(|v| v.to_string()));
+        push("--seed", self.seed.map(|v| v.to_string()));
+        push("--trials", self.trials.map(|v| v.to_string()));
         push("--fault", self.fault.map(|v| v.id().to_string()));
         args
     }
@@ -189,8 +210,25 @@ fn parse_workers(text: &str) -> Result<usize, String> {
 
 fn parse_count(text: &str) -> Result<u64, String> {
     match text.trim().replace('_', "").parse::<u64>() {
-        Ok(n) if (1..=100_000_000).contains(&n) => Ok(n),
-        _ => Err("--count takes a whole number from 1 to 100000000".into()),
+        Ok(n) if (1..=MAX_COUNT).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "--count takes a whole number from 1 to {MAX_COUNT}"
+        )),
+    }
+}
+
+fn parse_seed(text: &str) -> Result<u64, String> {
+    text.trim()
+        .parse::<u64>()
+        .map_err(|_| format!("--seed takes a whole number from 0 to {}", u64::MAX))
+}
+
+fn parse_trials(text: &str) -> Result<u32, String> {
+    match text.trim().parse::<u32>() {
+        Ok(value) if (1..=MAX_TRIALS).contains(&value) => Ok(value),
+        _ => Err(format!(
+            "--trials takes a whole number from 1 to {MAX_TRIALS}"
+        )),
     }
 }
 
@@ -272,6 +310,44 @@ mod tests {
         assert!(
             line.starts_with("error:") && line.contains("--bogus"),
             "{line}"
+        );
+    }
+
+    #[test]
+    fn counts_seeds_and_trials_are_checked() {
+        assert_eq!(parse_count("1000"), Ok(1000));
+        for bad in ["0", "-1", "1.5", "x", "", "100000001"] {
+            assert!(parse_count(bad).is_err(), "--count {bad} was accepted");
+        }
+        assert_eq!(parse_seed("0"), Ok(0));
+        for bad in ["-1", "x", ""] {
+            assert!(parse_seed(bad).is_err(), "--seed {bad} was accepted");
+        }
+        assert_eq!(parse_trials("10"), Ok(10));
+        for bad in ["0", "-3", "x", "1000001"] {
+            assert!(parse_trials(bad).is_err(), "--trials {bad} was accepted");
+        }
+    }
+
+    #[test]
+    fn listed_defaults_are_the_real_ones() {
+        use crate::catalogue::DemoId;
+        let default_of = |demo: DemoId, name: &str| {
+            demo.params()
+                .iter()
+                .find(|p| p.name == name)
+                .map(|p| p.default)
+                .unwrap()
+        };
+        assert_eq!(default_of(DemoId::Lock, "count"), DEFAULT_COUNT.to_string());
+        assert_eq!(
+            default_of(DemoId::Queue, "count"),
+            DEFAULT_COUNT.to_string()
+        );
+        assert_eq!(default_of(DemoId::Event, "seed"), DEFAULT_SEED.to_string());
+        assert_eq!(
+            default_of(DemoId::Event, "trials"),
+            DEFAULT_TRIALS.to_string()
         );
     }
 }

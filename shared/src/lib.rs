@@ -3,8 +3,10 @@
 //! Everything here is independent of *how* workers are made: the demo catalogue
 //! ([`catalogue`]), the command line both binaries share ([`cli`]), the event trace
 //! ([`trace`]), each demo's typed outcome and its check ([`outcome`]), the work the
-//! workers do ([`workloads`]) and the runner both `main.rs` files call ([`runner`]).
-//! The comparison harness, the `compare` binary, lives in [`compare`].
+//! workers do ([`workloads`]; for the shared-state demos [`counter`], [`queues`] and
+//! [`event_flag`], with [`baseline`] round trips to compare against) and the runner both
+//! `main.rs` files call ([`runner`]). The comparison harness, the `compare` binary, lives in
+//! [`compare`].
 //!
 //! A backend is a type implementing [`runner::Backend`], which has one method per demo:
 //! a backend that lacks a demo does not compile. The `threads` and `processes` crates
@@ -13,12 +15,16 @@
 
 #![forbid(unsafe_code)]
 
+pub mod baseline;
 pub mod bench;
 pub mod catalogue;
 pub mod cli;
 pub mod compare;
+pub mod counter;
+pub mod event_flag;
 pub mod files;
 pub mod outcome;
+pub mod queues;
 pub mod report;
 pub mod runner;
 pub mod trace;

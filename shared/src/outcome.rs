@@ -4,7 +4,10 @@
 //! equality. Concurrency is checked by order, not by the clock: sleeps that overlap
 //! show as every `sleeping` coming before the first `finished`.
 
-use crate::catalogue::{custom_init, join, run_hooks, start};
+use crate::catalogue::{custom_init, event, join, lock, run_hooks, start};
+use crate::counter::Tally;
+use crate::event_flag::Draws;
+use crate::queues::{Item, QueueName};
 use crate::trace::{Event, MAIN};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -164,6 +167,226 @@ impl Outcome for CustomInitOutcome {
     }
 }
 
+/// `lock`: what each variant left in the counter.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LockOutcome {
+    /// Updates each worker made (`--count`).
+    pub count: u64,
+    /// One lock around each worker's loop: 0, with every update kept.
+    pub locked: Tally,
+    /// No lock: whatever the interleaving left. Never checked equal to anything, and left
+    /// out when the two backends' outcomes are compared; only checked to agree with itself.
+    pub unlocked: Tally,
+}
+
+impl LockOutcome {
+    /// The largest amount one update moves the counter by.
+    pub fn max_delta() -> u64 {
+        lock::DELTAS
+            .iter()
+            .map(|d| d.unsigned_abs())
+            .max()
+            .map_or(0, u64::from)
+    }
+
+    /// Updates made by all the workers together.
+    pub fn updates_made(count: u64) -> u64 {
+        count * lock::DELTAS.len() as u64
+    }
+}
+
+impl Outcome for LockOutcome {
+    fn check(&self) -> Result<(), String> {
+        let made = Self::updates_made(self.count);
+        let expected = Tally {
+            value: 0,
+            updates: made,
+            lost_updates: 0,
+        };
+        if self.locked != expected {
+            return Err(format!(
+                "locked counter {:?}, expected {expected:?}",
+                self.locked
+            ));
+        }
+        self.unlocked
+            .consistent(made, Self::max_delta())
+            .map_err(|problem| format!("unlocked counter: {problem}"))
+    }
+}
+
+/// `queue`: what the consumer got from each of the notebook's queues, in order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QueueOutcome {
+    pub fifo: Vec<i64>,
+    pub lifo: Vec<i64>,
+    pub priority: Vec<i64>,
+    /// The text of each `(priority, text)` pair, as the notebook prints `q.get()[1]`.
+    pub priority_pairs: Vec<String>,
+    /// Items of the timed pass that came back as they were put (must be `--count`).
+    pub timed_returned: u64,
+    /// `--count`.
+    pub count: u64,
+}
+
+impl QueueOutcome {
+    /// Sorts what the consumer got into the four sequences.
+    pub fn from_batches(
+        batches: &[(QueueName, Vec<Item>)],
+        timed_returned: u64,
+        count: u64,
+    ) -> Self {
+        let numbers = |queue: QueueName| -> Vec<i64> {
+            batches
+                .iter()
+                .filter(|(name, _)| *name == queue)
+                .flat_map(|(_, items)| items)
+                .filter_map(|item| match item {
+                    Item::Number(n) => Some(*n),
+                    Item::Pair(..) => None,
+                })
+                .collect()
+        };
+        let priority_pairs = batches
+            .iter()
+            .filter(|(name, _)| *name == QueueName::PriorityPairs)
+            .flat_map(|(_, items)| items)
+            .filter(|item| matches!(item, Item::Pair(..)))
+            .map(Item::label)
+            .collect();
+        QueueOutcome {
+            fifo: numbers(QueueName::Fifo),
+            lifo: numbers(QueueName::Lifo),
+            priority: numbers(QueueName::Priority),
+            priority_pairs,
+            timed_returned,
+            count,
+        }
+    }
+}
+
+impl Outcome for QueueOutcome {
+    fn check(&self) -> Result<(), String> {
+        // The notebook's printed values, written out rather than derived from the queues.
+        let pairs: Vec<String> = (1..=4).map(|n| format!("Priority {n}")).collect();
+        let checks: [(&str, Vec<String>, Vec<String>); 4] = [
+            ("fifo", texts(&self.fifo), texts(&[0, 1, 2, 3, 4])),
+            ("lifo", texts(&self.lifo), texts(&[4, 3, 2, 1, 0])),
+            ("priority", texts(&self.priority), texts(&[1, 2, 3, 4])),
+            ("priority-pairs", self.priority_pairs.clone(), pairs),
+        ];
+        for (name, got, expected) in checks {
+            if got != expected {
+                return Err(format!("{name} got {got:?}, expected {expected:?}"));
+            }
+        }
+        if self.timed_returned != self.count {
+            return Err(format!(
+                "the timed pass got {} of {} items back",
+                self.timed_returned, self.count
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn texts(numbers: &[i64]) -> Vec<String> {
+    numbers.iter().map(i64::to_string).collect()
+}
+
+/// `event`: the order of what `flag` and `ops` did, checked without the clock.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EventOutcome {
+    pub seed: u64,
+    /// `ops` draws emitted before `flag` set the event (must be 0).
+    pub draws_before_set: usize,
+    /// The draws are the start of the sequence `--seed` gives.
+    pub draws_follow_seed: bool,
+    /// 10 draws, give or take one (5 s set / 0.5 s per draw).
+    pub draws_about_ten: bool,
+    /// Every 13 was followed by `13!`, and `13!` came after nothing else.
+    pub thirteens_announced: bool,
+    /// `stopped` came after `clearing`, and at most the one draw in flight came after
+    /// `cleared`: no draw started once the event was clear.
+    pub stopped_within_one_tick: bool,
+}
+
+impl EventOutcome {
+    pub fn from_events(events: &[Event], seed: u64) -> Self {
+        let position = |worker: &str, what: &str| {
+            events
+                .iter()
+                .position(|e| e.worker == worker && e.what == what)
+        };
+        let set_at = position(event::FLAG, "countdown begun").unwrap_or(usize::MAX);
+        let clearing_at = position(event::FLAG, "clearing");
+        let cleared_at = position(event::FLAG, "cleared");
+        let stopped_at = position(event::OPS, "stopped");
+        let ops_events: Vec<(usize, &Event)> = events
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.worker == event::OPS)
+            .collect();
+        let draws: Vec<(usize, u32)> = ops_events
+            .iter()
+            .filter(|(_, e)| e.what == "drew")
+            .filter_map(|(i, e)| Some((*i, e.detail.as_deref()?.parse().ok()?)))
+            .collect();
+        let numbers: Vec<u32> = draws.iter().map(|(_, n)| *n).collect();
+        let thirteens_announced = ops_events.windows(2).all(|pair| {
+            let (_, this) = pair[0];
+            let (_, next) = pair[1];
+            let lucky = this.what == "drew" && this.detail.as_deref() == Some("13");
+            lucky == (next.what == "13!")
+        }) && ops_events.first().is_none_or(|(_, e)| e.what != "13!");
+        let stopped_within_one_tick = match (clearing_at, cleared_at, stopped_at) {
+            (Some(clearing), Some(cleared), Some(stopped)) if clearing < stopped => {
+                draws.iter().filter(|(i, _)| *i > cleared).count() <= 1
+            }
+            _ => false,
+        };
+        EventOutcome {
+            seed,
+            draws_before_set: draws.iter().filter(|(i, _)| *i < set_at).count(),
+            draws_follow_seed: numbers == Draws::first(seed, numbers.len()),
+            draws_about_ten: numbers.len().abs_diff(event::EXPECTED_DRAWS) <= event::DRAW_TOLERANCE,
+            thirteens_announced,
+            stopped_within_one_tick,
+        }
+    }
+}
+
+impl Outcome for EventOutcome {
+    fn check(&self) -> Result<(), String> {
+        let problems = [
+            (
+                self.draws_before_set == 0,
+                "ops drew before the event was set",
+            ),
+            (
+                self.draws_follow_seed,
+                "the draws are not the seeded sequence",
+            ),
+            (
+                self.draws_about_ten,
+                "ops did not draw 10 ± 1 times while the event was set",
+            ),
+            (
+                self.thirteens_announced,
+                "a 13 was not announced, or `13!` came after another number",
+            ),
+            (
+                self.stopped_within_one_tick,
+                "ops did not stop within one draw of the clear",
+            ),
+        ];
+        match problems.iter().find(|(ok, _)| !ok) {
+            Some((_, problem)) => Err(problem.to_string()),
+            None => Ok(()),
+        }
+    }
+}
+
 fn sorted(names: impl Iterator<Item = String>) -> Vec<String> {
     let mut names: Vec<String> = names.collect();
     names.sort();
@@ -249,6 +472,159 @@ mod tests {
         assert_eq!(RunHooksOutcome::from_events(&events).check(), Ok(()));
         events.retain(|e| !(e.worker == "t3" && e.what == "done"));
         assert!(RunHooksOutcome::from_events(&events).check().is_err());
+    }
+
+    fn said(t_s: f64, worker: &str, what: &str, detail: &str) -> Event {
+        Event {
+            detail: Some(detail.into()),
+            ..event(t_s, worker, what)
+        }
+    }
+
+    #[test]
+    fn lock_wants_zero_with_every_update_kept() {
+        let all_kept = Tally {
+            value: 0,
+            updates: 40,
+            lost_updates: 0,
+        };
+        let some_lost = Tally {
+            value: -3,
+            updates: 38,
+            lost_updates: 2,
+        };
+        let outcome = LockOutcome {
+            count: 10,
+            locked: all_kept,
+            unlocked: some_lost,
+        };
+        assert_eq!(outcome.check(), Ok(()));
+        // A private copy of the counter in each worker: the parent's stays at 0, untouched.
+        let untouched = Tally {
+            value: 0,
+            updates: 0,
+            lost_updates: 40,
+        };
+        assert!(
+            LockOutcome {
+                locked: untouched,
+                ..outcome.clone()
+            }
+            .check()
+            .is_err()
+        );
+        let inconsistent = Tally {
+            value: 9,
+            ..some_lost
+        };
+        assert!(
+            LockOutcome {
+                unlocked: inconsistent,
+                ..outcome
+            }
+            .check()
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn queue_wants_the_notebooks_sequences() {
+        let batches: Vec<(QueueName, Vec<Item>)> = vec![
+            (QueueName::Fifo, (0..5).map(Item::Number).collect()),
+            (QueueName::Lifo, (0..5).rev().map(Item::Number).collect()),
+            (QueueName::Priority, (1..5).map(Item::Number).collect()),
+            (
+                QueueName::PriorityPairs,
+                (1..5)
+                    .map(|n| Item::Pair(n, format!("Priority {n}")))
+                    .collect(),
+            ),
+        ];
+        assert_eq!(QueueOutcome::from_batches(&batches, 3, 3).check(), Ok(()));
+        assert!(QueueOutcome::from_batches(&batches, 2, 3).check().is_err());
+        let mut lifo_as_fifo = batches;
+        lifo_as_fifo[1].1.reverse();
+        assert!(
+            QueueOutcome::from_batches(&lifo_as_fifo, 3, 3)
+                .check()
+                .is_err()
+        );
+    }
+
+    fn event_run(seed: u64, draws: usize) -> Vec<Event> {
+        let mut events = vec![
+            said(0.0, "flag", "counting down", "3 s"),
+            said(0.0, "ops", "waiting", "for the event"),
+            said(3.0, "flag", "countdown begun", "set for 5 s"),
+        ];
+        for (k, number) in Draws::first(seed, draws).into_iter().enumerate() {
+            events.push(said(
+                3.5 + k as f64 * 0.5,
+                "ops",
+                "drew",
+                &number.to_string(),
+            ));
+            if number == 13 {
+                events.push(event(3.5 + k as f64 * 0.5, "ops", "13!"));
+            }
+        }
+        let clear = 8.0;
+        events.push(event(clear, "flag", "clearing"));
+        events.push(event(clear, "flag", "cleared"));
+        events.push(event(clear + 0.6, "ops", "stopped"));
+        events.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
+        events
+    }
+
+    #[test]
+    fn event_checks_order_count_and_draws() {
+        let seed = 7;
+        assert_eq!(
+            EventOutcome::from_events(&event_run(seed, 10), seed).check(),
+            Ok(())
+        );
+        assert_eq!(
+            EventOutcome::from_events(&event_run(seed, 11), seed).check(),
+            Ok(())
+        );
+        assert!(
+            EventOutcome::from_events(&event_run(seed, 13), seed)
+                .check()
+                .is_err()
+        );
+        assert!(
+            EventOutcome::from_events(&event_run(seed, 10), seed + 1)
+                .check()
+                .is_err()
+        );
+
+        let mut early = event_run(seed, 10);
+        let first_draw = early.iter().position(|e| e.what == "drew").unwrap();
+        early[first_draw].t_s = 1.0;
+        early.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
+        assert_eq!(EventOutcome::from_events(&early, seed).draws_before_set, 1);
+
+        let mut never_stopped = event_run(seed, 10);
+        never_stopped.retain(|e| e.what != "stopped");
+        assert!(!EventOutcome::from_events(&never_stopped, seed).stopped_within_one_tick);
+
+        // Two draws after `cleared`: ops started one although the event was clear.
+        let mut kept_drawing = event_run(seed, 10);
+        let cleared = kept_drawing
+            .iter()
+            .position(|e| e.what == "cleared")
+            .unwrap();
+        kept_drawing[cleared].t_s = 7.2;
+        kept_drawing.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
+        assert!(!EventOutcome::from_events(&kept_drawing, seed).stopped_within_one_tick);
+
+        let mut silent = event_run(seed, 10);
+        silent.retain(|e| e.what != "13!");
+        let has_thirteen = Draws::first(seed, 10).contains(&13);
+        assert_eq!(
+            EventOutcome::from_events(&silent, seed).thirteens_announced,
+            !has_thirteen
+        );
     }
 
     #[test]

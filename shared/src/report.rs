@@ -43,10 +43,13 @@ pub struct Figures {
     /// How each worker's result reached the parent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub results_via: Option<String>,
-    /// Messages the parent received over IPC (processes only).
+    /// Where the state the workers share lives, and what guards it (shared-state demos).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_via: Option<String>,
+    /// Messages the parent received over IPC, plus the replies it sent (processes only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ipc_messages: Option<u64>,
-    /// Payload bytes of those messages, as serialised (processes only).
+    /// Payload bytes of those messages and replies, as serialised (processes only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ipc_bytes: Option<u64>,
     /// Named measurements of the demo (e.g. `ns_per_update_locked`), each with its unit
@@ -92,6 +95,14 @@ pub fn median(samples: &[f64]) -> Option<f64> {
     }
 }
 
+/// The `p`-th percentile (0–100) of some samples, by nearest rank.
+pub fn percentile(samples: &[f64], p: f64) -> Option<f64> {
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted.get(rank.clamp(1, sorted.len().max(1)) - 1).copied()
+}
+
 /// One verdict line: `join         ok        5.004 s  ideal 5 s  ·  5 workers, spawn→first event 61 µs`.
 pub fn verdict_line(report: &DemoReport) -> String {
     let status = if report.ok { "ok" } else { "differs" };
@@ -113,6 +124,9 @@ pub fn verdict_line(report: &DemoReport) -> String {
     for (name, value) in &figures.measured {
         line.push_str(&format!(", {name} {value:.3}"));
     }
+    if let Some(shared_via) = &figures.shared_via {
+        line.push_str(&format!("\n               shared via {shared_via}"));
+    }
     if let Some(problem) = &report.problem {
         line.push_str(&format!("\n               {problem}"));
     }
@@ -128,5 +142,14 @@ mod tests {
         assert_eq!(median(&[]), None);
         assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
         assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), Some(2.5));
+    }
+
+    #[test]
+    fn percentile_by_nearest_rank() {
+        let samples: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&samples, 99.0), Some(99.0));
+        assert_eq!(percentile(&samples, 50.0), Some(50.0));
+        assert_eq!(percentile(&[5.0], 99.0), Some(5.0));
+        assert_eq!(percentile(&[], 99.0), None);
     }
 }

@@ -3,8 +3,8 @@
 use crate::catalogue::DemoId;
 use crate::cli::{self, Cli, DemoOptions, Fault};
 use crate::outcome::{
-    ChannelOutcome, CpuOutcome, CrashOutcome, CustomInitOutcome, JoinOutcome, Outcome,
-    RunHooksOutcome, SpawnOutcome, StartOutcome,
+    ChannelOutcome, CpuOutcome, CrashOutcome, CustomInitOutcome, EventOutcome, JoinOutcome,
+    LockOutcome, Outcome, QueueOutcome, RunHooksOutcome, SpawnOutcome, StartOutcome,
 };
 use crate::report::{DemoReport, Figures, RunDocument, say, verdict_line};
 use crate::trace::{Echo, MAIN, Trace};
@@ -28,6 +28,9 @@ pub trait Backend {
     fn join(run: &DemoRun) -> Result<JoinOutcome, DemoError>;
     fn run_hooks(run: &DemoRun) -> Result<RunHooksOutcome, DemoError>;
     fn custom_init(run: &DemoRun) -> Result<CustomInitOutcome, DemoError>;
+    fn lock(run: &DemoRun) -> Result<LockOutcome, DemoError>;
+    fn queue(run: &DemoRun) -> Result<QueueOutcome, DemoError>;
+    fn event(run: &DemoRun) -> Result<EventOutcome, DemoError>;
     fn cpu(run: &DemoRun) -> Result<CpuOutcome, DemoError>;
     fn crash(run: &DemoRun) -> Result<CrashOutcome, DemoError>;
     fn spawn(run: &DemoRun) -> Result<SpawnOutcome, DemoError>;
@@ -89,6 +92,21 @@ impl DemoRun {
     /// `threads` or `processes`.
     pub fn backend(&self) -> &'static str {
         self.backend
+    }
+
+    /// `--count` for `lock` (updates per worker) and `queue` (timed put+get pairs).
+    pub fn count(&self) -> u64 {
+        self.options.count.unwrap_or(cli::DEFAULT_COUNT)
+    }
+
+    /// `--seed`: the seed of `event`'s draws.
+    pub fn seed(&self) -> u64 {
+        self.options.seed.unwrap_or(cli::DEFAULT_SEED)
+    }
+
+    /// `--trials`: timed repetitions of `event`'s set→wake-up.
+    pub fn trials(&self) -> u32 {
+        self.options.trials.unwrap_or(cli::DEFAULT_TRIALS)
     }
 
     /// The per-demo options as given; each demo applies its own defaults.
@@ -185,6 +203,9 @@ fn run_demo<B: Backend>(
         DemoId::Join => checked(B::join(run)?),
         DemoId::RunHooks => checked(B::run_hooks(run)?),
         DemoId::CustomInit => checked(B::custom_init(run)?),
+        DemoId::Lock => checked(B::lock(run)?),
+        DemoId::Queue => checked(B::queue(run)?),
+        DemoId::Event => checked(B::event(run)?),
         DemoId::Cpu => checked(B::cpu(run)?),
         DemoId::Crash => checked(B::crash(run)?),
         DemoId::Spawn => checked(B::spawn(run)?),

@@ -17,6 +17,13 @@ pub const BACKENDS: [&str; 2] = ["threads", "processes"];
 /// How long any single run may take in these tests before it counts as hung.
 pub const DEADLINE: Duration = Duration::from_secs(60);
 
+/// The settings of a test that runs every demo: small counts, and a scale at which `event`'s
+/// draw period (25 ms) stays well above scheduling noise on a loaded machine, so that its
+/// 10 ± 1 draws hold.
+pub const WHOLE_RUN: [&str; 8] = [
+    "--scale", "0.05", "--count", "1000", "--trials", "20", "--n", "100000",
+];
+
 /// The path of a backend's binary in this build's target directory.
 pub fn binary(backend: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");

@@ -52,3 +52,16 @@ fn unknown_flag() {
 fn demo_named_twice() {
     assert_refused(&["join", "join"], "named twice");
 }
+
+#[test]
+fn count_seed_and_trials_that_are_not_in_range() {
+    for count in ["0", "-5", "1.5", "x", "100000001"] {
+        assert_refused(&["--count", count], "--count");
+    }
+    for seed in ["-1", "x", "18446744073709551616"] {
+        assert_refused(&["--seed", seed], "--seed");
+    }
+    for trials in ["0", "-1", "x", "1000001"] {
+        assert_refused(&["--trials", trials], "--trials");
+    }
+}

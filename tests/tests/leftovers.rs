@@ -6,7 +6,7 @@
 //! reaped) is re-parented to this process, where `waitpid(-1)` finds it. A second test in
 //! the same process would race for those children.
 
-use cross_backend::{BACKENDS, assert_nothing_left, command, finish, kill_group, run};
+use cross_backend::{BACKENDS, WHOLE_RUN, assert_nothing_left, command, finish, kill_group, run};
 use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
 use std::io::{BufRead, BufReader};
@@ -44,12 +44,15 @@ fn no_process_is_left_behind() {
     cross_backend::become_subreaper();
 
     for backend in BACKENDS {
-        let finished = run(backend, &["--scale", "0.01"]);
+        let finished = run(backend, &WHOLE_RUN);
         assert_eq!(finished.code(), 0, "{finished:?}");
         assert_nothing_left(&format!("{backend}, a successful run"));
     }
 
-    let killed = run("processes", &["--scale", "0.01", "--inject", "kill-worker"]);
+    let killed = run(
+        "processes",
+        &[&WHOLE_RUN[..], &["--inject", "kill-worker"]].concat(),
+    );
     assert_eq!(killed.code(), 1, "{killed:?}");
     assert!(
         killed.stdout.contains("t1 was killed by signal SIGKILL"),

@@ -5,11 +5,12 @@
 #![forbid(unsafe_code)]
 
 mod demos;
+mod sync;
 mod workers;
 
 use shared::outcome::{
-    ChannelOutcome, CpuOutcome, CrashOutcome, CustomInitOutcome, JoinOutcome, RunHooksOutcome,
-    SpawnOutcome, StartOutcome,
+    ChannelOutcome, CpuOutcome, CrashOutcome, CustomInitOutcome, EventOutcome, JoinOutcome,
+    LockOutcome, QueueOutcome, RunHooksOutcome, SpawnOutcome, StartOutcome,
 };
 use shared::{Backend, DemoError, DemoRun};
 use std::process::ExitCode;
@@ -36,6 +37,18 @@ impl Backend for Threads {
 
     fn custom_init(run: &DemoRun) -> Result<CustomInitOutcome, DemoError> {
         demos::custom_init::run(run)
+    }
+
+    fn lock(run: &DemoRun) -> Result<LockOutcome, DemoError> {
+        demos::lock::run(run)
+    }
+
+    fn queue(run: &DemoRun) -> Result<QueueOutcome, DemoError> {
+        demos::queue::run(run)
+    }
+
+    fn event(run: &DemoRun) -> Result<EventOutcome, DemoError> {
+        demos::event::run(run)
     }
 
     fn cpu(run: &DemoRun) -> Result<CpuOutcome, DemoError> {

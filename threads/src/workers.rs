@@ -3,8 +3,13 @@
 //! A thread shares the parent's memory: its events go straight into the run's trace (a
 //! mutex-protected list), its result comes back as `JoinHandle::join`'s return value, and
 //! a panic in it is caught at join. There is nothing to reap: a thread is gone once joined.
+//!
+//! A thread cannot be killed from outside: when `join_all` stops at the first worker that
+//! died, the others run on until they end by themselves. The shared-state demos make sure
+//! they do: a poisoned `Mutex` stops the lock's workers, and every blocking wait on a queue
+//! or an event has a time limit.
 
-use crossbeam_channel::Sender;
+use crossbeam_channel::{Receiver, Sender};
 use shared::cli::Fault;
 use shared::{DemoError, DemoRun, EventSink, Trace};
 use std::any::Any;
@@ -16,10 +21,20 @@ use std::thread::JoinHandle;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WorkerId(usize);
 
+impl WorkerId {
+    /// The worker's place in start order: its result's index in `join_all`'s results.
+    pub fn index(self) -> usize {
+        self.0
+    }
+}
+
 /// The threads of one demo, each returning a `T`.
 pub struct Workers<'run, T> {
     run: &'run DemoRun,
     threads: Vec<(String, Thread<T>)>,
+    /// Each thread sends its index here as it ends, returning or panicking.
+    ended_tx: Sender<usize>,
+    ended_rx: Receiver<usize>,
 }
 
 /// Where a started thread is in its life, as the parent knows it.
@@ -32,9 +47,12 @@ enum Thread<T> {
 
 impl<'run, T: Send + 'static> Workers<'run, T> {
     pub fn new(run: &'run DemoRun) -> Self {
+        let (ended_tx, ended_rx) = crossbeam_channel::unbounded();
         Workers {
             run,
             threads: Vec::new(),
+            ended_tx,
+            ended_rx,
         }
     }
 
@@ -54,9 +72,16 @@ impl<'run, T: Send + 'static> Workers<'run, T> {
             first_event: Cell::new(Some(first_event_tx)),
             fault: self.run.fault_for(id.0),
         };
+        let ended = EndSignal {
+            to: self.ended_tx.clone(),
+            index: id.0,
+        };
         let handle = std::thread::Builder::new()
             .name(name.to_string())
-            .spawn(move || body(&sink))
+            .spawn(move || {
+                let _ended = ended;
+                body(&sink)
+            })
             .map_err(|e| DemoError::system("spawning a thread", e))?;
         self.threads
             .push((name.to_string(), Thread::Running(handle)));
@@ -84,13 +109,26 @@ impl<'run, T: Send + 'static> Workers<'run, T> {
         self.reap(id)
     }
 
-    /// Joins every worker not yet joined, in start order; the first failure is returned
-    /// after all have been joined.
+    /// Joins every worker not yet joined, as each ends, and returns their results in start
+    /// order; returns at once when one has died (panicked), without waiting for the others.
     pub fn join_all(&mut self) -> Result<Vec<T>, DemoError> {
-        let results: Vec<Result<T, DemoError>> = (0..self.threads.len())
-            .map(|i| self.reap(WorkerId(i)))
+        let mut results: Vec<Option<T>> = self.threads.iter().map(|_| None).collect();
+        let mut waiting: Vec<usize> = (0..self.threads.len())
+            .filter(|&i| !matches!(self.threads[i].1, Thread::Joined))
             .collect();
-        results.into_iter().collect()
+        while !waiting.is_empty() {
+            // Every thread still in `waiting` has sent, or holds a sender that will send, so
+            // this cannot hang up first.
+            let index = self
+                .ended_rx
+                .recv()
+                .map_err(|e| DemoError::system("waiting for threads", e))?;
+            if let Some(at) = waiting.iter().position(|&i| i == index) {
+                waiting.swap_remove(at);
+                results[index] = Some(self.reap(WorkerId(index))?);
+            }
+        }
+        Ok(results.into_iter().flatten().collect())
     }
 
     fn reap(&mut self, id: WorkerId) -> Result<T, DemoError> {
@@ -106,6 +144,20 @@ impl<'run, T: Send + 'static> Workers<'run, T> {
                 how: "was already joined".into(),
             }),
         }
+    }
+}
+
+/// Sends its thread's index when dropped: at the end of the thread's closure, on return
+/// and on panic alike.
+struct EndSignal {
+    to: Sender<usize>,
+    index: usize,
+}
+
+impl Drop for EndSignal {
+    fn drop(&mut self) {
+        // The parent may be gone from `join_all`; then nobody is listening.
+        let _ = self.to.send(self.index);
     }
 }
 

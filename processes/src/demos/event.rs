@@ -1,0 +1,107 @@
+//! `event` (notebook §7) on processes: `flag` sets an event then clears it, `ops` draws while
+//! it is set; then timed set→wake-up trials.
+//!
+//! A forked child shares no memory, so the event is a word in a `MAP_SHARED` mapping made
+//! before the fork, and a waiter sleeps on it with a shared futex (no `FUTEX_PRIVATE_FLAG`),
+//! which a `FUTEX_WAKE` from any process mapping that page wakes.
+
+use crate::shared_memory::{ProcessShared, SharedMapping};
+use crate::sync::FutexEvent;
+use crate::workers::Workers;
+use shared::catalogue::event::{
+    CLEAR_AFTER_S, DRAW_EVERY_S, FLAG, OPS, SET_AFTER_S, TRIAL_GAP_S, wait_limit_s,
+};
+use shared::event_flag::{self, SetTime, wake_up_setter, wake_up_waiter};
+use shared::outcome::EventOutcome;
+use shared::report::{median, percentile};
+use shared::{DemoError, DemoRun};
+use std::time::{Duration, Instant};
+
+/// Where the event lives and how a waiter sleeps, for the report.
+const SHARED_VIA: &str = "a MAP_SHARED|MAP_ANONYMOUS mapping made before fork: an AtomicU32 \
+                          flag; a waiter sleeps in FUTEX_WAIT on it (shared futex, no \
+                          FUTEX_PRIVATE_FLAG)";
+
+/// The trials' mapping: main sets `go`, the waiter answers on `done`.
+#[derive(Default)]
+struct TrialEvents {
+    go: FutexEvent,
+    done: FutexEvent,
+    set_at: SetTime,
+}
+
+// SAFETY: two futex words and an atomic time: no pointers, no destructor.
+unsafe impl ProcessShared for TrialEvents {}
+
+pub fn run(run: &DemoRun) -> Result<EventOutcome, DemoError> {
+    run.figures(|f| f.shared_via = Some(SHARED_VIA.into()));
+    flag_and_ops(run)?;
+    let outcome = EventOutcome::from_events(&run.trace().events(), run.seed());
+    wake_up_trials(run)?;
+    Ok(outcome)
+}
+
+/// The notebook's two workers: `flag` sets then clears, `ops` waits, then draws while set.
+fn flag_and_ops(run: &DemoRun) -> Result<(), DemoError> {
+    let event = SharedMapping::new(FutexEvent::default())?;
+    let mut workers = Workers::new(run);
+    let (set_after, clear_after) = (run.seconds(SET_AFTER_S), run.seconds(CLEAR_AFTER_S));
+    let (seed, draw_every) = (run.seed(), run.seconds(DRAW_EVERY_S));
+
+    let for_flag = &*event;
+    workers.start(FLAG, move |out| {
+        event_flag::flag(out, for_flag, set_after, clear_after);
+        Ok(None)
+    })?;
+    let for_ops = &*event;
+    let ops = workers.start(OPS, move |out| {
+        event_flag::ops(out, for_ops, seed, draw_every, wait_limit_s(set_after)).map(Some)
+    })?;
+
+    let mut results = workers.join_all()?;
+    let report = results
+        .swap_remove(ops.index())
+        .map_err(DemoError::System)?
+        .ok_or_else(|| DemoError::System("ops reported nothing".into()))?;
+    run.measured("ops_wait_cpu_us", report.wait_cpu_us);
+    run.measured("ops_wait_wall_us", report.wait_wall_us);
+    Ok(())
+}
+
+/// `--trials` × (main sets `go`, the waiter wakes): the wake-up latency's median and p99.
+fn wake_up_trials(run: &DemoRun) -> Result<(), DemoError> {
+    let events = SharedMapping::new(TrialEvents::default())?;
+    let origin = Instant::now();
+    let mut workers = Workers::new(run);
+    let trials = run.trials();
+
+    let for_waiter = &*events;
+    workers.start(OPS, move |out| {
+        out.emit("timing", Some(format!("{trials} wake-ups")));
+        let TrialEvents { go, done, set_at } = for_waiter;
+        wake_up_waiter(go, done, set_at, origin, trials)
+    })?;
+    let gap = Duration::from_secs_f64(TRIAL_GAP_S);
+    let setter = wake_up_setter(
+        &events.go,
+        &events.done,
+        &events.set_at,
+        origin,
+        trials,
+        gap,
+    );
+
+    // A waiter that died is the first thing to report; then a setter that gave up.
+    let latencies = workers.join_all()?.remove(0);
+    setter.map_err(DemoError::System)?;
+    let latencies_us = latencies.map_err(DemoError::System)?;
+    run.measured(
+        "wakeup_latency_us_median",
+        median(&latencies_us).unwrap_or(0.0),
+    );
+    run.measured(
+        "wakeup_latency_us_p99",
+        percentile(&latencies_us, 99.0).unwrap_or(0.0),
+    );
+    Ok(())
+}

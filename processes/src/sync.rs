@@ -1,0 +1,321 @@
+//! The lock, the event and the queues of the shared-state demos, for processes. Compare
+//! `threads/src/sync.rs`: std's `Mutex` and `Condvar` use *private* futexes, which the
+//! kernel looks up per process, so they cannot work across a fork. Here:
+//!
+//! - [`ProcessMutex`]: a `pthread_mutex_t` with `PTHREAD_PROCESS_SHARED` and
+//!   `PTHREAD_MUTEX_ROBUST`, in a shared mapping. Robust: when its holder dies, the next
+//!   `lock` gets `EOWNERDEAD` instead of blocking forever, the analogue of a std `Mutex`
+//!   poisoned by a panicking thread.
+//! - [`FutexEvent`]: a word in a shared mapping with a *shared* futex (no
+//!   `FUTEX_PRIVATE_FLAG`), which the kernel keys by the physical page, so a `FUTEX_WAKE`
+//!   in one process wakes a `FUTEX_WAIT` in another.
+//! - [`QueueOwner`]: no shared memory at all: the queues live in the parent, and children
+//!   reach them by request and reply over ipc-channel, as Python's managers do.
+
+use crate::interrupt;
+use crate::shared_memory::ProcessShared;
+use crate::workers::{Parent, Service, WorkerId};
+use serde::{Deserialize, Serialize};
+use shared::DemoError;
+use shared::event_flag::{EventFlag, SetTime};
+use shared::queues::{Item, OrderedQueue, QueueName, SharedQueue};
+use std::cell::UnsafeCell;
+use std::collections::BTreeMap;
+use std::mem::MaybeUninit;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// A lock that works across processes, and tells the next taker when its holder died.
+pub struct ProcessMutex {
+    raw: UnsafeCell<libc::pthread_mutex_t>,
+}
+
+// SAFETY: a pthread mutex is made to be used from several threads (and, initialised with
+// PTHREAD_PROCESS_SHARED, several processes) at once; all access goes through pthread calls.
+unsafe impl Sync for ProcessMutex {}
+
+// SAFETY: a pthread mutex holds no pointers into private memory when it is process-shared
+// (glibc keeps the robust list in the holder's thread, not in the mutex), and is used only
+// through pthread calls; it needs no destructor on Linux.
+unsafe impl ProcessShared for ProcessMutex {
+    fn init_in_place(&self) -> Result<(), DemoError> {
+        let mut attr = MaybeUninit::<libc::pthread_mutexattr_t>::uninit();
+        // SAFETY: `attr` is writable memory for a mutexattr, which this call initialises.
+        check("pthread_mutexattr_init", unsafe {
+            libc::pthread_mutexattr_init(attr.as_mut_ptr())
+        })?;
+        // SAFETY: `attr` was initialised just above.
+        check("PTHREAD_PROCESS_SHARED", unsafe {
+            libc::pthread_mutexattr_setpshared(attr.as_mut_ptr(), libc::PTHREAD_PROCESS_SHARED)
+        })?;
+        // SAFETY: as above.
+        check("PTHREAD_MUTEX_ROBUST", unsafe {
+            libc::pthread_mutexattr_setrobust(attr.as_mut_ptr(), libc::PTHREAD_MUTEX_ROBUST)
+        })?;
+        // SAFETY: the mutex is at its final address in the mapping, not yet in use (no
+        // child exists yet), and `attr` is initialised.
+        check("pthread_mutex_init", unsafe {
+            libc::pthread_mutex_init(self.raw.get(), attr.as_ptr())
+        })?;
+        // SAFETY: `attr` is initialised and no longer needed; the mutex keeps no reference.
+        check("pthread_mutexattr_destroy", unsafe {
+            libc::pthread_mutexattr_destroy(attr.as_mut_ptr())
+        })
+    }
+}
+
+fn check(call: &str, code: libc::c_int) -> Result<(), DemoError> {
+    match code {
+        0 => Ok(()),
+        errno => Err(DemoError::system(
+            call,
+            std::io::Error::from_raw_os_error(errno),
+        )),
+    }
+}
+
+impl Default for ProcessMutex {
+    /// A mutex to be moved into a shared mapping, which then initialises it in place.
+    fn default() -> Self {
+        ProcessMutex {
+            raw: UnsafeCell::new(libc::PTHREAD_MUTEX_INITIALIZER),
+        }
+    }
+}
+
+impl ProcessMutex {
+    /// Takes the lock, or says why not: its holder died holding it (now or before).
+    pub fn lock(&self) -> Result<ProcessMutexGuard<'_>, String> {
+        // SAFETY: the mutex was initialised in place (`SharedMapping::new`) and stays mapped
+        // while `self` is borrowed.
+        match unsafe { libc::pthread_mutex_lock(self.raw.get()) } {
+            0 => Ok(ProcessMutexGuard { mutex: self }),
+            libc::EOWNERDEAD => {
+                // We hold it now, but what it guards may be half-updated. Like a poisoned std
+                // `Mutex`, refuse: unlocking without `pthread_mutex_consistent` makes every
+                // later `lock` fail with ENOTRECOVERABLE.
+                // SAFETY: this process holds the mutex (EOWNERDEAD hands it over).
+                unsafe { libc::pthread_mutex_unlock(self.raw.get()) };
+                Err("its holder died holding it".into())
+            }
+            libc::ENOTRECOVERABLE => Err("its holder died holding it".into()),
+            errno => Err(format!(
+                "pthread_mutex_lock: {}",
+                std::io::Error::from_raw_os_error(errno)
+            )),
+        }
+    }
+}
+
+/// The lock is held while this lives.
+pub struct ProcessMutexGuard<'a> {
+    mutex: &'a ProcessMutex,
+}
+
+impl Drop for ProcessMutexGuard<'_> {
+    fn drop(&mut self) {
+        // SAFETY: the guard exists only while this process holds the mutex.
+        unsafe { libc::pthread_mutex_unlock(self.mutex.raw.get()) };
+    }
+}
+
+/// Python's `threading.Event` across processes: 0 or 1 in a shared word, and a shared futex
+/// on that word to sleep on. A waiter sleeps in the kernel: no CPU is used while it waits.
+#[derive(Debug, Default)]
+pub struct FutexEvent {
+    word: AtomicU32,
+}
+
+// SAFETY: one atomic word, no pointers, no destructor; the futex calls only name its address.
+unsafe impl ProcessShared for FutexEvent {}
+
+const CLEAR: u32 = 0;
+const SET: u32 = 1;
+
+impl EventFlag for FutexEvent {
+    fn set(&self) {
+        self.word.store(SET, Ordering::SeqCst);
+        futex_wake_all(&self.word);
+    }
+
+    fn clear(&self) {
+        self.word.store(CLEAR, Ordering::SeqCst);
+    }
+
+    fn is_set(&self) -> bool {
+        self.word.load(Ordering::SeqCst) == SET
+    }
+
+    fn wait(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if self.is_set() {
+                return true;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            // Sleeps only if the word is still CLEAR, so a set in between is not missed;
+            // wakes on a set, a signal, or the time limit, and the loop looks again. A
+            // Ctrl-C ends the wait: the parent must go and stop its workers.
+            if futex_wait(&self.word, CLEAR, left) == WaitEnd::Signal && interrupt::requested() {
+                return self.is_set();
+            }
+        }
+    }
+}
+
+/// Why a futex wait returned.
+#[derive(Debug, PartialEq, Eq)]
+enum WaitEnd {
+    /// Woken, timed out, or the word had already changed: look at the word again.
+    Other,
+    /// A signal arrived (EINTR), e.g. Ctrl-C.
+    Signal,
+}
+
+/// `FUTEX_WAIT` without `FUTEX_PRIVATE_FLAG`: the kernel keys the wait by the physical page,
+/// so it is woken by a `FUTEX_WAKE` from any process that maps the same page.
+fn futex_wait(word: &AtomicU32, expected: u32, timeout: Duration) -> WaitEnd {
+    let timeout = libc::timespec {
+        tv_sec: timeout.as_secs() as libc::time_t,
+        tv_nsec: libc::c_long::from(timeout.subsec_nanos() as i32),
+    };
+    // SAFETY: `word` is a live, aligned u32 for the whole call, which only reads it;
+    // `timeout` is a valid timespec on the stack; the unused arguments are ignored for
+    // FUTEX_WAIT. EAGAIN (the word changed) and ETIMEDOUT mean "look again".
+    let result = unsafe {
+        libc::syscall(
+            libc::SYS_futex,
+            word.as_ptr(),
+            libc::FUTEX_WAIT,
+            expected,
+            &timeout as *const libc::timespec,
+            std::ptr::null::<u32>(),
+            0u32,
+        )
+    };
+    let interrupted =
+        result == -1 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR);
+    if interrupted {
+        WaitEnd::Signal
+    } else {
+        WaitEnd::Other
+    }
+}
+
+/// `FUTEX_WAKE` of every waiter on `word`, in any process (shared futex, as above).
+fn futex_wake_all(word: &AtomicU32) {
+    // SAFETY: `word` is a live, aligned u32; FUTEX_WAKE does not touch its value and
+    // ignores the unused arguments.
+    unsafe {
+        libc::syscall(
+            libc::SYS_futex,
+            word.as_ptr(),
+            libc::FUTEX_WAKE,
+            i32::MAX,
+            std::ptr::null::<libc::timespec>(),
+            std::ptr::null::<u32>(),
+            0u32,
+        )
+    };
+}
+
+// SAFETY: one atomic word, no pointers, no destructor.
+unsafe impl ProcessShared for AtomicU64 {}
+
+// SAFETY: `SetTime` is one atomic word (nanoseconds), no pointers, no destructor.
+unsafe impl ProcessShared for SetTime {}
+
+/// What a child asks of the queues' owner.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum QueueRequest {
+    Put(QueueName, Item),
+    /// Wait at most this long if the queue is empty.
+    Get(QueueName, Duration),
+}
+
+/// The owner's answer.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum QueueReply {
+    Stored,
+    /// `None`: the queue stayed empty for the whole timeout.
+    Got(Option<Item>),
+}
+
+/// The queues, kept by the parent: it answers each child's requests while it pumps their
+/// channels. A get on an empty queue is parked (no reply yet) until a put brings an item or
+/// its timeout passes; the child blocks on its reply channel meanwhile, and nothing spins.
+#[derive(Debug, Default)]
+pub struct QueueOwner {
+    queues: BTreeMap<QueueName, OrderedQueue>,
+    /// Gets waiting on an empty queue, oldest first, each with its deadline.
+    waiting: Vec<(WorkerId, QueueName, Instant)>,
+}
+
+impl QueueOwner {
+    fn pop(&mut self, queue: QueueName) -> Option<Item> {
+        self.queues.get_mut(&queue).and_then(OrderedQueue::pop)
+    }
+
+    /// Answers the oldest gets waiting on `queue` while it has items.
+    fn serve_waiting(&mut self, queue: QueueName, replies: &mut Vec<(WorkerId, QueueReply)>) {
+        while let Some(at) = self.waiting.iter().position(|(_, q, _)| *q == queue) {
+            let Some(item) = self.pop(queue) else { break };
+            let (worker, _, _) = self.waiting.remove(at);
+            replies.push((worker, QueueReply::Got(Some(item))));
+        }
+    }
+}
+
+impl Service for QueueOwner {
+    type Request = QueueRequest;
+    type Reply = QueueReply;
+
+    fn handle(
+        &mut self,
+        from: WorkerId,
+        request: QueueRequest,
+        replies: &mut Vec<(WorkerId, QueueReply)>,
+    ) {
+        match request {
+            QueueRequest::Put(queue, item) => {
+                self.queues
+                    .entry(queue)
+                    .or_insert_with(|| OrderedQueue::new(queue.order()))
+                    .push(item);
+                replies.push((from, QueueReply::Stored));
+                self.serve_waiting(queue, replies);
+            }
+            QueueRequest::Get(queue, timeout) => match self.pop(queue) {
+                Some(item) => replies.push((from, QueueReply::Got(Some(item)))),
+                None => self.waiting.push((from, queue, Instant::now() + timeout)),
+            },
+        }
+    }
+
+    fn expire(&mut self, now: Instant, replies: &mut Vec<(WorkerId, QueueReply)>) {
+        self.waiting.retain(|&(worker, _, deadline)| {
+            let expired = deadline <= now;
+            if expired {
+                replies.push((worker, QueueReply::Got(None)));
+            }
+            !expired
+        });
+    }
+}
+
+/// A child's view of the owner's queues: each put and get is one request and one reply.
+impl SharedQueue for Parent<'_, QueueOwner> {
+    fn put(&self, queue: QueueName, item: Item) {
+        self.ask(QueueRequest::Put(queue, item));
+    }
+
+    fn get(&self, queue: QueueName, timeout: Duration) -> Option<Item> {
+        match self.ask(QueueRequest::Get(queue, timeout)) {
+            QueueReply::Got(item) => item,
+            QueueReply::Stored => None,
+        }
+    }
+}

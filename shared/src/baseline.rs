@@ -1,0 +1,67 @@
+//! Raw channel round trips, the yardstick for `queue`'s put+get: the same measurement in
+//! both binaries, between two threads of one process (in `processes` it runs inside a
+//! worker, so that the parent that forks stays single-threaded).
+
+use std::time::Instant;
+
+/// Nanoseconds per round trip over a pair of crossbeam channels to an echo thread.
+pub fn crossbeam_round_trip_ns(count: u64) -> Result<f64, String> {
+    let (ping_tx, ping_rx) = crossbeam_channel::bounded::<u64>(1);
+    let (pong_tx, pong_rx) = crossbeam_channel::bounded::<u64>(1);
+    let echo = std::thread::Builder::new()
+        .name("echo".into())
+        .spawn(move || {
+            for n in ping_rx {
+                if pong_tx.send(n).is_err() {
+                    break;
+                }
+            }
+        })
+        .map_err(|e| format!("spawning the echo thread: {e}"))?;
+    let started = Instant::now();
+    for n in 0..count {
+        ping_tx
+            .send(n)
+            .map_err(|_| "the echo thread ended".to_string())?;
+        if pong_rx.recv() != Ok(n) {
+            return Err("the echo thread answered wrongly".into());
+        }
+    }
+    let per_trip = started.elapsed().as_nanos() as f64 / count as f64;
+    drop(ping_tx);
+    echo.join()
+        .map_err(|_| "the echo thread panicked".to_string())?;
+    Ok(per_trip)
+}
+
+/// Nanoseconds per round trip over a pair of ipc-channels to an echo thread.
+pub fn ipc_round_trip_ns(count: u64) -> Result<f64, String> {
+    let channel = || ipc_channel::ipc::channel::<u64>().map_err(|e| format!("ipc channel: {e}"));
+    let (ping_tx, ping_rx) = channel()?;
+    let (pong_tx, pong_rx) = channel()?;
+    let echo = std::thread::Builder::new()
+        .name("echo".into())
+        .spawn(move || {
+            while let Ok(n) = ping_rx.recv() {
+                if pong_tx.send(n).is_err() {
+                    break;
+                }
+            }
+        })
+        .map_err(|e| format!("spawning the echo thread: {e}"))?;
+    let started = Instant::now();
+    for n in 0..count {
+        ping_tx
+            .send(n)
+            .map_err(|e| format!("ipc send to the echo thread: {e}"))?;
+        match pong_rx.recv() {
+            Ok(m) if m == n => {}
+            other => return Err(format!("the echo thread answered {other:?} to {n}")),
+        }
+    }
+    let per_trip = started.elapsed().as_nanos() as f64 / count as f64;
+    drop(ping_tx);
+    echo.join()
+        .map_err(|_| "the echo thread panicked".to_string())?;
+    Ok(per_trip)
+}

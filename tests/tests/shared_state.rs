@@ -1,0 +1,207 @@
+//! `lock`, `queue` and `event` on each backend at a small scale: the outcome is what DEMOS.md
+//! says, checked here field by field, and each backend names how its workers share state.
+
+use cross_backend::{BACKENDS, run_json};
+use serde_json::json;
+use shared::event_flag::Draws;
+use shared::report::DemoReport;
+
+fn report(backend: &str, args: &[&str]) -> DemoReport {
+    let document = run_json(backend, args, 0);
+    assert_eq!(document.demos.len(), 1, "{backend} {args:?}");
+    let report = document.demos.into_iter().next().unwrap();
+    assert!(report.ok, "{backend} {args:?}: {report:?}");
+    report
+}
+
+fn measured(report: &DemoReport, name: &str) -> f64 {
+    *report
+        .figures
+        .measured
+        .get(name)
+        .unwrap_or_else(|| panic!("{}: no figure {name}: {:?}", report.id, report.figures))
+}
+
+#[test]
+fn lock_keeps_every_update_and_the_unlocked_tally_agrees_with_itself() {
+    for backend in BACKENDS {
+        let report = report(backend, &["--count", "20000", "lock"]);
+        assert_eq!(
+            report.outcome["locked"],
+            json!({"value": 0, "updates": 80000, "lost_updates": 0}),
+            "{backend}"
+        );
+        // Whatever the interleaving did, the value and the lost updates must agree.
+        let unlocked = &report.outcome["unlocked"];
+        let value = unlocked["value"].as_i64().unwrap();
+        let updates = unlocked["updates"].as_u64().unwrap();
+        let lost = unlocked["lost_updates"].as_u64().unwrap();
+        assert_eq!(updates + lost, 80000, "{backend}: {unlocked}");
+        assert!(lost > 0 || value == 0, "{backend}: {unlocked}");
+        assert!(value.unsigned_abs() <= 4 * lost, "{backend}: {unlocked}");
+        let narrated = report
+            .events
+            .iter()
+            .find(|e| e.worker == "main" && e.what == "unlocked total")
+            .and_then(|e| e.detail.clone());
+        assert_eq!(
+            narrated,
+            Some(format!("{value} after {updates} updates, {lost} lost")),
+            "{backend}"
+        );
+
+        // Under the lock, no worker acquires it while another holds it.
+        let locked_phase: Vec<(&str, &str)> = report
+            .events
+            .iter()
+            .take_while(|e| e.what != "locked total")
+            .map(|e| (e.worker.as_str(), e.what.as_str()))
+            .collect();
+        let expected: Vec<(&str, &str)> = ["t1", "t2", "t3", "t4"]
+            .iter()
+            .flat_map(|w| [(*w, "acquired"), (*w, "done")])
+            .collect();
+        assert_eq!(locked_phase, expected, "{backend}");
+
+        assert!(measured(&report, "ns_per_update_locked") > 0.0, "{backend}");
+        assert!(
+            measured(&report, "ns_per_update_unlocked") > 0.0,
+            "{backend}"
+        );
+        assert_eq!(report.figures.workers_created, 8, "{backend}");
+    }
+}
+
+#[test]
+fn lock_names_its_mechanism() {
+    let threads = report("threads", &["--count", "100", "lock"]);
+    let processes = report("processes", &["--count", "100", "lock"]);
+    let via = |r: &DemoReport| r.figures.shared_via.clone().unwrap_or_default();
+    assert!(via(&threads).contains("std::sync::Mutex"), "{threads:?}");
+    for mechanism in [
+        "MAP_SHARED",
+        "PTHREAD_PROCESS_SHARED",
+        "PTHREAD_MUTEX_ROBUST",
+    ] {
+        assert!(via(&processes).contains(mechanism), "{processes:?}");
+    }
+}
+
+#[test]
+fn queue_gets_the_notebooks_four_orders() {
+    for backend in BACKENDS {
+        let report = report(backend, &["--count", "500", "queue"]);
+        assert_eq!(
+            report.outcome,
+            json!({
+                "fifo": [0, 1, 2, 3, 4],
+                "lifo": [4, 3, 2, 1, 0],
+                "priority": [1, 2, 3, 4],
+                "priority_pairs": ["Priority 1", "Priority 2", "Priority 3", "Priority 4"],
+                "timed_returned": 500,
+                "count": 500,
+            }),
+            "{backend}"
+        );
+        // The consumer got every batch's items only after the producer had put them all.
+        let is = |e: &shared::Event, what: &str, batch: &str| {
+            e.what == what && e.detail.as_deref().unwrap().split(' ').next() == Some(batch)
+        };
+        for batch in ["fifo", "lifo", "priority", "priority-pairs"] {
+            let last_put = report.events.iter().rposition(|e| is(e, "put", batch));
+            let first_got = report.events.iter().position(|e| is(e, "got", batch));
+            let (last_put, first_got) = (last_put.unwrap(), first_got.unwrap());
+            assert!(last_put < first_got, "{backend} {batch}");
+        }
+        for name in [
+            "ns_per_put_get",
+            "ns_per_crossbeam_round_trip",
+            "ns_per_ipc_round_trip",
+        ] {
+            assert!(measured(&report, name) > 0.0, "{backend} {name}");
+        }
+    }
+}
+
+#[test]
+fn processes_reach_the_queues_by_request_and_reply() {
+    let threads = report("threads", &["--count", "100", "queue"]);
+    assert_eq!(threads.figures.ipc_messages, None);
+    let processes = report("processes", &["--count", "100", "queue"]);
+    // At least one request and one reply per put and per get: 2 × (18 + 4) for the
+    // producer and the consumer, 2 × 2 × 100 for the timed pass.
+    let messages = processes.figures.ipc_messages.unwrap();
+    assert!(messages >= 2 * 44 + 400, "{messages}");
+    assert!(
+        processes
+            .figures
+            .shared_via
+            .as_deref()
+            .unwrap()
+            .contains("request and reply"),
+        "{processes:?}"
+    );
+}
+
+#[test]
+fn event_draws_the_seeded_numbers_while_set_and_stops_after_the_clear() {
+    for backend in BACKENDS {
+        // A 50 ms draw period: far above scheduling noise, so 10 ± 1 draws hold.
+        let report = report(backend, &["--scale", "0.1", "--trials", "20", "event"]);
+        assert_eq!(
+            report.outcome,
+            json!({
+                "seed": 4,
+                "draws_before_set": 0,
+                "draws_follow_seed": true,
+                "draws_about_ten": true,
+                "thirteens_announced": true,
+                "stopped_within_one_tick": true,
+            }),
+            "{backend}"
+        );
+        let at = |worker: &str, what: &str| {
+            report
+                .events
+                .iter()
+                .position(|e| e.worker == worker && e.what == what)
+                .unwrap_or_else(|| panic!("{backend}: no {worker} {what}"))
+        };
+        let draws: Vec<(usize, u32)> = report
+            .events
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.worker == "ops" && e.what == "drew")
+            .map(|(i, e)| (i, e.detail.as_deref().unwrap().parse().unwrap()))
+            .collect();
+        let numbers: Vec<u32> = draws.iter().map(|(_, n)| *n).collect();
+        assert!((9..=11).contains(&numbers.len()), "{backend}: {numbers:?}");
+        assert_eq!(numbers, Draws::first(4, numbers.len()), "{backend}");
+        assert!(
+            draws
+                .iter()
+                .all(|(i, _)| *i > at("flag", "countdown begun"))
+        );
+        assert!(at("ops", "stopped") > at("flag", "clearing"), "{backend}");
+        let after_cleared = draws.iter().filter(|(i, _)| *i > at("flag", "cleared"));
+        assert!(
+            after_cleared.count() <= 1,
+            "{backend}: only the draw in flight"
+        );
+        assert!(
+            at("ops", "13!") == at("ops", "drew") + 3,
+            "{backend}: the third draw is 13"
+        );
+
+        // Blocked, not spinning: a busy wait would use about as much CPU as wall time.
+        let cpu = measured(&report, "ops_wait_cpu_us");
+        let wall = measured(&report, "ops_wait_wall_us");
+        assert!(
+            cpu < wall / 2.0,
+            "{backend}: {cpu} µs CPU over {wall} µs waiting"
+        );
+        let median = measured(&report, "wakeup_latency_us_median");
+        let p99 = measured(&report, "wakeup_latency_us_p99");
+        assert!(0.0 < median && median <= p99, "{backend}: {median} {p99}");
+    }
+}
