@@ -12,7 +12,7 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 /// The largest `--scale` accepted: beyond it a default run would take days.
 pub const MAX_SCALE: f64 = 100.0;
 
-/// `--count`: updates per worker in `lock`, put+get pairs in `queue`'s timed pass.
+/// `--count`: updates per worker in `lock` (`queue` has its own default).
 pub const DEFAULT_COUNT: u64 = 100_000;
 /// The largest `--count`: `lock` packs the number of updates (4 × count) into 32 bits.
 pub const MAX_COUNT: u64 = 100_000_000;
@@ -342,7 +342,7 @@ mod tests {
         assert_eq!(default_of(DemoId::Lock, "count"), DEFAULT_COUNT.to_string());
         assert_eq!(
             default_of(DemoId::Queue, "count"),
-            DEFAULT_COUNT.to_string()
+            crate::catalogue::queue::DEFAULT_COUNT.to_string()
         );
         assert_eq!(default_of(DemoId::Event, "seed"), DEFAULT_SEED.to_string());
         assert_eq!(

@@ -94,9 +94,14 @@ impl DemoRun {
         self.backend
     }
 
-    /// `--count` for `lock` (updates per worker) and `queue` (timed put+get pairs).
+    /// `--count` for `lock` (updates per worker) and `queue` (timed put+get pairs), with
+    /// each demo's own default.
     pub fn count(&self) -> u64 {
-        self.options.count.unwrap_or(cli::DEFAULT_COUNT)
+        let default = match self.demo {
+            DemoId::Queue => crate::catalogue::queue::DEFAULT_COUNT,
+            _ => cli::DEFAULT_COUNT,
+        };
+        self.options.count.unwrap_or(default)
     }
 
     /// `--seed`: the seed of `event`'s draws.

@@ -118,6 +118,8 @@ pub fn measure(spec: &RunSpec, index: u32) -> Run {
         .arg(spec.demo.id())
         .args(spec.args)
         .env("NO_COLOR", "1")
+        // A panic's backtrace would be symbolised into the memory figures (tens of MiB).
+        .env("RUST_BACKTRACE", "0")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -98,7 +98,8 @@ pub struct DemoSummary {
     /// Every successful run of both backends had the same outcome (`None`: nothing to
     /// compare). For a demo whose outcome differs by design, each backend's runs agreed.
     pub outcomes_equal: Option<bool>,
-    /// The first successful run of each backend emitted the same events (ignoring order).
+    /// The first successful run of each backend emitted the same events (ignoring order, and
+    /// ignoring those that depend on the interleaving).
     pub events_same_multiset: Option<bool>,
     /// How many events came in another order (length minus longest common subsequence).
     pub events_in_another_order: Option<usize>,
@@ -122,10 +123,14 @@ impl DemoSummary {
         // by design between backends (crash), across the runs of each backend.
         let by_design = demo.outcome_differs_by_backend();
         let same_outcomes = |backend: Option<&str>| {
-            let outcomes: Vec<&serde_json::Value> = runs
+            let outcomes: Vec<serde_json::Value> = runs
                 .iter()
                 .filter(|r| r.succeeded() && backend.is_none_or(|b| r.backend == b))
-                .filter_map(|r| r.report.as_ref().map(|rep| &rep.outcome))
+                .filter_map(|r| {
+                    r.report
+                        .as_ref()
+                        .map(|rep| demo.comparable_outcome(&rep.outcome))
+                })
                 .collect();
             outcomes.windows(2).all(|w| w[0] == w[1])
         };
@@ -141,7 +146,14 @@ impl DemoSummary {
             .iter()
             .filter_map(|b| runs.iter().find(|r| r.backend == *b && r.succeeded()))
             .filter_map(|r| r.report.as_ref())
-            .map(|report| report.events.iter().map(Event::key).collect())
+            .map(|report| {
+                report
+                    .events
+                    .iter()
+                    .filter(|e| !demo.event_varies(&e.worker, &e.what))
+                    .map(Event::key)
+                    .collect()
+            })
             .collect();
         let (events_same_multiset, events_in_another_order) = match first_events.as_slice() {
             [a, b] if all_have_runs => {
