@@ -6,10 +6,18 @@
 //! watches the children with `waitpid(WNOHANG)`, so a child that dies is noticed (exit
 //! code or signal) instead of waited for forever. Every child is reaped: when it ends,
 //! or, on an error or Ctrl-C, killed and reaped when `Workers` is dropped.
+//!
+//! A child may also ask its parent a question (`ChildSink::ask`), e.g. "the next URL?",
+//! when the state it needs lives in the parent: a thread would read it in shared memory,
+//! a process cannot. The question goes up the child's channel, the parent answers it
+//! while it pumps (with the function given to [`Workers::answering`]) over a second
+//! channel made for that child before the fork, and the child waits for the answer.
 
 use crate::interrupt;
 use ipc_channel::TrySelectError;
-use ipc_channel::ipc::{self, IpcMessage, IpcReceiverSet, IpcSelectionResult, IpcSender};
+use ipc_channel::ipc::{
+    self, IpcMessage, IpcReceiver, IpcReceiverSet, IpcSelectionResult, IpcSender,
+};
 use nix::sys::signal::{self, SigHandler, Signal};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid, fork, getpid, getppid};
@@ -37,17 +45,23 @@ const EXIT_PARENT_GONE: i32 = 102;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WorkerId(usize);
 
-/// What a child sends its parent: events while it works, then its result.
+/// What a child sends its parent: events and questions while it works, then its result.
 #[derive(Serialize, Deserialize)]
-enum ToParent<T> {
+enum ToParent<T, Q> {
     Event(Event),
+    Question(Q),
     Result(T),
 }
 
+/// The question type of workers that never ask one: no value of it exists.
+#[derive(Serialize, Deserialize)]
+pub enum NoQuestion {}
+
 /// The parent's view of one child.
-struct Child<T> {
+struct Child<T, A> {
     name: String,
     pid: Pid,
+    answers: IpcSender<A>,
     asked_at: f64,
     first_event_seen: bool,
     result: Option<T>,
@@ -55,7 +69,7 @@ struct Child<T> {
     end: Option<WaitStatus>,
 }
 
-impl<T> Child<T> {
+impl<T, A> Child<T, A> {
     /// Its channel is closed and it has been reaped: nothing more will come from it.
     fn finished(&self) -> bool {
         !self.channel_open && self.end.is_some()
@@ -69,21 +83,41 @@ impl<T> Child<T> {
     }
 }
 
-/// The child processes of one demo, each returning a `T` over its channel.
-pub struct Workers<'run, T> {
+/// The parent's answer to a child's question: (the child's name, the question) → answer.
+type Answerer<'run, Q, A> = Box<dyn FnMut(&str, Q) -> A + 'run>;
+
+/// The child processes of one demo, each returning a `T` over its channel, and asking
+/// questions `Q` that the parent answers with an `A`.
+pub struct Workers<'run, T, Q = NoQuestion, A = NoQuestion> {
     run: &'run DemoRun,
     channels: Option<IpcReceiverSet>,
-    children: Vec<Child<T>>,
+    children: Vec<Child<T, A>>,
     child_of_channel: HashMap<u64, usize>,
+    answer: Answerer<'run, Q, A>,
 }
 
 impl<'run, T: Serialize + DeserializeOwned> Workers<'run, T> {
+    /// Workers that only emit events and return a result.
     pub fn new(run: &'run DemoRun) -> Self {
+        Workers::answering(run, |_, question: NoQuestion| match question {})
+    }
+}
+
+impl<'run, T, Q, A> Workers<'run, T, Q, A>
+where
+    T: Serialize + DeserializeOwned,
+    Q: Serialize + DeserializeOwned,
+    A: Serialize + DeserializeOwned,
+{
+    /// Workers whose questions the parent answers with `answer` while it waits for them
+    /// (in `start`, `join` and `join_all`).
+    pub fn answering(run: &'run DemoRun, answer: impl FnMut(&str, Q) -> A + 'run) -> Self {
         Workers {
             run,
             channels: None,
             children: Vec::new(),
             child_of_channel: HashMap::new(),
+            answer: Box::new(answer),
         }
     }
 
@@ -91,7 +125,7 @@ impl<'run, T: Serialize + DeserializeOwned> Workers<'run, T> {
     /// its first event (Python's `start()` likewise returns once the worker runs).
     pub fn start<F>(&mut self, name: &str, body: F) -> Result<WorkerId, DemoError>
     where
-        F: FnOnce(&dyn EventSink) -> T,
+        F: FnOnce(&ChildSink<T, Q, A>) -> T,
     {
         if self.channels.is_none() {
             ensure_single_threaded()?;
@@ -101,9 +135,11 @@ impl<'run, T: Serialize + DeserializeOwned> Workers<'run, T> {
         }
         let id = WorkerId(self.children.len());
         let asked_at = self.run.trace().now_s();
-        // The channel is made before the fork, so that both processes hold an end of it.
-        let (sender, receiver) = ipc::channel::<ToParent<T>>()
+        // The channels are made before the fork, so that both processes hold an end of each.
+        let (sender, receiver) = ipc::channel::<ToParent<T, Q>>()
             .map_err(|e| DemoError::system("creating a channel", e))?;
+        let (answers, answers_in_child) =
+            ipc::channel::<A>().map_err(|e| DemoError::system("creating a channel", e))?;
         let parent = getpid();
         // SAFETY: this process never starts a second thread (checked above), so the child
         // is a complete copy of a single-threaded process: no lock is held by a thread that
@@ -113,6 +149,7 @@ impl<'run, T: Serialize + DeserializeOwned> Workers<'run, T> {
             ForkResult::Child => {
                 let sink = ChildSink {
                     sender,
+                    answers: answers_in_child,
                     trace: Arc::clone(self.run.trace()),
                     worker: name.to_string(),
                     first_event_sent: Cell::new(false),
@@ -124,6 +161,7 @@ impl<'run, T: Serialize + DeserializeOwned> Workers<'run, T> {
         };
         // The parent keeps only the receiving end: when the child exits, its channel closes.
         drop(sender);
+        drop(answers_in_child);
         let set = self.channels.as_mut().expect("created above");
         let channel = set
             .add(receiver)
@@ -132,6 +170,7 @@ impl<'run, T: Serialize + DeserializeOwned> Workers<'run, T> {
         self.children.push(Child {
             name: name.to_string(),
             pid,
+            answers,
             asked_at,
             first_event_seen: false,
             result: None,
@@ -234,7 +273,7 @@ impl<'run, T: Serialize + DeserializeOwned> Workers<'run, T> {
 
     fn deliver(&mut self, channel: u64, message: IpcMessage) -> Result<(), DemoError> {
         let index = self.child_of_channel[&channel];
-        let message: ToParent<T> = message
+        let message: ToParent<T, Q> = message
             .to()
             .map_err(|e| DemoError::system("decoding a worker's message", e))?;
         // ipc-channel does not expose the received length; re-encoding gives the same bytes.
@@ -249,6 +288,12 @@ impl<'run, T: Serialize + DeserializeOwned> Workers<'run, T> {
                     self.run.figures(|f| f.spawn_to_first_event_us.push(micros));
                 }
                 self.run.trace().record(event);
+            }
+            ToParent::Question(question) => {
+                let answer = (self.answer)(&child.name, question);
+                // A child that died after asking cannot read the answer; `reap_ended` will
+                // report how it ended.
+                let _ = child.answers.send(answer);
             }
             ToParent::Result(result) => child.result = Some(result),
         }
@@ -271,7 +316,7 @@ impl<'run, T: Serialize + DeserializeOwned> Workers<'run, T> {
     }
 }
 
-impl<T> Drop for Workers<'_, T> {
+impl<T, Q, A> Drop for Workers<'_, T, Q, A> {
     /// On every path (an error, a panic, Ctrl-C), no child outlives its demo unreaped.
     fn drop(&mut self) {
         for child in self.children.iter_mut().filter(|c| c.end.is_none()) {
@@ -281,16 +326,42 @@ impl<T> Drop for Workers<'_, T> {
     }
 }
 
-/// A child's end of the trace: each event is one message to the parent.
-struct ChildSink<T> {
-    sender: IpcSender<ToParent<T>>,
+/// A child's line to its parent: each event is one message to the parent, and a question
+/// is one message up and one answer down.
+pub struct ChildSink<T, Q = NoQuestion, A = NoQuestion> {
+    sender: IpcSender<ToParent<T, Q>>,
+    answers: IpcReceiver<A>,
     trace: Arc<Trace>,
     worker: String,
     first_event_sent: Cell<bool>,
     fault: Option<Fault>,
 }
 
-impl<T: Serialize + DeserializeOwned> EventSink for ChildSink<T> {
+impl<T, Q, A> ChildSink<T, Q, A>
+where
+    T: Serialize + DeserializeOwned,
+    Q: Serialize + DeserializeOwned,
+    A: Serialize + DeserializeOwned,
+{
+    /// Asks the parent `question` and waits for its answer (the parent answers while it
+    /// waits for its workers). If the parent is gone, the child ends.
+    pub fn ask(&self, question: Q) -> A {
+        if self.sender.send(ToParent::Question(question)).is_err() {
+            exit_child(EXIT_PARENT_GONE);
+        }
+        match self.answers.recv() {
+            Ok(answer) => answer,
+            Err(_) => exit_child(EXIT_PARENT_GONE),
+        }
+    }
+}
+
+impl<T, Q, A> EventSink for ChildSink<T, Q, A>
+where
+    T: Serialize + DeserializeOwned,
+    Q: Serialize + DeserializeOwned,
+    A: Serialize + DeserializeOwned,
+{
     fn worker(&self) -> &str {
         &self.worker
     }
@@ -316,10 +387,12 @@ impl<T: Serialize + DeserializeOwned> EventSink for ChildSink<T> {
 }
 
 /// The child's whole life: run `body`, send the result, `_exit`. Never returns.
-fn run_child<T, F>(parent: Pid, sink: ChildSink<T>, body: F) -> !
+fn run_child<T, Q, A, F>(parent: Pid, sink: ChildSink<T, Q, A>, body: F) -> !
 where
     T: Serialize + DeserializeOwned,
-    F: FnOnce(&dyn EventSink) -> T,
+    Q: Serialize + DeserializeOwned,
+    A: Serialize + DeserializeOwned,
+    F: FnOnce(&ChildSink<T, Q, A>) -> T,
 {
     // Die with the parent: if it is killed outright, no orphan is left working.
     if nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).is_err() || getppid() != parent {

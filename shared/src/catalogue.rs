@@ -10,6 +10,7 @@ pub enum DemoId {
     Join,
     RunHooks,
     CustomInit,
+    Download,
 }
 
 /// A named parameter of a demo with its default, for `--list` and the README.
@@ -21,11 +22,12 @@ pub struct Param {
 
 impl DemoId {
     /// Every demo, in catalogue order (the order of a run without demo names).
-    pub const ALL: [DemoId; 4] = [
+    pub const ALL: [DemoId; 5] = [
         DemoId::Start,
         DemoId::Join,
         DemoId::RunHooks,
         DemoId::CustomInit,
+        DemoId::Download,
     ];
 
     /// The stable id used on the command line and in JSON.
@@ -35,6 +37,7 @@ impl DemoId {
             DemoId::Join => "join",
             DemoId::RunHooks => "run-hooks",
             DemoId::CustomInit => "custom-init",
+            DemoId::Download => "download",
         }
     }
 
@@ -51,6 +54,9 @@ impl DemoId {
             DemoId::CustomInit => {
                 "a worker built from (number, function, args) whose result returns to the parent"
             }
+            DemoId::Download => {
+                "download 14 images one by one, then with a queue of URLs shared by workers"
+            }
         }
     }
 
@@ -61,6 +67,7 @@ impl DemoId {
             DemoId::Join => "§2",
             DemoId::RunHooks => "§3",
             DemoId::CustomInit => "§4",
+            DemoId::Download => "§8",
         }
     }
 
@@ -101,6 +108,16 @@ impl DemoId {
                     default: "3",
                 },
             ],
+            DemoId::Download => &[
+                Param {
+                    name: "workers",
+                    default: "6",
+                },
+                Param {
+                    name: "latency",
+                    default: "100 ms",
+                },
+            ],
         }
     }
 
@@ -112,6 +129,9 @@ impl DemoId {
             DemoId::Join => join::SLEEP_S,
             DemoId::RunHooks => run_hooks::SLEEP_S,
             DemoId::CustomInit => 0.0,
+            DemoId::Download => {
+                download::ideal_wall_s(download::IMAGES, download::WORKERS, download::LATENCY_S)
+            }
         }
     }
 
@@ -199,5 +219,40 @@ pub mod custom_init {
     /// The input of worker `number`: the notebook passes `i` to worker `i + 1`.
     pub fn input(number: u32) -> u64 {
         u64::from(number - 1)
+    }
+}
+
+/// `download` (notebook §8): 14 images fetched one by one, then by six workers from a queue.
+pub mod download {
+    /// The tutorial's image count (see `images::NAMES`).
+    pub const IMAGES: usize = crate::images::NAMES.len();
+    pub const WORKERS: usize = 6;
+    /// The local server's default latency per request, in notebook seconds.
+    pub const LATENCY_S: f64 = 0.1;
+    /// The wait before the first retry, in notebook seconds (doubled for each further one).
+    pub const BACKOFF_S: f64 = 0.2;
+    /// The one worker of the sequential pass.
+    pub const SEQUENTIAL_WORKER: &str = "seq";
+    /// The one worker of the `--baseline` reference loop.
+    pub const BASELINE_WORKER: &str = "baseline";
+
+    /// Workers of the concurrent pass are `t0`, `t1`, …
+    pub fn worker_name(index: usize) -> String {
+        format!("t{index}")
+    }
+
+    /// Sequential, one latency per image: `images × latency`.
+    pub fn ideal_sequential_s(images: usize, latency_s: f64) -> f64 {
+        images as f64 * latency_s
+    }
+
+    /// Concurrent, `workers` requests at a time: `⌈images / workers⌉ × latency`.
+    pub fn ideal_concurrent_s(images: usize, workers: usize, latency_s: f64) -> f64 {
+        images.div_ceil(workers.max(1)) as f64 * latency_s
+    }
+
+    /// Both passes with perfect concurrency and nothing but the server's latency.
+    pub fn ideal_wall_s(images: usize, workers: usize, latency_s: f64) -> f64 {
+        ideal_sequential_s(images, latency_s) + ideal_concurrent_s(images, workers, latency_s)
     }
 }

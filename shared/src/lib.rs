@@ -3,7 +3,8 @@
 //! Everything here is independent of *how* workers are made: the demo catalogue
 //! ([`catalogue`]), the command line both binaries share ([`cli`]), the event trace
 //! ([`trace`]), each demo's typed outcome and its check ([`outcome`]), the work the
-//! workers do ([`workloads`]) and the runner both `main.rs` files call ([`runner`]).
+//! workers do ([`workloads`], and for `download` [`download`], [`images`] and the local
+//! [`image_server`]) and the runner both `main.rs` files call ([`runner`]).
 //!
 //! A backend is a type implementing [`runner::Backend`], which has one method per demo:
 //! a backend that lacks a demo does not compile. The `threads` and `processes` crates
@@ -14,6 +15,9 @@
 
 pub mod catalogue;
 pub mod cli;
+pub mod download;
+pub mod image_server;
+pub mod images;
 pub mod outcome;
 pub mod report;
 pub mod runner;

@@ -53,6 +53,9 @@ pub struct Figures {
     /// in its name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub measured: BTreeMap<String, f64>,
+    /// Named facts of the run that are not numbers (e.g. `output_dir`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub notes: BTreeMap<String, String>,
 }
 
 impl Figures {
@@ -95,6 +98,9 @@ pub fn verdict_line(report: &DemoReport) -> String {
     }
     for (name, value) in &figures.measured {
         line.push_str(&format!(", {name} {value:.3}"));
+    }
+    for (name, value) in &figures.notes {
+        line.push_str(&format!(", {name} {value}"));
     }
     if let Some(problem) = &report.problem {
         line.push_str(&format!("\n               {problem}"));

@@ -1,8 +1,10 @@
 //! The one runner both binaries call: parse the command line, run each demo, check, report.
 
 use crate::catalogue::DemoId;
-use crate::cli::{self, Cli, Fault};
-use crate::outcome::{CustomInitOutcome, JoinOutcome, Outcome, RunHooksOutcome, StartOutcome};
+use crate::cli::{self, Cli, DownloadArgs, Fault};
+use crate::outcome::{
+    CustomInitOutcome, DownloadOutcome, JoinOutcome, Outcome, RunHooksOutcome, StartOutcome,
+};
 use crate::report::{DemoReport, Figures, RunDocument, verdict_line};
 use crate::trace::{MAIN, Trace};
 use clap::Parser;
@@ -25,6 +27,7 @@ pub trait Backend {
     fn join(run: &DemoRun) -> Result<JoinOutcome, DemoError>;
     fn run_hooks(run: &DemoRun) -> Result<RunHooksOutcome, DemoError>;
     fn custom_init(run: &DemoRun) -> Result<CustomInitOutcome, DemoError>;
+    fn download(run: &DemoRun) -> Result<DownloadOutcome, DemoError>;
 }
 
 /// Why a demo did not produce an outcome.
@@ -55,6 +58,8 @@ pub struct DemoRun {
     fault: Option<Fault>,
     trace: Arc<Trace>,
     figures: Mutex<Figures>,
+    download: DownloadArgs,
+    ideal_wall_s: Mutex<Option<f64>>,
 }
 
 impl DemoRun {
@@ -65,7 +70,25 @@ impl DemoRun {
             fault,
             trace: Arc::new(Trace::new(narrate)),
             figures: Mutex::new(Figures::default()),
+            download: DownloadArgs::default(),
+            ideal_wall_s: Mutex::new(None),
         }
+    }
+
+    /// The same run with `download`'s options from the command line.
+    pub fn with_download(self, download: DownloadArgs) -> Self {
+        DemoRun { download, ..self }
+    }
+
+    /// The options of `download`.
+    pub fn download(&self) -> &DownloadArgs {
+        &self.download
+    }
+
+    /// Replaces the catalogue's ideal wall time when the demo's options change it
+    /// (e.g. `download --latency`), in seconds at this scale.
+    pub fn set_ideal_wall_s(&self, seconds: f64) {
+        *self.ideal_wall_s.lock().unwrap_or_else(|p| p.into_inner()) = Some(seconds);
     }
 
     pub fn demo(&self) -> DemoId {
@@ -113,7 +136,11 @@ impl DemoRun {
             outcome,
             problem,
             wall_s,
-            ideal_wall_s: self.seconds(self.demo.ideal_wall_s()),
+            ideal_wall_s: self
+                .ideal_wall_s
+                .into_inner()
+                .unwrap_or_else(|p| p.into_inner())
+                .unwrap_or_else(|| self.scale * self.demo.ideal_wall_s()),
             events: self.trace.events(),
             figures: self.figures.into_inner().unwrap_or_else(|p| p.into_inner()),
         }
@@ -133,6 +160,7 @@ fn run_demo<B: Backend>(
         DemoId::Join => checked(B::join(run)?),
         DemoId::RunHooks => checked(B::run_hooks(run)?),
         DemoId::CustomInit => checked(B::custom_init(run)?),
+        DemoId::Download => checked(B::download(run)?),
     })
 }
 
@@ -141,6 +169,10 @@ fn run_demo<B: Backend>(
 /// Exit codes: 0 when every outcome checks, 1 when one does not, 2 for bad input,
 /// 130 when interrupted.
 pub fn main<B: Backend>() -> ExitCode {
+    // The binary re-executed as `download`'s local image server (see `image_server`).
+    if let Some(code) = crate::image_server::run_if_asked() {
+        return code;
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) if !error.use_stderr() => {
@@ -169,7 +201,8 @@ pub fn main<B: Backend>() -> ExitCode {
                 demo.description()
             );
         }
-        let run = DemoRun::new(demo, cli.scale, cli.fault, narrate);
+        let run =
+            DemoRun::new(demo, cli.scale, cli.fault, narrate).with_download(cli.download.clone());
         let started = Instant::now();
         let result = run_demo::<B>(&run);
         let wall_s = started.elapsed().as_secs_f64();

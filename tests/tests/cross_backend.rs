@@ -28,7 +28,13 @@ fn multiset(
 ) -> BTreeMap<(String, String, Option<String>), usize> {
     let mut counts = BTreeMap::new();
     for event in &report.events {
-        *counts.entry(event.key()).or_insert(0) += 1;
+        let mut key = event.key();
+        // download's workers take URLs from a queue: which worker fetches which image is
+        // the scheduler's choice, so only what was done is compared, not by whom.
+        if report.id == "download" && key.0 != "main" && key.0 != "seq" {
+            key.0 = "a worker".to_string();
+        }
+        *counts.entry(key).or_insert(0) += 1;
     }
     counts
 }

@@ -7,7 +7,9 @@
 mod demos;
 mod workers;
 
-use shared::outcome::{CustomInitOutcome, JoinOutcome, RunHooksOutcome, StartOutcome};
+use shared::outcome::{
+    CustomInitOutcome, DownloadOutcome, JoinOutcome, RunHooksOutcome, StartOutcome,
+};
 use shared::{Backend, DemoError, DemoRun};
 use std::process::ExitCode;
 
@@ -33,6 +35,10 @@ impl Backend for Threads {
 
     fn custom_init(run: &DemoRun) -> Result<CustomInitOutcome, DemoError> {
         demos::custom_init::run(run)
+    }
+
+    fn download(run: &DemoRun) -> Result<DownloadOutcome, DemoError> {
+        demos::download::run(run)
     }
 }
 
