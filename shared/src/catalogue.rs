@@ -13,6 +13,7 @@ pub enum DemoId {
     Lock,
     Queue,
     Event,
+    Download,
     Cpu,
     Crash,
     Spawn,
@@ -28,7 +29,7 @@ pub struct Param {
 
 impl DemoId {
     /// Every demo, in catalogue order (the order of a run without demo names).
-    pub const ALL: [DemoId; 11] = [
+    pub const ALL: [DemoId; 12] = [
         DemoId::Start,
         DemoId::Join,
         DemoId::RunHooks,
@@ -36,6 +37,7 @@ impl DemoId {
         DemoId::Lock,
         DemoId::Queue,
         DemoId::Event,
+        DemoId::Download,
         DemoId::Cpu,
         DemoId::Crash,
         DemoId::Spawn,
@@ -52,6 +54,7 @@ impl DemoId {
             DemoId::Lock => "lock",
             DemoId::Queue => "queue",
             DemoId::Event => "event",
+            DemoId::Download => "download",
             DemoId::Cpu => "cpu",
             DemoId::Crash => "crash",
             DemoId::Spawn => "spawn",
@@ -81,6 +84,9 @@ impl DemoId {
             DemoId::Event => {
                 "a flag worker sets then clears an event; the ops worker draws while it is set"
             }
+            DemoId::Download => {
+                "download 14 images one by one, then with a queue of URLs shared by workers"
+            }
             DemoId::Cpu => {
                 "count primes in chunks across 1…N workers: CPU-bound work scales with cores"
             }
@@ -104,6 +110,7 @@ impl DemoId {
             DemoId::Lock => "§5",
             DemoId::Queue => "§6",
             DemoId::Event => "§7",
+            DemoId::Download => "§8",
             DemoId::Cpu | DemoId::Crash | DemoId::Spawn | DemoId::Channel => "beyond",
         }
     }
@@ -191,6 +198,16 @@ impl DemoId {
                     default: "200",
                 },
             ],
+            DemoId::Download => &[
+                Param {
+                    name: "workers",
+                    default: "6",
+                },
+                Param {
+                    name: "latency",
+                    default: "100 ms",
+                },
+            ],
             DemoId::Cpu => &[
                 Param {
                     name: "n",
@@ -247,6 +264,9 @@ impl DemoId {
             DemoId::RunHooks => run_hooks::SLEEP_S,
             DemoId::Crash => crash::SLEEP_S,
             DemoId::Event => event::SET_AFTER_S + event::CLEAR_AFTER_S,
+            DemoId::Download => {
+                download::ideal_wall_s(download::IMAGES, download::WORKERS, download::LATENCY_S)
+            }
             DemoId::CustomInit
             | DemoId::Lock
             | DemoId::Queue
@@ -274,15 +294,32 @@ impl DemoId {
         outcome
     }
 
-    /// True for an event whose presence or count depends on the interleaving, so that two
-    /// correct runs may differ in it: `lock`'s unlocked total, and whether `event`'s `ops`
-    /// fitted 10 or 11 draws into its window (the outcome checks those against the seed).
-    pub fn event_varies(self, worker: &str, what: &str) -> bool {
-        match self {
+    /// An event as two correct runs must agree on it (worker, what, detail), or `None` for
+    /// one whose presence or count depends on the interleaving: `lock`'s unlocked total, and
+    /// whether `event`'s `ops` fitted 10 or 11 draws into its window (the outcome checks
+    /// those against the seed). `download`'s queue workers are not named: which worker
+    /// fetches which image is the scheduler's choice, so only what was done is compared.
+    pub fn comparable_event(
+        self,
+        event: &crate::trace::Event,
+    ) -> Option<(String, String, Option<String>)> {
+        let (worker, what) = (event.worker.as_str(), event.what.as_str());
+        let varies = match self {
             DemoId::Lock => worker == "main" && what == "unlocked total",
             DemoId::Event => worker == "ops" && (what == "drew" || what == "13!"),
             _ => false,
+        };
+        if varies {
+            return None;
         }
+        let mut key = event.key();
+        if self == DemoId::Download
+            && worker != crate::trace::MAIN
+            && worker != download::SEQUENTIAL_WORKER
+        {
+            key.0 = "a worker".to_string();
+        }
+        Some(key)
     }
 
     /// The `--list` text: one line per demo, ids aligned.
@@ -425,6 +462,41 @@ pub mod event {
     /// the scaled countdown, plus a second for a loaded machine.
     pub fn wait_limit_s(scaled_set_after_s: f64) -> f64 {
         2.0 * scaled_set_after_s + 1.0
+    }
+}
+
+/// `download` (notebook §8): 14 images fetched one by one, then by six workers from a queue.
+pub mod download {
+    /// The tutorial's image count (see `images::NAMES`).
+    pub const IMAGES: usize = crate::images::NAMES.len();
+    pub const WORKERS: usize = 6;
+    /// The local server's default latency per request, in notebook seconds.
+    pub const LATENCY_S: f64 = 0.1;
+    /// The wait before the first retry, in notebook seconds (doubled for each further one).
+    pub const BACKOFF_S: f64 = 0.2;
+    /// The one worker of the sequential pass.
+    pub const SEQUENTIAL_WORKER: &str = "seq";
+    /// The one worker of the `--baseline` reference loop.
+    pub const BASELINE_WORKER: &str = "baseline";
+
+    /// Workers of the concurrent pass are `t0`, `t1`, …
+    pub fn worker_name(index: usize) -> String {
+        format!("t{index}")
+    }
+
+    /// Sequential, one latency per image: `images × latency`.
+    pub fn ideal_sequential_s(images: usize, latency_s: f64) -> f64 {
+        images as f64 * latency_s
+    }
+
+    /// Concurrent, `workers` requests at a time: `⌈images / workers⌉ × latency`.
+    pub fn ideal_concurrent_s(images: usize, workers: usize, latency_s: f64) -> f64 {
+        images.div_ceil(workers.max(1)) as f64 * latency_s
+    }
+
+    /// Both passes with perfect concurrency and nothing but the server's latency.
+    pub fn ideal_wall_s(images: usize, workers: usize, latency_s: f64) -> f64 {
+        ideal_sequential_s(images, latency_s) + ideal_concurrent_s(images, workers, latency_s)
     }
 }
 

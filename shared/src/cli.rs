@@ -1,8 +1,12 @@
 //! The command line both binaries share: same flags, same errors, same exit codes.
 
 use crate::catalogue::DemoId;
+use crate::download::{self, ImageUrl};
+use crate::image_server::FaultShare;
+use crate::images::{DEFAULT_MEAN_KIB, MAX_MEAN_KIB};
 use clap::{Args, Parser, ValueEnum};
 use std::fmt;
+use std::path::PathBuf;
 
 /// Exit code for bad input (unknown demo, bad number, unknown flag).
 pub const EXIT_BAD_INPUT: u8 = 2;
@@ -54,10 +58,78 @@ pub struct Cli {
     #[command(flatten)]
     pub options: DemoOptions,
 
+    #[command(flatten)]
+    pub download: DownloadArgs,
+
     /// Internal: run the crash demo's round in this process and stream its events as JSON
     /// lines (the threads backend starts a copy of itself this way for abort and kill)
     #[arg(long, hide = true)]
     pub crash_copy: bool,
+}
+
+/// The options of `download` (notebook §8).
+#[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "download")]
+pub struct DownloadArgs {
+    /// Milliseconds the local image server waits before each image (times --scale)
+    #[arg(long, value_name = "MS", default_value_t = 100, value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    pub latency: u64,
+
+    /// Folder for the images, one subfolder per pass (default: a fresh temporary folder)
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+
+    /// Fetch <URL>/<name>.png for the 14 names from this server instead of the local one
+    #[arg(long, value_name = "URL", value_parser = parse_base_url, conflicts_with = "urls")]
+    pub base_url: Option<String>,
+
+    /// Fetch the URLs listed in FILE, one a line (# starts a comment line)
+    #[arg(long, value_name = "FILE", value_parser = parse_url_list)]
+    pub urls: Option<UrlList>,
+
+    /// Seconds one request may take, body included
+    #[arg(long, value_name = "S", default_value_t = 10.0, value_parser = parse_timeout)]
+    pub timeout: f64,
+
+    /// Further attempts after a 5xx answer, a reset, a cut body or a timeout
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=10))]
+    pub retries: u32,
+
+    /// Refuse an image larger than this many bytes
+    #[arg(long, value_name = "BYTES", default_value_t = 64 << 20, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_bytes: u64,
+
+    /// Mean image size of the local server in KiB (the sizes range from 2/15 to 28/15 of it)
+    #[arg(long, value_name = "KIB", default_value_t = DEFAULT_MEAN_KIB, value_parser = clap::value_parser!(u32).range(1..=MAX_MEAN_KIB as i64))]
+    pub image_kib: u32,
+
+    /// Also time one client fetching every URL into memory in one worker (the MB/s reference)
+    #[arg(long)]
+    pub baseline: bool,
+
+    /// Fault injection for tests: a fault of the local server, KIND:SHARE (500, cut, stall)
+    #[arg(long, value_name = "KIND:SHARE", hide = true)]
+    pub server_fault: Vec<FaultShare>,
+
+    /// Fault injection for tests: a faulty image fails one request in N
+    #[arg(long, value_name = "N", default_value_t = 2, hide = true, value_parser = clap::value_parser!(u64).range(1..))]
+    pub server_fault_every: u64,
+}
+
+impl Default for DownloadArgs {
+    /// The defaults of the command line.
+    fn default() -> Self {
+        Cli::try_parse_from(["demo"])
+            .expect("the defaults parse")
+            .download
+    }
+}
+
+/// The URLs of `--urls FILE`, read and checked when the command line is parsed.
+#[derive(Clone, Debug)]
+pub struct UrlList {
+    pub path: PathBuf,
+    pub urls: Vec<ImageUrl>,
 }
 
 /// Options of particular demos. Each falls back to its demo's default (shown by `--list`);
@@ -68,7 +140,8 @@ pub struct DemoOptions {
     #[arg(long, value_name = "N", value_parser = parse_prime_limit, allow_hyphen_values = true)]
     pub n: Option<u64>,
 
-    /// cpu: time 1, 2, …, N workers [default: the number of cores]
+    /// cpu: time 1, 2, …, N workers [default: the number of cores]; download: workers
+    /// sharing the queue of URLs in the concurrent pass [default: 6]
     #[arg(long, value_name = "N", value_parser = parse_workers, allow_hyphen_values = true)]
     pub workers: Option<usize>,
 
@@ -232,6 +305,27 @@ fn parse_trials(text: &str) -> Result<u32, String> {
     }
 }
 
+fn parse_base_url(text: &str) -> Result<String, String> {
+    download::parse_http_url(text).map(|url| url.to_string())
+}
+
+fn parse_url_list(text: &str) -> Result<UrlList, String> {
+    let path = PathBuf::from(text);
+    let urls = download::read_url_list(&path)?;
+    Ok(UrlList { path, urls })
+}
+
+fn parse_timeout(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| "--timeout takes seconds, e.g. 2.5".to_string())?;
+    if !value.is_finite() || value <= 0.0 || value > 3600.0 {
+        return Err("--timeout must be more than 0 and at most 3600 seconds".to_string());
+    }
+    Ok(value)
+}
+
 /// Reduces a clap error to the one line that names the problem, e.g.
 /// `error: invalid value 'x' for '--scale <F>': --scale takes a number, e.g. 0.01`.
 pub fn one_line(error: &clap::Error) -> String {
@@ -301,6 +395,22 @@ mod tests {
             cli.validate(),
             Err("demo 'start' is named twice".to_string())
         );
+    }
+
+    #[test]
+    fn download_urls_are_checked_on_the_command_line() {
+        let ok = Cli::try_parse_from(["threads", "--base-url", "http://127.0.0.1:9/img"]).unwrap();
+        assert_eq!(
+            ok.download.base_url.as_deref(),
+            Some("http://127.0.0.1:9/img")
+        );
+        for bad in ["ftp://h/x", "nonsense", "http://"] {
+            let error = Cli::try_parse_from(["threads", "--base-url", bad]).unwrap_err();
+            assert!(one_line(&error).contains("--base-url"), "{bad}");
+        }
+        let error = Cli::try_parse_from(["threads", "--urls", "/no/such/file"]).unwrap_err();
+        assert!(one_line(&error).contains("cannot read /no/such/file"));
+        assert_eq!(DownloadArgs::default().latency, 100);
     }
 
     #[test]

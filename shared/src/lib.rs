@@ -4,8 +4,9 @@
 //! ([`catalogue`]), the command line both binaries share ([`cli`]), the event trace
 //! ([`trace`]), each demo's typed outcome and its check ([`outcome`]), the work the
 //! workers do ([`workloads`]; for the shared-state demos [`counter`], [`queues`] and
-//! [`event_flag`], with [`baseline`] round trips to compare against) and the runner both
-//! `main.rs` files call ([`runner`]). The comparison harness, the `compare` binary, lives in
+//! [`event_flag`], with [`baseline`] round trips to compare against; for `download`
+//! [`download`], [`images`] and the local [`image_server`]) and the runner both `main.rs`
+//! files call ([`runner`]). The comparison harness, the `compare` binary, lives in
 //! [`compare`].
 //!
 //! A backend is a type implementing [`runner::Backend`], which has one method per demo:
@@ -21,8 +22,11 @@ pub mod catalogue;
 pub mod cli;
 pub mod compare;
 pub mod counter;
+pub mod download;
 pub mod event_flag;
 pub mod files;
+pub mod image_server;
+pub mod images;
 pub mod outcome;
 pub mod queues;
 pub mod report;

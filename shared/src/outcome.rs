@@ -7,6 +7,7 @@
 use crate::catalogue::{custom_init, event, join, lock, run_hooks, start};
 use crate::counter::Tally;
 use crate::event_flag::Draws;
+use crate::images::ManifestEntry;
 use crate::queues::{Item, QueueName};
 use crate::trace::{Event, MAIN};
 use serde::{Deserialize, Serialize};
@@ -164,6 +165,123 @@ impl Outcome for CustomInitOutcome {
         } else {
             Err(format!("values {:?}, expected {:?}", self.values, expected))
         }
+    }
+}
+
+/// `download`: what each pass saved, per URL, and what it should have saved.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DownloadOutcome {
+    /// The server's manifest (name, length, sha256), when it serves one; without it the
+    /// two passes are checked against each other.
+    pub expected: Option<Vec<ManifestEntry>>,
+    pub sequential: PassOutcome,
+    pub concurrent: PassOutcome,
+}
+
+/// One pass of `download`: every URL, in the order given, with what became of it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PassOutcome {
+    pub images: Vec<ImageResult>,
+    /// Files in the pass's folder that are not a saved image (a partial file would be one).
+    pub stray_files: Vec<String>,
+}
+
+/// One URL of a pass: the file it is saved as, and whether it was.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageResult {
+    /// `<name>.png`, from the URL's last path segment.
+    pub name: String,
+    pub fetched: Fetched,
+}
+
+/// Saved whole (the bytes on disk, as the parent read them back) or failed, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fetched {
+    Saved { length: u64, sha256: String },
+    Failed { reason: String },
+}
+
+impl PassOutcome {
+    fn check(&self, pass: &str) -> Result<(), String> {
+        let failures: Vec<String> = self
+            .images
+            .iter()
+            .filter_map(|image| match &image.fetched {
+                Fetched::Failed { reason } => Some(format!("{} failed: {reason}", image.name)),
+                Fetched::Saved { .. } => None,
+            })
+            .collect();
+        if !failures.is_empty() {
+            return Err(format!(
+                "{pass}: {} of {} failed: {}",
+                failures.len(),
+                self.images.len(),
+                failures.join("; ")
+            ));
+        }
+        if !self.stray_files.is_empty() {
+            return Err(format!(
+                "{pass}: stray files in the folder: {:?}",
+                self.stray_files
+            ));
+        }
+        Ok(())
+    }
+
+    fn saved(&self) -> Vec<(String, u64, String)> {
+        self.images
+            .iter()
+            .filter_map(|image| match &image.fetched {
+                Fetched::Saved { length, sha256 } => {
+                    Some((image.name.clone(), *length, sha256.clone()))
+                }
+                Fetched::Failed { .. } => None,
+            })
+            .collect()
+    }
+}
+
+impl Outcome for DownloadOutcome {
+    fn check(&self) -> Result<(), String> {
+        self.sequential.check("sequential")?;
+        self.concurrent.check("concurrent")?;
+        let expected: Vec<(String, u64, String)> = match &self.expected {
+            Some(manifest) => manifest
+                .iter()
+                .map(|e| (e.name.clone(), e.length, e.sha256.clone()))
+                .collect(),
+            None => self.sequential.saved(),
+        };
+        for (pass, outcome) in [
+            ("sequential", &self.sequential),
+            ("concurrent", &self.concurrent),
+        ] {
+            if self.expected.is_none() && pass == "sequential" {
+                continue;
+            }
+            let saved = outcome.saved();
+            if saved != expected {
+                let against = if self.expected.is_some() {
+                    "the manifest"
+                } else {
+                    "the sequential pass"
+                };
+                let differing: Vec<&str> = saved
+                    .iter()
+                    .zip(&expected)
+                    .filter(|(s, e)| s != e)
+                    .map(|(s, _)| s.0.as_str())
+                    .collect();
+                return Err(format!(
+                    "{pass}: {} files differ from {against} (lengths {} vs {}): {differing:?}",
+                    differing.len().max(saved.len().abs_diff(expected.len())),
+                    saved.len(),
+                    expected.len()
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -417,6 +535,211 @@ fn sleeps_overlapped(events: &[Event]) -> bool {
     last_sleeping < first_finished
 }
 
+/// `cpu`: the prime count of every pass (1, 2, … workers), and the sieve's count.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CpuOutcome {
+    pub n: u64,
+    /// π(n) by a sieve, independent of the workers' trial division.
+    pub expected: u64,
+    /// (workers, primes counted) per pass.
+    pub passes: Vec<(usize, u64)>,
+}
+
+impl CpuOutcome {
+    pub fn new(n: u64) -> Self {
+        CpuOutcome {
+            n,
+            expected: crate::workloads::primes_below_by_sieve(n),
+            passes: Vec::new(),
+        }
+    }
+
+    /// Records one pass: its count here, its wall time and its speedup over the one-worker
+    /// pass (measured in the same run) in the demo's figures.
+    pub fn record_pass(
+        &mut self,
+        run: &crate::runner::DemoRun,
+        workers: usize,
+        primes: u64,
+        wall_s: f64,
+    ) {
+        self.passes.push((workers, primes));
+        run.measured(&format!("wall_s_{workers}_workers"), wall_s);
+        let one_worker_s = run.measured_value("wall_s_1_workers").unwrap_or(wall_s);
+        run.measured(&format!("speedup_{workers}_workers"), one_worker_s / wall_s);
+        run.main_says(
+            "counted",
+            Some(format!("{primes} primes with {workers} workers")),
+        );
+    }
+}
+
+impl Outcome for CpuOutcome {
+    fn check(&self) -> Result<(), String> {
+        if self.passes.is_empty() {
+            return Err("no pass ran".into());
+        }
+        match self
+            .passes
+            .iter()
+            .find(|(_, primes)| *primes != self.expected)
+        {
+            Some((workers, primes)) => Err(format!(
+                "{workers} workers counted {primes} primes below {}, expected {}",
+                self.n, self.expected
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
+/// `crash`: per fault, what the parent saw of the doomed worker and who survived.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CrashOutcome {
+    /// Which backend: the expected survivors depend on it, and that is the point.
+    pub backend: String,
+    pub rounds: Vec<CrashRound>,
+}
+
+/// One fault in one worker of four.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CrashRound {
+    pub fault: crate::cli::CrashFault,
+    pub doomed: String,
+    /// How the parent saw the doomed worker end.
+    pub seen: String,
+    /// The other workers that finished their work, sorted.
+    pub survivors: Vec<String>,
+    /// The program that started the workers lived on to report.
+    pub program_survived: bool,
+}
+
+impl CrashRound {
+    /// What the contract expects: a panic is contained in both backends; `abort()` and
+    /// SIGKILL end a whole process, which in `threads` is the whole program.
+    pub fn expected(
+        backend: &str,
+        fault: crate::cli::CrashFault,
+    ) -> (Vec<String>, bool, &'static str) {
+        use crate::catalogue::crash;
+        use crate::cli::CrashFault;
+        let others: Vec<String> = (0..crash::WORKERS)
+            .filter(|&i| i != crash::DOOMED)
+            .map(crash::worker_name)
+            .collect();
+        match (backend, fault) {
+            ("threads", CrashFault::Panic) => (others, true, "panicked"),
+            ("threads", CrashFault::Abort) => (vec![], false, "SIGABRT"),
+            ("threads", CrashFault::Kill) => (vec![], false, "SIGKILL"),
+            (_, CrashFault::Panic) => (others, true, "exited with code 101"),
+            (_, CrashFault::Abort) => (others, true, "SIGABRT"),
+            (_, CrashFault::Kill) => (others, true, "SIGKILL"),
+        }
+    }
+}
+
+impl CrashRound {
+    /// The round as the parent saw it: `joins` holds each worker's join, in start order.
+    /// A worker that died other than the doomed one is not a crash to report but an error.
+    pub fn from_joins(
+        fault: crate::cli::CrashFault,
+        joins: Vec<Result<(), crate::runner::DemoError>>,
+    ) -> Result<CrashRound, crate::runner::DemoError> {
+        use crate::catalogue::crash::{DOOMED, worker_name};
+        let mut round = CrashRound {
+            fault,
+            doomed: worker_name(DOOMED),
+            seen: String::new(),
+            survivors: Vec::new(),
+            program_survived: true,
+        };
+        for (index, join) in joins.into_iter().enumerate() {
+            match join {
+                Ok(()) => round.survivors.push(worker_name(index)),
+                Err(crate::runner::DemoError::WorkerDied { how, .. }) if index == DOOMED => {
+                    round.seen = how
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(round)
+    }
+}
+
+impl Outcome for CrashOutcome {
+    fn check(&self) -> Result<(), String> {
+        if self.rounds.is_empty() {
+            return Err("no round ran".into());
+        }
+        for round in &self.rounds {
+            let (survivors, program_survived, seen) =
+                CrashRound::expected(&self.backend, round.fault);
+            let fault = round.fault.id();
+            if round.survivors != survivors {
+                return Err(format!(
+                    "{fault}: survivors {:?}, expected {survivors:?}",
+                    round.survivors
+                ));
+            }
+            if round.program_survived != program_survived {
+                return Err(format!(
+                    "{fault}: program survived: {}, expected {program_survived}",
+                    round.program_survived
+                ));
+            }
+            if !round.seen.contains(seen) {
+                return Err(format!(
+                    "{fault}: the parent saw {:?}, expected it to say {seen:?}",
+                    round.seen
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `spawn`: how many workers were started and joined, and whether every one came back.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SpawnOutcome {
+    pub started: u64,
+    pub joined: u64,
+}
+
+impl Outcome for SpawnOutcome {
+    fn check(&self) -> Result<(), String> {
+        if self.started > 0 && self.joined == self.started {
+            Ok(())
+        } else {
+            Err(format!("{} started, {} joined", self.started, self.joined))
+        }
+    }
+}
+
+/// `channel`: every message arrived intact and in order, on every path measured.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChannelOutcome {
+    /// (path, messages sent, messages received intact and in order)
+    pub paths: Vec<(String, u64, u64)>,
+}
+
+impl Outcome for ChannelOutcome {
+    fn check(&self) -> Result<(), String> {
+        if self.paths.is_empty() {
+            return Err("nothing was measured".into());
+        }
+        match self
+            .paths
+            .iter()
+            .find(|(_, sent, intact)| sent != intact || *sent == 0)
+        {
+            Some((path, sent, intact)) => Err(format!(
+                "{path}: {sent} sent, {intact} arrived intact and in order"
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -638,209 +961,62 @@ mod tests {
         wrong.insert(3, 17);
         assert!(CustomInitOutcome { values: wrong }.check().is_err());
     }
-}
 
-/// `cpu`: the prime count of every pass (1, 2, … workers), and the sieve's count.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CpuOutcome {
-    pub n: u64,
-    /// π(n) by a sieve, independent of the workers' trial division.
-    pub expected: u64,
-    /// (workers, primes counted) per pass.
-    pub passes: Vec<(usize, u64)>,
-}
-
-impl CpuOutcome {
-    pub fn new(n: u64) -> Self {
-        CpuOutcome {
-            n,
-            expected: crate::workloads::primes_below_by_sieve(n),
-            passes: Vec::new(),
+    fn pass(entries: &[ManifestEntry]) -> PassOutcome {
+        PassOutcome {
+            images: entries
+                .iter()
+                .map(|e| ImageResult {
+                    name: e.name.clone(),
+                    fetched: Fetched::Saved {
+                        length: e.length,
+                        sha256: e.sha256.clone(),
+                    },
+                })
+                .collect(),
+            stray_files: Vec::new(),
         }
     }
 
-    /// Records one pass: its count here, its wall time and its speedup over the one-worker
-    /// pass (measured in the same run) in the demo's figures.
-    pub fn record_pass(
-        &mut self,
-        run: &crate::runner::DemoRun,
-        workers: usize,
-        primes: u64,
-        wall_s: f64,
-    ) {
-        self.passes.push((workers, primes));
-        run.measured(&format!("wall_s_{workers}_workers"), wall_s);
-        let one_worker_s = run.measured_value("wall_s_1_workers").unwrap_or(wall_s);
-        run.measured(&format!("speedup_{workers}_workers"), one_worker_s / wall_s);
-        run.main_says(
-            "counted",
-            Some(format!("{primes} primes with {workers} workers")),
-        );
-    }
-}
-
-impl Outcome for CpuOutcome {
-    fn check(&self) -> Result<(), String> {
-        if self.passes.is_empty() {
-            return Err("no pass ran".into());
-        }
-        match self
-            .passes
+    #[test]
+    fn download_checks_both_passes_against_the_manifest() {
+        let manifest: Vec<ManifestEntry> = ["a.png", "b.png"]
             .iter()
-            .find(|(_, primes)| *primes != self.expected)
-        {
-            Some((workers, primes)) => Err(format!(
-                "{workers} workers counted {primes} primes below {}, expected {}",
-                self.n, self.expected
-            )),
-            None => Ok(()),
-        }
-    }
-}
-
-/// `crash`: per fault, what the parent saw of the doomed worker and who survived.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CrashOutcome {
-    /// Which backend: the expected survivors depend on it, and that is the point.
-    pub backend: String,
-    pub rounds: Vec<CrashRound>,
-}
-
-/// One fault in one worker of four.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CrashRound {
-    pub fault: crate::cli::CrashFault,
-    pub doomed: String,
-    /// How the parent saw the doomed worker end.
-    pub seen: String,
-    /// The other workers that finished their work, sorted.
-    pub survivors: Vec<String>,
-    /// The program that started the workers lived on to report.
-    pub program_survived: bool,
-}
-
-impl CrashRound {
-    /// What the contract expects: a panic is contained in both backends; `abort()` and
-    /// SIGKILL end a whole process, which in `threads` is the whole program.
-    pub fn expected(
-        backend: &str,
-        fault: crate::cli::CrashFault,
-    ) -> (Vec<String>, bool, &'static str) {
-        use crate::catalogue::crash;
-        use crate::cli::CrashFault;
-        let others: Vec<String> = (0..crash::WORKERS)
-            .filter(|&i| i != crash::DOOMED)
-            .map(crash::worker_name)
+            .map(|name| ManifestEntry {
+                name: name.to_string(),
+                length: 10,
+                sha256: format!("hash of {name}"),
+            })
             .collect();
-        match (backend, fault) {
-            ("threads", CrashFault::Panic) => (others, true, "panicked"),
-            ("threads", CrashFault::Abort) => (vec![], false, "SIGABRT"),
-            ("threads", CrashFault::Kill) => (vec![], false, "SIGKILL"),
-            (_, CrashFault::Panic) => (others, true, "exited with code 101"),
-            (_, CrashFault::Abort) => (others, true, "SIGABRT"),
-            (_, CrashFault::Kill) => (others, true, "SIGKILL"),
-        }
-    }
-}
-
-impl CrashRound {
-    /// The round as the parent saw it: `joins` holds each worker's join, in start order.
-    /// A worker that died other than the doomed one is not a crash to report but an error.
-    pub fn from_joins(
-        fault: crate::cli::CrashFault,
-        joins: Vec<Result<(), crate::runner::DemoError>>,
-    ) -> Result<CrashRound, crate::runner::DemoError> {
-        use crate::catalogue::crash::{DOOMED, worker_name};
-        let mut round = CrashRound {
-            fault,
-            doomed: worker_name(DOOMED),
-            seen: String::new(),
-            survivors: Vec::new(),
-            program_survived: true,
+        let good = DownloadOutcome {
+            expected: Some(manifest.clone()),
+            sequential: pass(&manifest),
+            concurrent: pass(&manifest),
         };
-        for (index, join) in joins.into_iter().enumerate() {
-            match join {
-                Ok(()) => round.survivors.push(worker_name(index)),
-                Err(crate::runner::DemoError::WorkerDied { how, .. }) if index == DOOMED => {
-                    round.seen = how
-                }
-                Err(error) => return Err(error),
-            }
-        }
-        Ok(round)
-    }
-}
+        assert_eq!(good.check(), Ok(()));
 
-impl Outcome for CrashOutcome {
-    fn check(&self) -> Result<(), String> {
-        if self.rounds.is_empty() {
-            return Err("no round ran".into());
-        }
-        for round in &self.rounds {
-            let (survivors, program_survived, seen) =
-                CrashRound::expected(&self.backend, round.fault);
-            let fault = round.fault.id();
-            if round.survivors != survivors {
-                return Err(format!(
-                    "{fault}: survivors {:?}, expected {survivors:?}",
-                    round.survivors
-                ));
-            }
-            if round.program_survived != program_survived {
-                return Err(format!(
-                    "{fault}: program survived: {}, expected {program_survived}",
-                    round.program_survived
-                ));
-            }
-            if !round.seen.contains(seen) {
-                return Err(format!(
-                    "{fault}: the parent saw {:?}, expected it to say {seen:?}",
-                    round.seen
-                ));
-            }
-        }
-        Ok(())
-    }
-}
+        let mut wrong_bytes = good.clone();
+        wrong_bytes.concurrent.images[1].fetched = Fetched::Saved {
+            length: 10,
+            sha256: "something else".into(),
+        };
+        assert!(wrong_bytes.check().unwrap_err().contains("concurrent"));
 
-/// `spawn`: how many workers were started and joined, and whether every one came back.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SpawnOutcome {
-    pub started: u64,
-    pub joined: u64,
-}
+        let mut failed = good.clone();
+        failed.sequential.images[0].fetched = Fetched::Failed {
+            reason: "HTTP 500".into(),
+        };
+        let problem = failed.check().unwrap_err();
+        assert!(problem.contains("a.png failed: HTTP 500"), "{problem}");
 
-impl Outcome for SpawnOutcome {
-    fn check(&self) -> Result<(), String> {
-        if self.started > 0 && self.joined == self.started {
-            Ok(())
-        } else {
-            Err(format!("{} started, {} joined", self.started, self.joined))
-        }
-    }
-}
+        let mut stray = good.clone();
+        stray.concurrent.stray_files.push("b.png.part".into());
+        assert!(stray.check().is_err());
 
-/// `channel`: every message arrived intact and in order, on every path measured.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ChannelOutcome {
-    /// (path, messages sent, messages received intact and in order)
-    pub paths: Vec<(String, u64, u64)>,
-}
-
-impl Outcome for ChannelOutcome {
-    fn check(&self) -> Result<(), String> {
-        if self.paths.is_empty() {
-            return Err("nothing was measured".into());
-        }
-        match self
-            .paths
-            .iter()
-            .find(|(_, sent, intact)| sent != intact || *sent == 0)
-        {
-            Some((path, sent, intact)) => Err(format!(
-                "{path}: {sent} sent, {intact} arrived intact and in order"
-            )),
-            None => Ok(()),
-        }
+        let mut without_manifest = good;
+        without_manifest.expected = None;
+        assert_eq!(without_manifest.check(), Ok(()));
+        without_manifest.concurrent.images.pop();
+        assert!(without_manifest.check().is_err());
     }
 }

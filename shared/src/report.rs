@@ -56,6 +56,9 @@ pub struct Figures {
     /// in its name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub measured: BTreeMap<String, f64>,
+    /// Named facts of the run that are not numbers (e.g. `output_dir`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub notes: BTreeMap<String, String>,
 }
 
 impl Figures {
@@ -126,6 +129,9 @@ pub fn verdict_line(report: &DemoReport) -> String {
     }
     if let Some(shared_via) = &figures.shared_via {
         line.push_str(&format!("\n               shared via {shared_via}"));
+    }
+    for (name, value) in &figures.notes {
+        line.push_str(&format!(", {name} {value}"));
     }
     if let Some(problem) = &report.problem {
         line.push_str(&format!("\n               {problem}"));

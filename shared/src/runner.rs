@@ -1,10 +1,10 @@
 //! The one runner both binaries call: parse the command line, run each demo, check, report.
 
 use crate::catalogue::DemoId;
-use crate::cli::{self, Cli, DemoOptions, Fault};
+use crate::cli::{self, Cli, DemoOptions, DownloadArgs, Fault};
 use crate::outcome::{
-    ChannelOutcome, CpuOutcome, CrashOutcome, CustomInitOutcome, EventOutcome, JoinOutcome,
-    LockOutcome, Outcome, QueueOutcome, RunHooksOutcome, SpawnOutcome, StartOutcome,
+    ChannelOutcome, CpuOutcome, CrashOutcome, CustomInitOutcome, DownloadOutcome, EventOutcome,
+    JoinOutcome, LockOutcome, Outcome, QueueOutcome, RunHooksOutcome, SpawnOutcome, StartOutcome,
 };
 use crate::report::{DemoReport, Figures, RunDocument, say, verdict_line};
 use crate::trace::{Echo, MAIN, Trace};
@@ -31,6 +31,7 @@ pub trait Backend {
     fn lock(run: &DemoRun) -> Result<LockOutcome, DemoError>;
     fn queue(run: &DemoRun) -> Result<QueueOutcome, DemoError>;
     fn event(run: &DemoRun) -> Result<EventOutcome, DemoError>;
+    fn download(run: &DemoRun) -> Result<DownloadOutcome, DemoError>;
     fn cpu(run: &DemoRun) -> Result<CpuOutcome, DemoError>;
     fn crash(run: &DemoRun) -> Result<CrashOutcome, DemoError>;
     fn spawn(run: &DemoRun) -> Result<SpawnOutcome, DemoError>;
@@ -65,6 +66,8 @@ pub struct DemoRun {
     scale: f64,
     fault: Option<Fault>,
     options: DemoOptions,
+    download: DownloadArgs,
+    ideal_wall_s: Mutex<Option<f64>>,
     crash_copy: bool,
     trace: Arc<Trace>,
     figures: Mutex<Figures>,
@@ -79,6 +82,8 @@ impl DemoRun {
             scale: cli.scale,
             fault: cli.inject,
             options: cli.options.clone(),
+            download: cli.download.clone(),
+            ideal_wall_s: Mutex::new(None),
             crash_copy: cli.crash_copy,
             trace: Arc::new(Trace::new(echo)),
             figures: Mutex::new(Figures::default()),
@@ -112,6 +117,24 @@ impl DemoRun {
     /// `--trials`: timed repetitions of `event`'s set→wake-up.
     pub fn trials(&self) -> u32 {
         self.options.trials.unwrap_or(cli::DEFAULT_TRIALS)
+    }
+
+    /// The options of `download`.
+    pub fn download(&self) -> &DownloadArgs {
+        &self.download
+    }
+
+    /// `--workers` for `download`'s concurrent pass.
+    pub fn download_workers(&self) -> usize {
+        self.options
+            .workers
+            .unwrap_or(crate::catalogue::download::WORKERS)
+    }
+
+    /// Replaces the catalogue's ideal wall time when the demo's options change it
+    /// (e.g. `download --latency`), in seconds at this scale.
+    pub fn set_ideal_wall_s(&self, seconds: f64) {
+        *self.ideal_wall_s.lock().unwrap_or_else(|p| p.into_inner()) = Some(seconds);
     }
 
     /// The per-demo options as given; each demo applies its own defaults.
@@ -188,7 +211,11 @@ impl DemoRun {
             outcome,
             problem,
             wall_s,
-            ideal_wall_s: self.seconds(self.demo.ideal_wall_s()),
+            ideal_wall_s: self
+                .ideal_wall_s
+                .into_inner()
+                .unwrap_or_else(|p| p.into_inner())
+                .unwrap_or_else(|| self.scale * self.demo.ideal_wall_s()),
             events: self.trace.events(),
             figures: self.figures.into_inner().unwrap_or_else(|p| p.into_inner()),
         }
@@ -211,6 +238,7 @@ fn run_demo<B: Backend>(
         DemoId::Lock => checked(B::lock(run)?),
         DemoId::Queue => checked(B::queue(run)?),
         DemoId::Event => checked(B::event(run)?),
+        DemoId::Download => checked(B::download(run)?),
         DemoId::Cpu => checked(B::cpu(run)?),
         DemoId::Crash => checked(B::crash(run)?),
         DemoId::Spawn => checked(B::spawn(run)?),
@@ -223,6 +251,10 @@ fn run_demo<B: Backend>(
 /// Exit codes: 0 when every outcome checks, 1 when one does not, 2 for bad input,
 /// 130 when interrupted.
 pub fn main<B: Backend>() -> ExitCode {
+    // The binary re-executed as `download`'s local image server (see `image_server`).
+    if let Some(code) = crate::image_server::run_if_asked() {
+        return code;
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) if !error.use_stderr() => {

@@ -42,15 +42,29 @@ pub fn binary(backend: &str) -> PathBuf {
 }
 
 /// A command for a backend's binary with `args`, its own process group, and no colour.
+/// Its temporary files (e.g. `download`'s default output folder) go under the build's
+/// `target/tmp`, not the machine's temporary folder.
 pub fn command(backend: &str, args: &[&str]) -> Command {
     let mut command = Command::new(binary(backend));
     command
         .args(args)
+        .env("TMPDIR", scratch_dir())
         .env("NO_COLOR", "1")
         .env("RUST_BACKTRACE", "0")
         .stdin(Stdio::null());
     std::os::unix::process::CommandExt::process_group(&mut command, 0);
     command
+}
+
+/// `target/tmp/backend-runs`, created if missing.
+fn scratch_dir() -> PathBuf {
+    let profile_dir = binary("threads")
+        .parent()
+        .map(PathBuf::from)
+        .expect("target/<profile>");
+    let dir = profile_dir.join("../tmp/backend-runs");
+    std::fs::create_dir_all(&dir).expect("create target/tmp/backend-runs");
+    dir
 }
 
 /// What a finished run left: its status, its output, how long it took.

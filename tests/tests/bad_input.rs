@@ -65,3 +65,61 @@ fn count_seed_and_trials_that_are_not_in_range() {
         assert_refused(&["--trials", trials], "--trials");
     }
 }
+
+#[test]
+fn download_base_url_that_is_malformed_or_not_http() {
+    assert_refused(
+        &["--base-url", "ftp://example.org/images", "download"],
+        "only http and https",
+    );
+    assert_refused(&["--base-url", "example.org", "download"], "is not a URL");
+}
+
+#[test]
+fn download_url_file_that_cannot_be_read() {
+    assert_refused(
+        &["--urls", "/nonexistent/urls.txt", "download"],
+        "cannot read /nonexistent/urls.txt",
+    );
+}
+
+#[test]
+fn download_url_file_with_a_bad_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("urls.txt");
+    let list_arg = list.to_str().unwrap();
+    for (line, names) in [
+        (
+            "http://127.0.0.1:9/..%2f..%2fetc%2fpasswd",
+            "refused file name '../../etc/passwd'",
+        ),
+        ("http://127.0.0.1:9/images/", "nothing left"),
+        ("file:///etc/passwd", "scheme 'file'"),
+        ("http//missing-colon/cat.png", "is not a URL"),
+    ] {
+        std::fs::write(
+            &list,
+            format!("# one good line, then a bad one\nhttp://127.0.0.1:9/cat.png\n{line}\n"),
+        )
+        .unwrap();
+        assert_refused(&["--urls", list_arg, "download"], names);
+        assert_refused(&["--urls", list_arg, "download"], "line 3");
+    }
+}
+
+#[test]
+fn download_with_two_sources() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("urls.txt");
+    std::fs::write(&list, "http://127.0.0.1:9/cat.png\n").unwrap();
+    assert_refused(
+        &[
+            "--base-url",
+            "http://127.0.0.1:9",
+            "--urls",
+            list.to_str().unwrap(),
+            "download",
+        ],
+        "cannot be used with",
+    );
+}

@@ -51,12 +51,12 @@ fn outcome(report: &DemoReport) -> serde_json::Value {
 fn multiset(report: &DemoReport) -> BTreeMap<(String, String, Option<String>), usize> {
     let demo = demo_of(report);
     let mut counts = BTreeMap::new();
-    for event in report
+    for key in report
         .events
         .iter()
-        .filter(|e| !demo.event_varies(&e.worker, &e.what))
+        .filter_map(|e| demo.comparable_event(e))
     {
-        *counts.entry(event.key()).or_insert(0) += 1;
+        *counts.entry(key).or_insert(0) += 1;
     }
     counts
 }

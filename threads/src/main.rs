@@ -9,8 +9,8 @@ mod sync;
 mod workers;
 
 use shared::outcome::{
-    ChannelOutcome, CpuOutcome, CrashOutcome, CustomInitOutcome, EventOutcome, JoinOutcome,
-    LockOutcome, QueueOutcome, RunHooksOutcome, SpawnOutcome, StartOutcome,
+    ChannelOutcome, CpuOutcome, CrashOutcome, CustomInitOutcome, DownloadOutcome, EventOutcome,
+    JoinOutcome, LockOutcome, QueueOutcome, RunHooksOutcome, SpawnOutcome, StartOutcome,
 };
 use shared::{Backend, DemoError, DemoRun};
 use std::process::ExitCode;
@@ -49,6 +49,10 @@ impl Backend for Threads {
 
     fn event(run: &DemoRun) -> Result<EventOutcome, DemoError> {
         demos::event::run(run)
+    }
+
+    fn download(run: &DemoRun) -> Result<DownloadOutcome, DemoError> {
+        demos::download::run(run)
     }
 
     fn cpu(run: &DemoRun) -> Result<CpuOutcome, DemoError> {

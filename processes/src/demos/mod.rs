@@ -4,6 +4,7 @@ pub mod channel;
 pub mod cpu;
 pub mod crash;
 pub mod custom_init;
+pub mod download;
 pub mod event;
 pub mod join;
 pub mod lock;

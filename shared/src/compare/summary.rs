@@ -4,7 +4,6 @@
 use super::measure::Run;
 use super::stats::{Ratio, Summary, out_of_order};
 use crate::report::median;
-use crate::trace::Event;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -150,8 +149,7 @@ impl DemoSummary {
                 report
                     .events
                     .iter()
-                    .filter(|e| !demo.event_varies(&e.worker, &e.what))
-                    .map(Event::key)
+                    .filter_map(|e| demo.comparable_event(e))
                     .collect()
             })
             .collect();

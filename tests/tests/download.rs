@@ -1,0 +1,330 @@
+//! `download` on both backends against the local image server: the exact files for both
+//! passes, retries through injected faults, failures reported by name, no partial file.
+
+use cross_backend::{BACKENDS, binary, run, run_json};
+use serde_json::Value;
+use shared::images;
+use shared::report::DemoReport;
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+/// Small images keep the tests quick; the server makes them from this mean size.
+const IMAGE_KIB: &str = "12";
+
+/// Runs `backend download` with `--json` and `args` into `out_dir`; returns its report.
+fn download(backend: &str, out_dir: &Path, args: &[&str], expected_code: i32) -> DemoReport {
+    let out = out_dir.to_str().unwrap();
+    let mut all = vec![
+        "--scale",
+        "0.01",
+        "--image-kib",
+        IMAGE_KIB,
+        "--out-dir",
+        out,
+    ];
+    all.extend_from_slice(args);
+    all.push("download");
+    let document = run_json(backend, &all, expected_code);
+    assert_eq!(document.demos.len(), 1);
+    document.demos.into_iter().next().unwrap()
+}
+
+/// The files of one pass's folder, by name.
+fn files_in(folder: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(folder)
+        .unwrap_or_else(|e| panic!("{}: {e}", folder.display()))
+        .map(|entry| {
+            let entry = entry.unwrap();
+            let name = entry.file_name().into_string().unwrap();
+            (name, std::fs::read(entry.path()).unwrap())
+        })
+        .collect()
+}
+
+/// Each pass's folder holds exactly the images `saved` (their true bytes), nothing else.
+fn assert_folders_hold_exactly(out_dir: &Path, saved: &[String], context: &str) {
+    let truth: BTreeMap<String, Vec<u8>> = images::generate(IMAGE_KIB.parse().unwrap())
+        .into_iter()
+        .filter(|image| saved.contains(&image.file_name))
+        .map(|image| (image.file_name, image.png))
+        .collect();
+    for pass in ["sequential", "concurrent"] {
+        let found = files_in(&out_dir.join(pass));
+        assert_eq!(
+            found.keys().collect::<Vec<_>>(),
+            truth.keys().collect::<Vec<_>>(),
+            "{context} {pass}: the files in the folder"
+        );
+        for (name, bytes) in &found {
+            assert!(
+                bytes == &truth[name],
+                "{context} {pass}: {name} is not the image"
+            );
+        }
+    }
+}
+
+/// The `image-server` binary, started as a user would; killed and reaped when dropped,
+/// also when the test fails.
+struct StandaloneServer {
+    child: Child,
+    base: String,
+}
+
+impl StandaloneServer {
+    fn start() -> StandaloneServer {
+        let mut child = Command::new(binary("image-server"))
+            .args(["--latency=1", "--image-kib", IMAGE_KIB])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start image-server");
+        let mut line = String::new();
+        let read = BufReader::new(child.stdout.take().unwrap()).read_line(&mut line);
+        let mut server = StandaloneServer {
+            child,
+            base: String::new(),
+        };
+        match (read, line.trim().strip_prefix("listening on ")) {
+            (Ok(_), Some(base)) => server.base = base.to_string(),
+            _ => panic!("image-server said {line:?}"),
+        }
+        server
+    }
+}
+
+impl Drop for StandaloneServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `airplane.png` … `tulips.png`, in the tutorial's order.
+fn every_image() -> Vec<String> {
+    images::NAMES.iter().map(|n| format!("{n}.png")).collect()
+}
+
+fn measured(report: &DemoReport, name: &str) -> f64 {
+    *report
+        .figures
+        .measured
+        .get(name)
+        .unwrap_or_else(|| panic!("no figure {name}: {:?}", report.figures))
+}
+
+fn events<'a>(report: &'a DemoReport, what: &str) -> Vec<&'a str> {
+    let mut details: Vec<&str> = (report.events.iter())
+        .filter(|e| e.what == what)
+        .filter_map(|e| e.detail.as_deref())
+        .collect();
+    details.sort();
+    details
+}
+
+#[test]
+fn both_backends_save_the_fourteen_exact_files_in_both_passes() {
+    let mut outcomes = Vec::new();
+    for backend in BACKENDS {
+        let out_dir = tempfile::tempdir().unwrap();
+        let report = download(backend, out_dir.path(), &[], 0);
+        assert!(report.ok, "{backend}: {report:?}");
+        assert_folders_hold_exactly(out_dir.path(), &every_image(), backend);
+        let expected = images::manifest(&images::generate(IMAGE_KIB.parse().unwrap()));
+        assert_eq!(
+            report.outcome["expected"],
+            serde_json::to_value(&expected).unwrap(),
+            "{backend}: checked against the server's manifest"
+        );
+        for pass in ["sequential", "concurrent"] {
+            let images = report.outcome[pass]["images"].as_array().unwrap();
+            assert_eq!(images.len(), 14, "{backend} {pass}");
+            for (image, entry) in images.iter().zip(&expected) {
+                assert_eq!(image["name"], Value::from(entry.name.clone()));
+                assert_eq!(image["fetched"]["saved"]["length"], entry.length);
+                assert_eq!(
+                    image["fetched"]["saved"]["sha256"],
+                    Value::from(entry.sha256.clone())
+                );
+            }
+        }
+        assert_eq!(events(&report, "saved").len(), 28, "{backend}");
+        assert_eq!(report.figures.workers_created, 1 + 6, "{backend}");
+        assert_eq!(measured(&report, "retries_sequential"), 0.0);
+        assert!(measured(&report, "speedup") > 0.0);
+        assert_eq!(
+            report.figures.notes["output_dir"],
+            out_dir.path().display().to_string()
+        );
+        outcomes.push(report.outcome);
+    }
+    assert_eq!(outcomes[0], outcomes[1], "the backends' outcomes differ");
+}
+
+#[test]
+fn faults_are_retried_until_every_image_is_whole() {
+    // 2 images answer 500, 2 are cut mid-body, 2 stall past the client's timeout, on every
+    // other request: the first request of each pass fails, its retry gets through.
+    let faults = [
+        "--server-fault=500:0.15",
+        "--server-fault=cut:0.15",
+        "--server-fault=stall:0.15",
+        "--timeout=0.5",
+    ];
+    let faulty = [
+        "airplane.png",
+        "arctichare.png",
+        "baboon.png",
+        "boat.png",
+        "cat.png",
+        "fruits.png",
+    ];
+    for backend in BACKENDS {
+        let out_dir = tempfile::tempdir().unwrap();
+        let report = download(backend, out_dir.path(), &faults, 0);
+        assert!(report.ok, "{backend}: {report:?}");
+        assert_eq!(measured(&report, "retries_sequential"), 6.0, "{backend}");
+        assert_eq!(measured(&report, "retries_concurrent"), 6.0, "{backend}");
+        let retried: Vec<&str> = events(&report, "retry")
+            .into_iter()
+            .map(|detail| detail.split(':').next().unwrap())
+            .collect();
+        let mut expected: Vec<&str> = faulty.iter().chain(&faulty).copied().collect();
+        expected.sort();
+        assert_eq!(
+            retried, expected,
+            "{backend}: one retry per faulty image per pass"
+        );
+        let reasons = events(&report, "retry").join("\n");
+        for reason in ["HTTP 500", "body cut short", "timed out after 0.5 s"] {
+            assert!(
+                reasons.contains(reason),
+                "{backend}: no retry after {reason}: {reasons}"
+            );
+        }
+        assert_folders_hold_exactly(out_dir.path(), &every_image(), backend);
+    }
+}
+
+#[test]
+fn an_image_that_keeps_failing_is_reported_by_name_and_leaves_no_file() {
+    // Every request of airplane and arctichare answers 500; baboon and boat are always cut.
+    let faults = [
+        "--server-fault=500:0.15",
+        "--server-fault=cut:0.15",
+        "--server-fault-every=1",
+        "--retries=1",
+    ];
+    for backend in BACKENDS {
+        let out_dir = tempfile::tempdir().unwrap();
+        let report = download(backend, out_dir.path(), &faults, 1);
+        assert!(!report.ok);
+        let problem = report.problem.as_deref().unwrap();
+        assert!(
+            problem.contains("4 of 14 failed")
+                && problem.contains(
+                    "airplane.png failed: HTTP 500 Internal Server Error (after 2 attempts)"
+                )
+                && problem.contains("baboon.png failed: body cut short"),
+            "{backend}: {problem}"
+        );
+        for pass in ["sequential", "concurrent"] {
+            let failed: Vec<&str> = report.outcome[pass]["images"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|image| image["fetched"].get("failed").is_some())
+                .map(|image| image["name"].as_str().unwrap())
+                .collect();
+            assert_eq!(
+                failed,
+                ["airplane.png", "arctichare.png", "baboon.png", "boat.png"],
+                "{backend} {pass}"
+            );
+            assert_eq!(report.outcome[pass]["stray_files"], serde_json::json!([]));
+        }
+        assert_folders_hold_exactly(out_dir.path(), &every_image()[4..], backend);
+    }
+}
+
+#[test]
+fn nothing_listening_at_the_base_url_is_a_clear_failure() {
+    // A port that was free a moment ago, and that nobody listens on now.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("--base-url=http://127.0.0.1:{port}");
+    for backend in BACKENDS {
+        let out_dir = tempfile::tempdir().unwrap();
+        let report = download(backend, out_dir.path(), &[&base], 1);
+        let problem = report.problem.as_deref().unwrap();
+        assert!(
+            problem.contains("14 of 14 failed")
+                && problem.contains("airplane.png failed: cannot connect: Connection refused"),
+            "{backend}: {problem}"
+        );
+        assert_eq!(
+            report.outcome["expected"],
+            Value::Null,
+            "no manifest to be had"
+        );
+        assert_folders_hold_exactly(out_dir.path(), &[], backend);
+    }
+}
+
+#[test]
+fn base_url_fetches_from_a_standalone_image_server() {
+    let server = StandaloneServer::start();
+    let base = server.base.clone();
+    for backend in BACKENDS {
+        let out_dir = tempfile::tempdir().unwrap();
+        let report = download(backend, out_dir.path(), &["--base-url", &base], 0);
+        assert!(report.ok, "{backend}: {report:?}");
+        assert_ne!(
+            report.outcome["expected"],
+            Value::Null,
+            "the manifest was fetched"
+        );
+        assert_eq!(report.figures.notes["source"].trim_end_matches('/'), base);
+    }
+}
+
+#[test]
+fn a_url_list_is_fetched_and_checked_pass_against_pass() {
+    let server = StandaloneServer::start();
+    let base = server.base.clone();
+    let list_dir = tempfile::tempdir().unwrap();
+    let list = list_dir.path().join("urls.txt");
+    std::fs::write(
+        &list,
+        format!("# two images\n{base}/cat.png\n\n{base}/tulips.png\n"),
+    )
+    .unwrap();
+    for backend in BACKENDS {
+        let out_dir = tempfile::tempdir().unwrap();
+        let report = download(
+            backend,
+            out_dir.path(),
+            &["--urls", list.to_str().unwrap()],
+            0,
+        );
+        assert!(report.ok, "{backend}: {report:?}");
+        assert_eq!(report.outcome["expected"], Value::Null);
+        let listed = ["cat.png".to_string(), "tulips.png".to_string()];
+        assert_folders_hold_exactly(out_dir.path(), &listed, backend);
+    }
+}
+
+#[test]
+fn the_image_server_is_a_hidden_mode_of_each_binary_only() {
+    // `--help` of the backends does not show the internal flag nor the test faults.
+    for backend in BACKENDS {
+        let help = run(backend, &["--help"]);
+        assert!(help.stdout.contains("--base-url"), "{}", help.stdout);
+        assert!(!help.stdout.contains("internal-image-server"));
+        assert!(!help.stdout.contains("server-fault"));
+    }
+}

@@ -1,0 +1,191 @@
+//! `download` leaves no process behind, by either binary: not its workers, not its image
+//! server; not on success through faults, not when a worker dies, not on Ctrl-C. And it
+//! leaves no partial file in its output folder.
+//!
+//! This file holds a single test on purpose: it makes the test process a child subreaper
+//! (see `leftovers.rs`), so that anything a binary leaves behind is re-parented here.
+
+use cross_backend::{BACKENDS, Finished, assert_nothing_left, command, finish, kill_group, run};
+use nix::errno::Errno;
+use nix::sys::signal::{Signal, kill, killpg};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::Pid;
+use std::io::{BufRead, BufReader};
+use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+/// Starts `backend download` with a slow server (each image takes 5 s), waits until the
+/// sequential worker is ready, then sends SIGINT to the whole group (Ctrl-C) or to the
+/// parent alone, and returns how it ended.
+fn interrupt_mid_download(backend: &str, out_dir: &Path, whole_group: bool) -> Finished {
+    let out = out_dir.to_str().unwrap();
+    let args = [
+        "--latency=5000",
+        "--image-kib=12",
+        "--out-dir",
+        out,
+        "download",
+    ];
+    let mut child = command(backend, &args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let pid = child.id();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    if !lines.any(|line| line.is_ok_and(|l| l.contains("seq ready"))) {
+        kill_group(pid);
+        panic!("{backend}: the narration never showed seq ready");
+    }
+    let target = Pid::from_raw(pid as i32);
+    if whole_group {
+        killpg(target, Signal::SIGINT).expect("killpg");
+    } else {
+        kill(target, Signal::SIGINT).expect("kill");
+    }
+    // The first image takes 5 s: ending within two means the signal was obeyed.
+    finish(child, Duration::from_secs(2))
+}
+
+/// Reaps what a killed binary's children became once re-parented here: they must end on
+/// their own (the image server dies with its parent) within `deadline`. Returns how each
+/// ended.
+fn reap_orphans(context: &str, deadline: Duration) -> Vec<WaitStatus> {
+    let started = Instant::now();
+    let mut reaped = Vec::new();
+    loop {
+        match waitpid(None::<Pid>, Some(WaitPidFlag::WNOHANG)) {
+            Err(Errno::ECHILD) => return reaped,
+            Ok(WaitStatus::StillAlive) if started.elapsed() > deadline => {
+                panic!("{context}: a process outlived its parent by {deadline:?}")
+            }
+            Ok(WaitStatus::StillAlive) => std::thread::sleep(Duration::from_millis(5)),
+            Ok(status) => reaped.push(status),
+            Err(e) => panic!("{context}: waitpid: {e}"),
+        }
+    }
+}
+
+/// Every file in each pass's folder is a whole image (no partial file, ever).
+fn assert_only_whole_images(out_dir: &Path, context: &str) {
+    let truth = shared::images::generate(12);
+    for pass in ["sequential", "concurrent"] {
+        let Ok(entries) = std::fs::read_dir(out_dir.join(pass)) else {
+            continue;
+        };
+        for entry in entries {
+            let entry = entry.unwrap();
+            let name = entry.file_name().into_string().unwrap();
+            let image = truth.iter().find(|i| i.file_name == name);
+            let bytes = std::fs::read(entry.path()).unwrap();
+            assert!(
+                image.is_some_and(|i| i.png == bytes),
+                "{context}: {pass}/{name} is not a whole image"
+            );
+        }
+    }
+}
+
+#[test]
+fn download_leaves_no_process_and_no_partial_file() {
+    cross_backend::become_subreaper();
+
+    for backend in BACKENDS {
+        let out_dir = tempfile::tempdir().unwrap();
+        let out = out_dir.path().to_str().unwrap();
+        let faulty = run(
+            backend,
+            &[
+                "--scale=0.01",
+                "--image-kib=12",
+                "--server-fault=500:0.15",
+                "--server-fault=cut:0.15",
+                "--server-fault=stall:0.15",
+                "--timeout=0.5",
+                "--out-dir",
+                out,
+                "download",
+            ],
+        );
+        assert_eq!(faulty.code(), 0, "{faulty:?}");
+        assert_nothing_left(&format!("{backend}, a run through faults"));
+        assert_only_whole_images(out_dir.path(), backend);
+    }
+
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = out_dir.path().to_str().unwrap();
+    let killed = run(
+        "processes",
+        &[
+            "--scale=0.01",
+            "--image-kib=12",
+            "--inject=kill-worker",
+            "--out-dir",
+            out,
+            "download",
+        ],
+    );
+    assert_eq!(killed.code(), 1, "{killed:?}");
+    assert!(
+        killed.stdout.contains("seq was killed by signal SIGKILL"),
+        "{killed:?}"
+    );
+    assert_nothing_left("processes, a download worker killed");
+
+    let panicked = run(
+        "threads",
+        &[
+            "--scale=0.01",
+            "--image-kib=12",
+            "--inject=panic-worker",
+            "--out-dir",
+            out,
+            "download",
+        ],
+    );
+    assert_eq!(panicked.code(), 1, "{panicked:?}");
+    assert!(panicked.stdout.contains("seq panicked"), "{panicked:?}");
+    assert_nothing_left("threads, a download worker panicked");
+
+    for whole_group in [true, false] {
+        let context = format!("processes, SIGINT (whole group: {whole_group})");
+        let out_dir = tempfile::tempdir().unwrap();
+        let interrupted = interrupt_mid_download("processes", out_dir.path(), whole_group);
+        assert_eq!(interrupted.code(), 130, "{context}: {interrupted:?}");
+        // The parent killed and reaped its workers and its server before it exited.
+        assert_nothing_left(&context);
+        assert_only_whole_images(out_dir.path(), &context);
+    }
+
+    for whole_group in [true, false] {
+        let context = format!("threads, SIGINT (whole group: {whole_group})");
+        let out_dir = tempfile::tempdir().unwrap();
+        let interrupted = interrupt_mid_download("threads", out_dir.path(), whole_group);
+        assert_eq!(
+            interrupted.status.signal(),
+            Some(Signal::SIGINT as i32),
+            "{context}: {interrupted:?}"
+        );
+        // SIGINT's default action ends the threads binary at once, with nobody to reap its
+        // image server: the server dies too (of the group's SIGINT, or of its parent-death
+        // signal) and, re-parented here, is reaped like init would.
+        let orphans = reap_orphans(&context, Duration::from_secs(5));
+        assert_eq!(
+            orphans.len(),
+            1,
+            "{context}: only the image server: {orphans:?}"
+        );
+        let expected = if whole_group {
+            Signal::SIGINT
+        } else {
+            Signal::SIGKILL
+        };
+        assert!(
+            matches!(orphans[0], WaitStatus::Signaled(_, signal, _) if signal == expected),
+            "{context}: the server ended by {expected}: {orphans:?}"
+        );
+        assert_only_whole_images(out_dir.path(), &context);
+    }
+}
