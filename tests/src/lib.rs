@@ -173,3 +173,54 @@ pub fn assert_nothing_left(context: &str) {
         Err(e) => panic!("{context}: waitpid: {e}"),
     }
 }
+
+/// Runs a backend with `--json` for one demo, asserts exit 0 and a checked outcome, and
+/// returns that demo's report.
+pub fn one_demo(backend: &str, args: &[&str]) -> shared::report::DemoReport {
+    let document = run_json(backend, args, 0);
+    assert_eq!(document.demos.len(), 1, "{backend} {args:?}");
+    let report = document.demos.into_iter().next().unwrap();
+    assert!(report.ok, "{backend} {args:?}: {report:?}");
+    report
+}
+
+/// A named measurement of a report; panics if the demo did not record it.
+pub fn measured(report: &shared::report::DemoReport, name: &str) -> f64 {
+    *report
+        .figures
+        .measured
+        .get(name)
+        .unwrap_or_else(|| panic!("{}: no figure {name}: {:?}", report.id, report.figures))
+}
+
+/// Starts a backend narrating `args`, waits until a narration line contains `cue`, sends
+/// SIGINT to its whole process group (Ctrl-C) or to the binary alone, and returns how it
+/// ended; panics if it has not ended within `deadline`.
+pub fn interrupt_when(
+    backend: &str,
+    args: &[&str],
+    cue: &str,
+    whole_group: bool,
+    deadline: Duration,
+) -> Finished {
+    use nix::sys::signal::{Signal, kill, killpg};
+    use std::io::BufRead;
+    let mut child = command(backend, args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn the backend binary");
+    let pid = child.id();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    if !lines.any(|line| line.is_ok_and(|l| l.contains(cue))) {
+        kill_group(pid);
+        panic!("{backend} {args:?}: the narration never showed {cue:?}");
+    }
+    let target = nix::unistd::Pid::from_raw(pid as i32);
+    if whole_group {
+        killpg(target, Signal::SIGINT).expect("killpg");
+    } else {
+        kill(target, Signal::SIGINT).expect("kill");
+    }
+    finish(child, deadline)
+}

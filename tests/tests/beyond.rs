@@ -1,29 +1,13 @@
 //! The demos beyond the notebook (cpu, crash, spawn, channel) on each backend: outcomes as
 //! the contract says, figures positive and consistent with each other.
 
-use cross_backend::{BACKENDS, run_json};
+use cross_backend::{BACKENDS, measured, one_demo};
 use serde_json::{Value, json};
-use shared::report::DemoReport;
-
-fn report(backend: &str, args: &[&str]) -> DemoReport {
-    let document = run_json(backend, args, 0);
-    let report = document.demos.into_iter().next().expect("one demo");
-    assert!(report.ok, "{backend} {args:?}: {report:?}");
-    report
-}
-
-fn measured(report: &DemoReport, name: &str) -> f64 {
-    *report
-        .figures
-        .measured
-        .get(name)
-        .unwrap_or_else(|| panic!("{name} missing from {:?}", report.figures.measured))
-}
 
 #[test]
 fn cpu_counts_the_primes_exactly_with_every_worker_count() {
     for backend in BACKENDS {
-        let report = report(backend, &["cpu", "--n", "100000", "--workers", "3"]);
+        let report = one_demo(backend, &["cpu", "--n", "100000", "--workers", "3"]);
         assert_eq!(report.outcome["expected"], 9592, "{backend}");
         assert_eq!(
             report.outcome["passes"],
@@ -50,7 +34,7 @@ fn cpu_counts_the_primes_exactly_with_every_worker_count() {
 #[test]
 fn crash_survivors_are_exactly_as_each_backend_allows() {
     for backend in BACKENDS {
-        let report = report(backend, &["crash", "--scale", "0.01"]);
+        let report = one_demo(backend, &["crash", "--scale", "0.01"]);
         assert_eq!(report.outcome["backend"], backend);
         let rounds = report.outcome["rounds"].as_array().unwrap();
         let faults: Vec<&str> = rounds
@@ -86,7 +70,7 @@ fn crash_survivors_are_exactly_as_each_backend_allows() {
             assert!(seen.contains(expected_seen), "{backend} {fault}: {seen}");
         }
     }
-    let one_fault = report(
+    let one_fault = one_demo(
         "processes",
         &["crash", "--scale", "0.01", "--fault", "kill"],
     );
@@ -96,7 +80,7 @@ fn crash_survivors_are_exactly_as_each_backend_allows() {
 #[test]
 fn spawn_reports_positive_consistent_costs() {
     for backend in BACKENDS {
-        let report = report(backend, &["spawn", "--count", "20"]);
+        let report = one_demo(backend, &["spawn", "--count", "20"]);
         assert_eq!(
             report.outcome,
             json!({"started": 20, "joined": 20}),
@@ -122,7 +106,7 @@ fn spawn_reports_positive_consistent_costs() {
 #[test]
 fn channel_delivers_every_message_intact_and_reports_consistent_rates() {
     for backend in BACKENDS {
-        let report = report(backend, &["channel", "--count", "2000"]);
+        let report = one_demo(backend, &["channel", "--count", "2000"]);
         let paths = report.outcome["paths"].as_array().unwrap();
         let names: Vec<&str> = paths.iter().map(|p| p[0].as_str().unwrap()).collect();
         assert_eq!(
@@ -163,7 +147,7 @@ fn channel_delivers_every_message_intact_and_reports_consistent_rates() {
             "{backend}"
         );
     }
-    let threads = report("threads", &["channel", "--count", "2000"]);
+    let threads = one_demo("threads", &["channel", "--count", "2000"]);
     assert!(
         measured(&threads, "socketpair_8b_msgs_per_s") > 0.0,
         "threads measures a socketpair too"

@@ -6,38 +6,10 @@
 //! reaped) is re-parented to this process, where `waitpid(-1)` finds it. A second test in
 //! the same process would race for those children.
 
-use cross_backend::{BACKENDS, WHOLE_RUN, assert_nothing_left, command, finish, kill_group, run};
-use nix::sys::signal::{Signal, kill, killpg};
-use nix::unistd::Pid;
-use std::io::{BufRead, BufReader};
+use cross_backend::{BACKENDS, WHOLE_RUN, assert_nothing_left, interrupt_when, run};
+use nix::sys::signal::Signal;
 use std::os::unix::process::ExitStatusExt;
-use std::process::Stdio;
 use std::time::Duration;
-
-/// Starts `backend join` at full scale, waits until all five workers are sleeping, sends
-/// SIGINT to the whole group (Ctrl-C) or to the parent alone, and returns how it ended.
-fn interrupt_mid_run(backend: &str, whole_group: bool) -> cross_backend::Finished {
-    let mut child = command(backend, &["join"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let pid = child.id();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let all_sleeping = lines.any(|line| line.is_ok_and(|l| l.contains("t4 sleeping")));
-    if !all_sleeping {
-        kill_group(pid);
-        panic!("{backend}: the narration never showed t4 sleeping");
-    }
-    let target = Pid::from_raw(pid as i32);
-    if whole_group {
-        killpg(target, Signal::SIGINT).expect("killpg");
-    } else {
-        kill(target, Signal::SIGINT).expect("kill");
-    }
-    // The workers sleep 5 s: ending within one second means Ctrl-C was obeyed.
-    finish(child, Duration::from_secs(1))
-}
 
 #[test]
 fn no_process_is_left_behind() {
@@ -98,7 +70,13 @@ fn no_process_is_left_behind() {
         ));
     }
 
-    let processes_ctrl_c = interrupt_mid_run("processes", true);
+    let processes_ctrl_c = interrupt_when(
+        "processes",
+        &["join"],
+        "t4 sleeping",
+        true,
+        Duration::from_secs(1),
+    );
     assert_eq!(processes_ctrl_c.code(), 130, "{processes_ctrl_c:?}");
     assert!(
         processes_ctrl_c.stderr.contains("interrupted"),
@@ -106,11 +84,23 @@ fn no_process_is_left_behind() {
     );
     assert_nothing_left("processes, Ctrl-C to the process group");
 
-    let parent_only = interrupt_mid_run("processes", false);
+    let parent_only = interrupt_when(
+        "processes",
+        &["join"],
+        "t4 sleeping",
+        false,
+        Duration::from_secs(1),
+    );
     assert_eq!(parent_only.code(), 130, "{parent_only:?}");
     assert_nothing_left("processes, SIGINT to the parent alone");
 
-    let threads_ctrl_c = interrupt_mid_run("threads", true);
+    let threads_ctrl_c = interrupt_when(
+        "threads",
+        &["join"],
+        "t4 sleeping",
+        true,
+        Duration::from_secs(1),
+    );
     assert_eq!(
         threads_ctrl_c.status.signal(),
         Some(Signal::SIGINT as i32),

@@ -5,15 +5,13 @@
 //! This file holds a single test on purpose: it makes the test process a child subreaper
 //! (see `leftovers.rs`), so that anything a binary leaves behind is re-parented here.
 
-use cross_backend::{BACKENDS, Finished, assert_nothing_left, command, finish, kill_group, run};
+use cross_backend::{BACKENDS, Finished, assert_nothing_left, interrupt_when, run};
 use nix::errno::Errno;
-use nix::sys::signal::{Signal, kill, killpg};
+use nix::sys::signal::Signal;
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
-use std::io::{BufRead, BufReader};
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 /// Starts `backend download` with a slow server (each image takes 5 s), waits until the
@@ -28,25 +26,14 @@ fn interrupt_mid_download(backend: &str, out_dir: &Path, whole_group: bool) -> F
         out,
         "download",
     ];
-    let mut child = command(backend, &args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let pid = child.id();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    if !lines.any(|line| line.is_ok_and(|l| l.contains("seq ready"))) {
-        kill_group(pid);
-        panic!("{backend}: the narration never showed seq ready");
-    }
-    let target = Pid::from_raw(pid as i32);
-    if whole_group {
-        killpg(target, Signal::SIGINT).expect("killpg");
-    } else {
-        kill(target, Signal::SIGINT).expect("kill");
-    }
     // The first image takes 5 s: ending within two means the signal was obeyed.
-    finish(child, Duration::from_secs(2))
+    interrupt_when(
+        backend,
+        &args,
+        "seq ready",
+        whole_group,
+        Duration::from_secs(2),
+    )
 }
 
 /// Reaps what a killed binary's children became once re-parented here: they must end on

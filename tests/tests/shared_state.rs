@@ -1,31 +1,15 @@
 //! `lock`, `queue` and `event` on each backend at a small scale: the outcome is what DEMOS.md
 //! says, checked here field by field, and each backend names how its workers share state.
 
-use cross_backend::{BACKENDS, run_json};
+use cross_backend::{BACKENDS, measured, one_demo};
 use serde_json::json;
 use shared::event_flag::Draws;
 use shared::report::DemoReport;
 
-fn report(backend: &str, args: &[&str]) -> DemoReport {
-    let document = run_json(backend, args, 0);
-    assert_eq!(document.demos.len(), 1, "{backend} {args:?}");
-    let report = document.demos.into_iter().next().unwrap();
-    assert!(report.ok, "{backend} {args:?}: {report:?}");
-    report
-}
-
-fn measured(report: &DemoReport, name: &str) -> f64 {
-    *report
-        .figures
-        .measured
-        .get(name)
-        .unwrap_or_else(|| panic!("{}: no figure {name}: {:?}", report.id, report.figures))
-}
-
 #[test]
 fn lock_keeps_every_update_and_the_unlocked_tally_agrees_with_itself() {
     for backend in BACKENDS {
-        let report = report(backend, &["--count", "20000", "lock"]);
+        let report = one_demo(backend, &["--count", "20000", "lock"]);
         assert_eq!(
             report.outcome["locked"],
             json!({"value": 0, "updates": 80000, "lost_updates": 0}),
@@ -74,8 +58,8 @@ fn lock_keeps_every_update_and_the_unlocked_tally_agrees_with_itself() {
 
 #[test]
 fn lock_names_its_mechanism() {
-    let threads = report("threads", &["--count", "100", "lock"]);
-    let processes = report("processes", &["--count", "100", "lock"]);
+    let threads = one_demo("threads", &["--count", "100", "lock"]);
+    let processes = one_demo("processes", &["--count", "100", "lock"]);
     let via = |r: &DemoReport| r.figures.shared_via.clone().unwrap_or_default();
     assert!(via(&threads).contains("std::sync::Mutex"), "{threads:?}");
     for mechanism in [
@@ -90,7 +74,7 @@ fn lock_names_its_mechanism() {
 #[test]
 fn queue_gets_the_notebooks_four_orders() {
     for backend in BACKENDS {
-        let report = report(backend, &["--count", "500", "queue"]);
+        let report = one_demo(backend, &["--count", "500", "queue"]);
         assert_eq!(
             report.outcome,
             json!({
@@ -125,9 +109,9 @@ fn queue_gets_the_notebooks_four_orders() {
 
 #[test]
 fn processes_reach_the_queues_by_request_and_reply() {
-    let threads = report("threads", &["--count", "100", "queue"]);
+    let threads = one_demo("threads", &["--count", "100", "queue"]);
     assert_eq!(threads.figures.ipc_messages, None);
-    let processes = report("processes", &["--count", "100", "queue"]);
+    let processes = one_demo("processes", &["--count", "100", "queue"]);
     // At least one request and one reply per put and per get: 2 × (18 + 4) for the
     // producer and the consumer, 2 × 2 × 100 for the timed pass.
     let messages = processes.figures.ipc_messages.unwrap();
@@ -147,7 +131,7 @@ fn processes_reach_the_queues_by_request_and_reply() {
 fn event_draws_the_seeded_numbers_while_set_and_stops_after_the_clear() {
     for backend in BACKENDS {
         // A 50 ms draw period: far above scheduling noise, so 10 ± 1 draws hold.
-        let report = report(backend, &["--scale", "0.1", "--trials", "20", "event"]);
+        let report = one_demo(backend, &["--scale", "0.1", "--trials", "20", "event"]);
         assert_eq!(
             report.outcome,
             json!({
