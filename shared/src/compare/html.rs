@@ -7,7 +7,7 @@ use super::summary::BackendSummary;
 use std::fmt::Write;
 
 const BAR_COLOURS: [&str; 2] = ["#3b7dd8", "#d8843b"];
-const CHART_WIDTH: f64 = 720.0;
+const CHART_WIDTH: f64 = 820.0;
 const LABEL_WIDTH: f64 = 170.0;
 const PLOT_WIDTH: f64 = 380.0;
 
@@ -261,7 +261,11 @@ fn axis(svg: &mut String, y: f64, max: f64, label: fn(f64) -> String) {
             "<path d=\"M{x:.1} {y:.1}V{:.1}\" stroke=\"#888\" fill=\"none\"/><text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
             y + 4.0,
             y + 16.0,
-            escape(&label(value))
+            if tick == 0 {
+                "0".to_string()
+            } else {
+                escape(&label(value))
+            }
         );
     }
 }

@@ -173,8 +173,9 @@ pub fn main() -> ExitCode {
     };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let header = format!(
-        "{} runs per backend per demo, backends alternating · scale {} (every sleep × {}) · timeout {} s · {} cores{}",
+        "{} run{} per backend per demo, backends alternating · scale {} (every sleep × {}) · timeout {} s · {} cores{}",
         cli.runs,
+        if cli.runs == 1 { "" } else { "s" },
         cli.scale,
         cli.scale,
         cli.timeout,
