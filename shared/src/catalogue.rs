@@ -333,7 +333,7 @@ impl DemoId {
                     .map(|p| format!("{}={}", p.name, p.default))
                     .collect();
                 format!(
-                    "{:<12} {} {} [{}]\n",
+                    "{:<12} {:<6} {} [{}]\n",
                     demo.id(),
                     demo.notebook_section(),
                     demo.description(),

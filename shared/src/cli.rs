@@ -28,7 +28,7 @@ pub const MAX_TRIALS: u32 = 1_000_000;
 
 /// Run the tutorial's demos on this backend, narrate them and check each outcome.
 #[derive(Parser, Debug, Clone)]
-#[command(version, about, long_about = None)]
+#[command(version)]
 pub struct Cli {
     /// Demos to run, in the order given (default: every demo, in catalogue order)
     #[arg(value_name = "DEMO", value_parser = parse_demo)]

@@ -41,7 +41,7 @@ standard deviations, as hyperfine does. Failed runs are listed and never average
 
 /// Run both backends on the demos, check that they agree, measure them, and report the differences.
 #[derive(Parser, Debug)]
-#[command(name = "compare", version, about, long_about = None)]
+#[command(name = "compare", version)]
 pub struct CompareCli {
     /// Demos to compare, in this order (default: every demo, in catalogue order)
     #[arg(value_name = "DEMO", value_parser = parse_demo)]
