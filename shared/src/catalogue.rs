@@ -1,4 +1,4 @@
-//! The demo catalogue: every demo's id, description and parameters, with DEMOS.md's defaults.
+//! The demo catalogue: every demo's id, description and parameters, with the tutorial's defaults.
 
 use std::fmt;
 use std::str::FromStr;

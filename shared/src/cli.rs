@@ -42,7 +42,7 @@ pub struct Cli {
     #[arg(long, value_name = "F", default_value_t = 1.0, value_parser = parse_scale, allow_hyphen_values = true)]
     pub scale: f64,
 
-    /// Print one JSON document (DEMOS.md "Machine-readable output") instead of the narration
+    /// Print one JSON document (per demo: id, ok, outcome, wall time, events, figures) instead of the narration
     #[arg(long)]
     pub json: bool,
 

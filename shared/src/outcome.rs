@@ -13,7 +13,7 @@ use crate::trace::{Event, MAIN};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// A demo's outcome: serialisable, and checkable against DEMOS.md.
+/// A demo's outcome: serialisable, and checkable against the contract.
 pub trait Outcome: Serialize {
     /// `Ok` when the outcome is what the contract says; otherwise the first difference.
     fn check(&self) -> Result<(), String>;

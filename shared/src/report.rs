@@ -1,4 +1,4 @@
-//! What a run reports: the JSON document of DEMOS.md and the verdict lines of the terminal.
+//! What a run reports: the `--json` document and the verdict lines of the terminal.
 
 use crate::trace::Event;
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,4 @@
-//! Each demo on each backend at a small scale: the outcome is what DEMOS.md says.
+//! Each demo on each backend at a small scale: the outcome is what the contract says.
 
 use cross_backend::{BACKENDS, run_json};
 use serde_json::{Value, json};

@@ -1,5 +1,5 @@
-//! `lock`, `queue` and `event` on each backend at a small scale: the outcome is what DEMOS.md
-//! says, checked here field by field, and each backend names how its workers share state.
+//! `lock`, `queue` and `event` on each backend at a small scale: the outcome is what the
+//! contract says, checked here field by field, and each backend names how its workers share state.
 
 use cross_backend::{BACKENDS, measured, one_demo};
 use serde_json::json;
