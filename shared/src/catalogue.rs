@@ -276,6 +276,18 @@ impl DemoId {
         }
     }
 
+    /// The default of `--count` for the demos that take one: lock's updates per worker,
+    /// queue's timed put+get pairs, spawn's workers, channel's messages.
+    pub fn default_count(self) -> Option<u64> {
+        match self {
+            DemoId::Lock => Some(lock::DEFAULT_COUNT),
+            DemoId::Queue => Some(queue::DEFAULT_COUNT),
+            DemoId::Spawn => Some(spawn::DEFAULT_COUNT),
+            DemoId::Channel => Some(channel::DEFAULT_COUNT),
+            _ => None,
+        }
+    }
+
     /// True for a demo whose outcome is meant to differ between the backends: there the
     /// difference is the lesson (`crash`: what a dying worker takes down with it).
     pub fn outcome_differs_by_backend(self) -> bool {
@@ -413,6 +425,8 @@ pub mod custom_init {
 pub mod lock {
     /// What each worker adds, in start order: the sum is 0, so the final value must be 0.
     pub const DELTAS: [i32; 4] = [2, 3, -4, -1];
+    /// Updates per worker (`--count`), as in the notebook.
+    pub const DEFAULT_COUNT: u64 = 100_000;
     /// How long an unlocked worker waits at the start line before it gives up.
     pub const START_LINE_LIMIT_S: f64 = 10.0;
 

@@ -16,8 +16,6 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 /// The largest `--scale` accepted: beyond it a default run would take days.
 pub const MAX_SCALE: f64 = 100.0;
 
-/// `--count`: updates per worker in `lock` (`queue` has its own default).
-pub const DEFAULT_COUNT: u64 = 100_000;
 /// The largest `--count`: `lock` packs the number of updates (4 × count) into 32 bits.
 pub const MAX_COUNT: u64 = 100_000_000;
 /// `--seed`: the seed of `event`'s draws; with 4 the third draw is a 13, as in the notebook.
@@ -449,11 +447,13 @@ mod tests {
                 .map(|p| p.default)
                 .unwrap()
         };
-        assert_eq!(default_of(DemoId::Lock, "count"), DEFAULT_COUNT.to_string());
-        assert_eq!(
-            default_of(DemoId::Queue, "count"),
-            crate::catalogue::queue::DEFAULT_COUNT.to_string()
-        );
+        for demo in [DemoId::Lock, DemoId::Queue, DemoId::Spawn, DemoId::Channel] {
+            let count = demo
+                .default_count()
+                .expect("a demo with --count")
+                .to_string();
+            assert_eq!(default_of(demo, "count"), count, "{demo}");
+        }
         assert_eq!(default_of(DemoId::Event, "seed"), DEFAULT_SEED.to_string());
         assert_eq!(
             default_of(DemoId::Event, "trials"),

@@ -99,14 +99,12 @@ impl DemoRun {
         self.backend
     }
 
-    /// `--count` for `lock` (updates per worker) and `queue` (timed put+get pairs), with
-    /// each demo's own default.
+    /// `--count`, or the demo's own default (see [`DemoId::default_count`]).
     pub fn count(&self) -> u64 {
-        let default = match self.demo {
-            DemoId::Queue => crate::catalogue::queue::DEFAULT_COUNT,
-            _ => cli::DEFAULT_COUNT,
-        };
-        self.options.count.unwrap_or(default)
+        self.options
+            .count
+            .or(self.demo.default_count())
+            .expect("only a demo with a default --count asks for it")
     }
 
     /// `--seed`: the seed of `event`'s draws.

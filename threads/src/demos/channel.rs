@@ -7,12 +7,12 @@ use shared::bench::{
     Ends, main_side, message_counts, peer, record_channel_over_raw, record_figures, record_path,
     socketpair_ends,
 };
-use shared::catalogue::channel::{DEFAULT_COUNT, LARGE_BYTES, SMALL_BYTES};
+use shared::catalogue::channel::{LARGE_BYTES, SMALL_BYTES};
 use shared::outcome::ChannelOutcome;
 use shared::{DemoError, DemoRun};
 
 pub fn run(run: &DemoRun) -> Result<ChannelOutcome, DemoError> {
-    let count = run.options().count.unwrap_or(DEFAULT_COUNT);
+    let count = run.count();
     let mut outcome = ChannelOutcome { paths: Vec::new() };
     for bytes in [SMALL_BYTES, LARGE_BYTES] {
         let (peer_ends, main_ends) = crossbeam_ends();

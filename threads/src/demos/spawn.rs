@@ -5,12 +5,12 @@ use crate::workers::Workers;
 use shared::bench::{
     record_spawn_costs, record_touched_cost, time_alternately, time_each, touch_memory,
 };
-use shared::catalogue::spawn::{DEFAULT_COUNT, TOUCHED_MIB};
+use shared::catalogue::spawn::TOUCHED_MIB;
 use shared::outcome::SpawnOutcome;
 use shared::{DemoError, DemoRun};
 
 pub fn run(run: &DemoRun) -> Result<SpawnOutcome, DemoError> {
-    let count = run.options().count.unwrap_or(DEFAULT_COUNT);
+    let count = run.count();
     let mut workers = Workers::new(run);
     let mut joined = 0;
     let (through_workers, raw) = time_alternately(
