@@ -178,6 +178,7 @@ pub fn assert_nothing_left(context: &str) {
 /// returns that demo's report.
 pub fn one_demo(backend: &str, args: &[&str]) -> shared::report::DemoReport {
     let document = run_json(backend, args, 0);
+    assert_eq!(document.backend, backend);
     assert_eq!(document.demos.len(), 1, "{backend} {args:?}");
     let report = document.demos.into_iter().next().unwrap();
     assert!(report.ok, "{backend} {args:?}: {report:?}");

@@ -1,18 +1,14 @@
 //! Each demo on each backend at a small scale: the outcome is what the contract says.
 
-use cross_backend::{BACKENDS, run_json};
+use cross_backend::{BACKENDS, one_demo};
 use serde_json::{Value, json};
 use shared::report::DemoReport;
 
 const SCALE: &str = "0.01";
 
 fn report(backend: &str, demo: &str) -> DemoReport {
-    let document = run_json(backend, &["--scale", SCALE, demo], 0);
-    assert_eq!(document.backend, backend);
-    assert_eq!(document.demos.len(), 1);
-    let report = document.demos.into_iter().next().unwrap();
-    assert_eq!(report.id, demo);
-    assert!(report.ok, "{backend} {demo}: {report:?}");
+    let report = one_demo(backend, &["--scale", SCALE, demo]);
+    assert_eq!(report.id, demo, "{backend}");
     report
 }
 
