@@ -1,10 +1,12 @@
-//! `processes`: the tutorial's demos with forked worker processes. A worker is a child made
-//! by `fork()`: it shares nothing with the parent afterwards, so its events and its result
-//! travel back over an ipc-channel, and the parent reaps it when it ends.
+//! `processes`: the tutorial's demos with worker processes. A worker is a child process,
+//! forked (`--start fork`) or forked and re-executed (`--start spawn`): it shares nothing
+//! with the parent, so its events and its result travel back over an ipc-channel, and the
+//! parent reaps it when it ends.
 
 mod demos;
 mod interrupt;
 mod shared_memory;
+mod spawned;
 mod sync;
 mod workers;
 
@@ -20,6 +22,7 @@ struct Processes;
 
 impl Backend for Processes {
     const NAME: &'static str = "processes";
+    const HAS_START_METHODS: bool = true;
 
     /// Ctrl-C must not leave children behind: the parent catches it, then kills and reaps
     /// every worker before it exits (see `interrupt.rs` and `Workers`' `Drop`).
@@ -77,5 +80,9 @@ impl Backend for Processes {
 }
 
 fn main() -> ExitCode {
+    // This program started again as a worker, by `--start spawn`.
+    if let Some(code) = spawned::run_if_asked() {
+        return code;
+    }
     shared::runner::main::<Processes>()
 }

@@ -1,19 +1,29 @@
-//! Workers as forked child processes, with the same interface as `threads/src/workers.rs`.
+//! Workers as child processes, with the same interface as `threads/src/workers.rs`.
 //!
-//! After `fork()` a child shares nothing with its parent: each child gets its own
-//! ipc-channel, created just before the fork, over which it sends its events and finally
-//! its result. The parent multiplexes every child's channel in one `IpcReceiverSet` and
-//! watches the children with `waitpid(WNOHANG)`, so a child that dies is noticed (exit
-//! code or signal) instead of waited for forever. Every child is reaped: when it ends,
-//! or, on an error or Ctrl-C, killed and reaped when `Workers` is dropped.
+//! A child shares nothing with its parent: each child gets its own ipc-channel, over which
+//! it sends its events and finally its result. The parent multiplexes every child's channel
+//! in one `IpcReceiverSet` and watches the children with `waitpid(WNOHANG)`, so a child that
+//! dies is noticed (exit code or signal) instead of waited for forever. Every child is
+//! reaped: when it ends, or, on an error or Ctrl-C, killed and reaped when `Workers` is
+//! dropped.
 //!
-//! A child can also ask its parent for something and wait for the answer (`start_with`):
+//! A child starts in one of two ways (`--start`), as Python's multiprocessing does:
+//! - `fork`: the child is a copy of the parent and runs its [`Job`] at once. Only a
+//!   single-threaded parent may fork: a child of a multi-threaded one inherits locks held by
+//!   threads that do not exist in it.
+//! - `spawn`: `fork` then `exec` of this program, which connects to a one-shot ipc-channel
+//!   server of the parent and receives its job as data (see `spawned.rs`). The new program
+//!   inherits no memory, so the job carries everything it needs: values, channel ends,
+//!   and the descriptors of shared memory files.
+//!
+//! A child can also ask its parent for something and wait for the answer ([`AskingJob`]):
 //! its requests travel on the same channel as its events, the parent hands each to its
-//! [`Service`] while it pumps, and replies on a second channel, made for that child before
-//! the fork. That is how `queue` keeps its queues in the parent, as Python's managers do.
+//! [`Service`] while it pumps, and replies on a second channel made for that child. That is
+//! how `queue` keeps its queues in the parent, as Python's managers do.
 
 use crate::interrupt;
 use ipc_channel::TrySelectError;
+use ipc_channel::ipc::IpcOneShotServer;
 use ipc_channel::ipc::{
     self, IpcMessage, IpcReceiver, IpcReceiverSet, IpcSelectionResult, IpcSender,
 };
@@ -22,12 +32,16 @@ use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid, fork, getpid, getppid};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use shared::cli::Fault;
+use shared::cli::{Fault, StartMethod};
+use shared::trace::Echo;
 use shared::{DemoError, DemoRun, Event, EventSink, Trace};
 use std::cell::Cell;
 use std::collections::HashMap;
+use std::os::fd::RawFd;
+use std::os::unix::process::CommandExt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Arc;
+use std::process::Command;
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 /// How long the parent waits for a message before it checks children and Ctrl-C again.
@@ -49,10 +63,40 @@ impl WorkerId {
     }
 }
 
+/// A worker process's job, as data. A forked child runs it at once; a spawned child receives
+/// it in its first message, as Python's spawn start method pickles the target and its
+/// arguments. A thread's job can be any closure; a process's must be something that can be
+/// sent to a program that shares no memory with its parent.
+pub trait Job: Serialize + DeserializeOwned + Send + 'static {
+    /// Names the job on a spawned child's command line; listed in `spawned::JOBS`.
+    const NAME: &'static str;
+    type Output: Serialize + DeserializeOwned + Send + 'static;
+
+    /// The worker's work; its events go to `out`, its result back to the parent.
+    fn run(self, out: &dyn EventSink) -> Self::Output;
+
+    /// The descriptors the job names (a shared memory file, a socket), which a spawned
+    /// worker must inherit across `exec`.
+    fn inherited_fds(&self) -> Vec<RawFd> {
+        Vec::new()
+    }
+}
+
+/// A job whose worker asks its parent's [`Service`] for things while it works.
+pub trait AskingJob: Serialize + DeserializeOwned + Send + 'static {
+    /// Names the job on a spawned child's command line; listed in `spawned::JOBS`.
+    const NAME: &'static str;
+    type Service: Service;
+    type Output: Serialize + DeserializeOwned + Send + 'static;
+
+    /// The worker's work; `parent.ask` sends a request and waits for the reply.
+    fn run(self, out: &dyn EventSink, parent: &Parent<'_, Self::Service>) -> Self::Output;
+}
+
 /// What the parent does with the requests its children send while it pumps their channels.
 pub trait Service {
-    type Request: Serialize + DeserializeOwned;
-    type Reply: Serialize + DeserializeOwned;
+    type Request: Serialize + DeserializeOwned + Send + 'static;
+    type Reply: Serialize + DeserializeOwned + Send + 'static;
 
     /// Handles one request from worker `from`; pushes the replies due now (to any worker).
     fn handle(
@@ -128,15 +172,27 @@ pub struct Workers<'run, T, S: Service = NoService> {
     children: Vec<Child<T, S::Reply>>,
     child_of_channel: HashMap<u64, usize>,
     service: S,
+    start_method: StartMethod,
 }
 
-impl<'run, T: Serialize + DeserializeOwned> Workers<'run, T> {
+impl<'run, T: Serialize + DeserializeOwned + Send + 'static> Workers<'run, T> {
     pub fn new(run: &'run DemoRun) -> Self {
         Workers::serving(run, NoService)
     }
+
+    /// Starts a child named `name` that runs `job`, and returns once it has sent its first
+    /// event, or has ended without one (Python's `start()` likewise returns once the
+    /// worker runs).
+    pub fn start<J: Job<Output = T>>(&mut self, name: &str, job: J) -> Result<WorkerId, DemoError> {
+        let spawnable = Spawnable {
+            job_name: J::NAME,
+            inherited_fds: job.inherited_fds(),
+        };
+        self.launch(name, job, spawnable, None, run_job::<J>)
+    }
 }
 
-impl<'run, T: Serialize + DeserializeOwned, S: Service> Workers<'run, T, S> {
+impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers<'run, T, S> {
     /// Workers whose requests the parent answers with `service`, while it pumps.
     pub fn serving(run: &'run DemoRun, service: S) -> Self {
         Workers {
@@ -145,77 +201,69 @@ impl<'run, T: Serialize + DeserializeOwned, S: Service> Workers<'run, T, S> {
             children: Vec::new(),
             child_of_channel: HashMap::new(),
             service,
+            start_method: run.start_method(),
         }
     }
 
-    /// Forks a child named `name` that runs `body`, and returns once the child has sent
-    /// its first event, or has ended without one (Python's `start()` likewise returns once
-    /// the worker runs).
-    pub fn start<F>(&mut self, name: &str, body: F) -> Result<WorkerId, DemoError>
-    where
-        F: FnOnce(&dyn EventSink) -> T,
-    {
-        self.fork_child(name, None, |sink| body(sink))
+    /// The same workers, started by `method` rather than by `--start` (for `spawn`'s
+    /// measurement of both).
+    pub fn started_by(mut self, method: StartMethod) -> Self {
+        self.start_method = method;
+        self
     }
 
-    /// Like [`start`](Self::start), for a child that asks its parent: `body` gets a
-    /// [`Parent`] whose `ask` sends a request and waits for the service's reply.
-    pub fn start_with<F>(&mut self, name: &str, body: F) -> Result<WorkerId, DemoError>
+    /// Like [`Workers::start`], for a child that asks this parent's service while it works.
+    pub fn start_with<J>(&mut self, name: &str, job: J) -> Result<WorkerId, DemoError>
     where
-        F: FnOnce(&dyn EventSink, &Parent<'_, S>) -> T,
+        J: AskingJob<Service = S, Output = T>,
     {
-        // Made before the fork, like the event channel: the parent keeps the sending end.
-        let (reply_tx, reply_rx) = ipc::channel::<S::Reply>()
+        // Made before the child starts: the parent keeps the sending end.
+        let replies = ipc::channel::<S::Reply>()
             .map_err(|e| DemoError::system("creating a reply channel", e))?;
-        self.fork_child(name, Some(reply_tx), move |sink| {
-            let parent = Parent {
-                requests: sink,
-                replies: reply_rx,
-            };
-            body(sink, &parent)
-        })
+        let spawnable = Spawnable {
+            job_name: J::NAME,
+            inherited_fds: Vec::new(),
+        };
+        self.launch(name, job, spawnable, Some(replies), run_asking_job::<J>)
     }
 
-    fn fork_child<F>(
+    /// Starts a child named `name` that runs `job` with `run`'s start method, and returns
+    /// once the child has sent its first event, or has ended without one (Python's
+    /// `start()` likewise returns once the worker runs).
+    fn launch<J: Serialize + DeserializeOwned + Send + 'static>(
         &mut self,
         name: &str,
-        replies: Option<IpcSender<S::Reply>>,
-        body: F,
-    ) -> Result<WorkerId, DemoError>
-    where
-        F: FnOnce(&ChildSink<T, S::Request>) -> T,
-    {
+        job: J,
+        spawnable: Spawnable<'_>,
+        replies: Option<ReplyChannel<S::Reply>>,
+        body: Body<J, T, S::Request, S::Reply>,
+    ) -> Result<WorkerId, DemoError> {
         if self.channels.is_none() {
-            ensure_single_threaded()?;
             let set = IpcReceiverSet::new()
                 .map_err(|e| DemoError::system("creating a receiver set", e))?;
             self.channels = Some(set);
         }
         let id = WorkerId(self.children.len());
         let asked_at = self.run.trace().now_s();
-        // The channel is made before the fork, so that both processes hold an end of it.
+        // The events channel: the parent keeps the receiving end, the child gets the other.
         let (sender, receiver) = ipc::channel::<ToParent<T, S::Request>>()
             .map_err(|e| DemoError::system("creating a channel", e))?;
-        let parent = getpid();
-        // SAFETY: this process never starts a second thread (checked above), so the child
-        // is a complete copy of a single-threaded process: no lock is held by a thread that
-        // does not exist in it, and it may run ordinary Rust code until it calls `_exit`.
-        let forked = unsafe { fork() }.map_err(|e| DemoError::system("fork", e))?;
-        let pid = match forked {
-            ForkResult::Child => {
-                let sink = ChildSink {
-                    sender,
-                    trace: Arc::clone(self.run.trace()),
-                    worker: name.to_string(),
-                    first_event_sent: Cell::new(false),
-                    fault: self.run.fault_for(id.0),
-                };
-                run_child(parent, sink, body)
-            }
-            ForkResult::Parent { child } => child,
+        let (reply_sender, reply_receiver) = replies.unzip();
+        let to_child = ToChild {
+            worker: name.to_string(),
+            job,
+            events: sender,
+            replies: reply_receiver,
+            trace_origin_ns: self.run.trace().origin_ns(),
+            fault: self.run.fault_for(id.0),
         };
-        // The parent keeps only the receiving end: when the child exits, its channel closes.
-        drop(sender);
+        let (pid, handover) = match self.start_method {
+            StartMethod::Fork => (fork_child(to_child, body)?, None),
+            StartMethod::Spawn => {
+                let handover = spawn_child(&spawnable)?;
+                (handover.pid, Some((handover, to_child)))
+            }
+        };
         // Tracked before anything else can fail, so that `Drop` reaps it on every path.
         self.children.push(Child {
             name: name.to_string(),
@@ -225,7 +273,7 @@ impl<'run, T: Serialize + DeserializeOwned, S: Service> Workers<'run, T, S> {
             result: None,
             channel_open: true,
             end: None,
-            replies,
+            replies: reply_sender,
             joined: false,
         });
         let set = self.channels.as_mut().expect("created above");
@@ -233,10 +281,16 @@ impl<'run, T: Serialize + DeserializeOwned, S: Service> Workers<'run, T, S> {
             .add(receiver)
             .map_err(|e| DemoError::system("watching a channel", e))?;
         self.child_of_channel.insert(channel, id.0);
+        if let Some((handover, to_child)) = handover {
+            self.hand_over(id, handover, to_child)?;
+        }
+        let start_method = self.start_method;
         self.run.figures(|f| {
             f.workers_created += 1;
             f.results_via =
                 Some("one ipc-channel message per worker (serde, postcard-encoded)".into());
+            // The first start of a demo names its method (`spawn` also measures the other).
+            (f.notes.entry("start_method".into())).or_insert_with(|| describe(start_method).into());
         });
 
         self.pump_until(|w| w.children[id.0].first_event_seen || w.children[id.0].finished())?;
@@ -250,6 +304,61 @@ impl<'run, T: Serialize + DeserializeOwned, S: Service> Workers<'run, T, S> {
             Err(self.take_result(id).err().unwrap_or_else(|| {
                 self.children[id.0].death("ended before its first event".into())
             }))
+        }
+    }
+
+    /// Waits for a spawned child to connect to the one-shot server, and sends it its job.
+    /// A child that dies before it connects would leave `accept` waiting for ever, so the
+    /// accept runs on a helper thread while this one watches the child and Ctrl-C.
+    fn hand_over<J: Serialize + DeserializeOwned + Send + 'static>(
+        &mut self,
+        id: WorkerId,
+        handover: Handover<J, T, S::Request, S::Reply>,
+        to_child: ToChild<J, T, S::Request, S::Reply>,
+    ) -> Result<(), DemoError> {
+        let Handover {
+            server_name,
+            accepted,
+            ..
+        } = handover;
+        let outcome = loop {
+            match accepted.recv_timeout(TICK) {
+                Ok(Ok((_, first_message))) => break Ok(first_message),
+                Ok(Err(e)) => break Err(DemoError::system("accepting a spawned worker", e)),
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    break Err(DemoError::System("the accepting thread ended".into()));
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+            }
+            if interrupt::requested() {
+                break Err(DemoError::Interrupted);
+            }
+            self.reap_ended();
+            if self.children[id.0].end.is_some() {
+                self.children[id.0].channel_open = false;
+                break Err(self.take_result(id).err().unwrap_or_else(|| {
+                    self.children[id.0].death("ended before it took its job".into())
+                }));
+            }
+        };
+        match outcome {
+            // A child that dies now drops the message, and with it the events channel's
+            // only sender: the pump sees the channel close and reaps it.
+            Ok(job_inbox) => {
+                let _ = job_inbox.send(to_child);
+                Ok(())
+            }
+            Err(error) => {
+                // Connecting ourselves ends the helper thread's `accept`.
+                if let Ok(server) =
+                    IpcSender::<JobInbox<J, T, S::Request, S::Reply>>::connect(server_name)
+                    && let Ok((unused, _)) = ipc::channel()
+                {
+                    let _ = server.send(unused);
+                }
+                let _ = accepted.recv_timeout(Duration::from_secs(1));
+                Err(error)
+            }
         }
     }
 
@@ -506,19 +615,204 @@ impl<T: Serialize + DeserializeOwned, Q: Serialize + DeserializeOwned> SendReque
     }
 }
 
-/// The child's whole life: run `body`, send the result, `_exit`. Never returns.
-fn run_child<T, Q, F>(parent: Pid, sink: ChildSink<T, Q>, body: F) -> !
+/// Everything a child needs to do its job: what a forked child finds in its copy of the
+/// parent's memory, and what a spawned child receives as its first message.
+#[derive(Serialize, Deserialize)]
+#[serde(bound(
+    serialize = "J: Serialize, T: Serialize, Q: Serialize, R: Serialize",
+    deserialize = "J: DeserializeOwned, T: DeserializeOwned, Q: DeserializeOwned, R: DeserializeOwned"
+))]
+struct ToChild<J, T, Q, R> {
+    worker: String,
+    job: J,
+    /// Where its events, requests and result go.
+    events: IpcSender<ToParent<T, Q>>,
+    /// Where the parent's replies come from (a child started with `start_with`).
+    replies: Option<IpcReceiver<R>>,
+    /// The parent's trace clock, so that the child's events fall on the same time line.
+    trace_origin_ns: u64,
+    fault: Option<Fault>,
+}
+
+/// The channel on which a spawned child receives its [`ToChild`]: the child makes it and
+/// sends its sending end to the parent's one-shot server.
+type JobInbox<J, T, Q, R> = IpcSender<ToChild<J, T, Q, R>>;
+
+/// The channel of a child's replies: the parent's sending end, the child's receiving end.
+type ReplyChannel<R> = (IpcSender<R>, IpcReceiver<R>);
+
+/// How a child turns its job into its result: `Job::run` or `AskingJob::run`.
+type Body<J, T, Q, R> = fn(J, &ChildSink<T, Q>, Option<IpcReceiver<R>>) -> T;
+
+fn run_job<J: Job>(
+    job: J,
+    out: &ChildSink<J::Output, ()>,
+    _: Option<IpcReceiver<()>>,
+) -> J::Output {
+    job.run(out)
+}
+
+fn run_asking_job<J: AskingJob>(
+    job: J,
+    out: &ChildSink<J::Output, <J::Service as Service>::Request>,
+    replies: Option<IpcReceiver<<J::Service as Service>::Reply>>,
+) -> J::Output {
+    let parent = Parent {
+        requests: out,
+        replies: replies.expect("a job started with start_with has a reply channel"),
+    };
+    job.run(out, &parent)
+}
+
+/// What a spawned child is told on its command line: which job, and what it inherits.
+struct Spawnable<'a> {
+    job_name: &'a str,
+    inherited_fds: Vec<RawFd>,
+}
+
+/// A spawned child on its way to its job: the one-shot server's name and, from the helper
+/// thread that accepts the child's connection, the child's job inbox.
+struct Handover<J, T, Q, R> {
+    pid: Pid,
+    server_name: String,
+    accepted: mpsc::Receiver<AcceptResult<J, T, Q, R>>,
+}
+
+type AcceptResult<J, T, Q, R> =
+    Result<(IpcReceiver<JobInbox<J, T, Q, R>>, JobInbox<J, T, Q, R>), ipc_channel::IpcError>;
+
+/// `--start fork`: the child is a copy of this process and runs its job at once.
+fn fork_child<J, T, Q, R>(
+    to_child: ToChild<J, T, Q, R>,
+    body: Body<J, T, Q, R>,
+) -> Result<Pid, DemoError>
 where
     T: Serialize + DeserializeOwned,
     Q: Serialize + DeserializeOwned,
-    F: FnOnce(&ChildSink<T, Q>) -> T,
+{
+    ensure_single_threaded()?;
+    let parent = getpid();
+    // SAFETY: this process runs no second thread (checked above), so the child is a complete
+    // copy of a single-threaded process: no lock is held by a thread that does not exist in
+    // it, and it may run ordinary Rust code until it calls `_exit`.
+    match unsafe { fork() }.map_err(|e| DemoError::system("fork", e))? {
+        ForkResult::Child => child_runs(parent, to_child, body),
+        // The parent's copies of the child's ends go with `to_child`: when the child exits,
+        // its events channel closes.
+        ForkResult::Parent { child } => Ok(child),
+    }
+}
+
+/// `--start spawn`: forks and execs this program, which connects to a one-shot server and
+/// waits there for its job. Returns the child and the way to hand it its job.
+fn spawn_child<J, T, Q, R>(spawnable: &Spawnable<'_>) -> Result<Handover<J, T, Q, R>, DemoError>
+where
+    J: Serialize + DeserializeOwned + Send + 'static,
+    T: Serialize + DeserializeOwned + Send + 'static,
+    Q: Serialize + DeserializeOwned + Send + 'static,
+    R: Serialize + DeserializeOwned + Send + 'static,
+{
+    let (server, server_name) = IpcOneShotServer::<JobInbox<J, T, Q, R>>::new()
+        .map_err(|e| DemoError::system("creating a one-shot server", e))?;
+    let parent = getpid().to_string();
+    let args = [spawnable.job_name, &server_name, &parent];
+    let pid = start_this_program(&args, spawnable.inherited_fds.clone())?;
+    let (sender, accepted) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = sender.send(server.accept());
+    });
+    Ok(Handover {
+        pid,
+        server_name,
+        accepted,
+    })
+}
+
+/// Forks and execs this program as a worker with `args` after the spawned-worker flag,
+/// keeping `inherited` descriptors open across the `exec`. Returns the child's pid; the
+/// caller reaps it.
+pub fn start_this_program(args: &[&str], inherited: Vec<RawFd>) -> Result<Pid, DemoError> {
+    let program = std::env::current_exe()
+        .map_err(|e| DemoError::system("finding this program to spawn it", e))?;
+    let mut command = Command::new(program);
+    command.arg(crate::spawned::FLAG).args(args);
+    let before_exec = move || {
+        // Die with the parent; kept across `exec` (this program is not set-user-ID).
+        nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)?;
+        for &fd in &inherited {
+            // SAFETY: `fcntl(F_SETFD)` only changes this process's flags of a descriptor.
+            if unsafe { libc::fcntl(fd, libc::F_SETFD, 0) } == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+        }
+        Ok(())
+    };
+    // SAFETY: `before_exec` runs in the forked child before `exec`, where only
+    // async-signal-safe calls are allowed (the parent may run other threads): it makes no
+    // allocation and calls only `prctl` and `fcntl`, on a list built before the fork.
+    unsafe { command.pre_exec(before_exec) };
+    let child = command
+        .spawn()
+        .map_err(|e| DemoError::system("spawning a worker", e))?;
+    // `Child` neither kills nor reaps on drop: the caller reaps the pid itself.
+    Ok(Pid::from_raw(child.id() as i32))
+}
+
+/// A spawned child's life: connect to the parent's one-shot server, receive the job, run it.
+fn spawned_child_runs<J, T, Q, R>(server_name: String, parent: Pid, body: Body<J, T, Q, R>) -> !
+where
+    J: Serialize + DeserializeOwned,
+    T: Serialize + DeserializeOwned,
+    Q: Serialize + DeserializeOwned,
+    R: Serialize + DeserializeOwned,
+{
+    let Ok((inbox, inbox_receiver)) = ipc::channel::<ToChild<J, T, Q, R>>() else {
+        exit_child(EXIT_PARENT_GONE)
+    };
+    let sent = IpcSender::<JobInbox<J, T, Q, R>>::connect(server_name)
+        .is_ok_and(|server| server.send(inbox).is_ok());
+    match sent.then(|| inbox_receiver.recv()) {
+        Some(Ok(to_child)) => child_runs(parent, to_child, body),
+        _ => exit_child(EXIT_PARENT_GONE),
+    }
+}
+
+pub fn spawned_job<J: Job>(server_name: String, parent: Pid) -> ! {
+    spawned_child_runs(server_name, parent, run_job::<J>)
+}
+
+pub fn spawned_asking_job<J: AskingJob>(server_name: String, parent: Pid) -> ! {
+    spawned_child_runs(server_name, parent, run_asking_job::<J>)
+}
+
+/// The child's whole life, however it started: run the job, send the result, `_exit`.
+fn child_runs<J, T, Q, R>(parent: Pid, to_child: ToChild<J, T, Q, R>, body: Body<J, T, Q, R>) -> !
+where
+    T: Serialize + DeserializeOwned,
+    Q: Serialize + DeserializeOwned,
 {
     // Die with the parent: if it is killed outright, no orphan is left working.
     if nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).is_err() || getppid() != parent {
         exit_child(EXIT_PARENT_GONE);
     }
     restore_default_signals();
-    let code = match catch_unwind(AssertUnwindSafe(|| body(&sink))) {
+    let ToChild {
+        worker,
+        job,
+        events,
+        replies,
+        trace_origin_ns,
+        fault,
+    } = to_child;
+    let sink = ChildSink {
+        sender: events,
+        // The parent's clock: a forked child could use its copy, a spawned one is sent it.
+        trace: Arc::new(Trace::continuing(trace_origin_ns, Echo::Silent)),
+        worker,
+        first_event_sent: Cell::new(false),
+        fault,
+    };
+    let code = match catch_unwind(AssertUnwindSafe(|| body(job, &sink, replies))) {
         Ok(result) => match sink.sender.send(ToParent::Result(result)) {
             Ok(()) => EXIT_OK,
             Err(_) => EXIT_PARENT_GONE,
@@ -527,6 +821,14 @@ where
         Err(_) => EXIT_PANICKED,
     };
     exit_child(code)
+}
+
+/// How the workers were started, for the report.
+fn describe(method: StartMethod) -> &'static str {
+    match method {
+        StartMethod::Fork => "fork (a copy of the parent)",
+        StartMethod::Spawn => "spawn (fork + exec; the job comes over a one-shot server)",
+    }
 }
 
 /// Makes this worker die as `--fault` asks.

@@ -86,23 +86,25 @@ pub struct Ends {
 pub fn socketpair_ends() -> Result<(Ends, Ends), DemoError> {
     let (peer, main) =
         std::os::unix::net::UnixStream::pair().map_err(|e| DemoError::system("socketpair", e))?;
-    let ends = |stream: std::os::unix::net::UnixStream| -> Result<Ends, DemoError> {
-        let mut writer = stream
-            .try_clone()
-            .map_err(|e| DemoError::system("socketpair", e))?;
-        let mut reader = stream;
-        Ok(Ends {
-            send: Box::new(move |message| {
-                std::io::Write::write_all(&mut writer, message).map_err(|e| e.to_string())
-            }),
-            receive: Box::new(move |bytes| {
-                let mut message = vec![0; bytes];
-                std::io::Read::read_exact(&mut reader, &mut message).map_err(|e| e.to_string())?;
-                Ok(message)
-            }),
-        })
-    };
-    Ok((ends(peer)?, ends(main)?))
+    Ok((stream_ends(peer)?, stream_ends(main)?))
+}
+
+/// One side's ends of a stream socket.
+pub fn stream_ends(stream: std::os::unix::net::UnixStream) -> Result<Ends, DemoError> {
+    let mut writer = stream
+        .try_clone()
+        .map_err(|e| DemoError::system("socketpair", e))?;
+    let mut reader = stream;
+    Ok(Ends {
+        send: Box::new(move |message| {
+            std::io::Write::write_all(&mut writer, message).map_err(|e| e.to_string())
+        }),
+        receive: Box::new(move |bytes| {
+            let mut message = vec![0; bytes];
+            std::io::Read::read_exact(&mut reader, &mut message).map_err(|e| e.to_string())?;
+            Ok(message)
+        }),
+    })
 }
 
 /// The "go" message the main flow sends before it starts its clock.

@@ -53,6 +53,11 @@ pub struct Cli {
     #[arg(long, value_name = "FAULT", value_enum)]
     pub inject: Option<Fault>,
 
+    /// processes: how a worker process starts: `fork` copies this process; `spawn` starts
+    /// this program afresh and sends it its job, as Python's spawn does [default: fork]
+    #[arg(long, value_name = "METHOD", value_enum)]
+    pub start: Option<StartMethod>,
+
     #[command(flatten)]
     pub options: DemoOptions,
 
@@ -205,8 +210,29 @@ impl CrashFault {
     }
 }
 
+/// How `processes` starts a worker process (Python's multiprocessing start methods).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum StartMethod {
+    /// `fork()`: the child is a copy of the parent and runs its job at once; the parent
+    /// must be single-threaded.
+    #[default]
+    Fork,
+    /// `fork()` then `exec()` of this program: a fresh process that receives its job as
+    /// data over an ipc-channel; safe from a multi-threaded parent, and dearer.
+    Spawn,
+}
+
+impl StartMethod {
+    pub fn id(self) -> &'static str {
+        match self {
+            StartMethod::Fork => "fork",
+            StartMethod::Spawn => "spawn",
+        }
+    }
+}
+
 /// A fault `--inject`ed into the first worker of each demo, right after its first event.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
 pub enum Fault {
     /// processes: the child sends itself SIGKILL. threads: a thread cannot be killed on
     /// its own (a signal would take the whole process), so it panics instead.

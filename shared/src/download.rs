@@ -147,7 +147,7 @@ pub fn read_url_list(path: &Path) -> Result<Vec<ImageUrl>, String> {
 }
 
 /// How every fetch behaves: the same for every worker of both backends.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FetchSettings {
     /// For the whole of one request, body included.
     pub timeout: Duration,

@@ -5,7 +5,7 @@
 //! process-shared futex.
 
 use crate::catalogue::event::{DRAW_MAX, LUCKY};
-use crate::trace::{EventSink, format_seconds};
+use crate::trace::{EventSink, format_seconds, monotonic_ns};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -133,23 +133,21 @@ pub fn thread_cpu_time() -> Duration {
     clock_gettime(ClockId::CLOCK_THREAD_CPUTIME_ID).map_or(Duration::ZERO, Duration::from)
 }
 
-/// The memory the two sides of the wake-up trials share: when `go` was set, in nanoseconds
-/// since the demo's clock origin (`Instant` is the system-wide monotonic clock, so a forked
-/// child reads the same clock).
+/// The memory the two sides of the wake-up trials share: when `go` was set, on the
+/// system-wide monotonic clock, which every process of the run reads alike.
 #[derive(Debug, Default)]
 pub struct SetTime {
     nanos: AtomicU64,
 }
 
 impl SetTime {
-    fn store(&self, origin: Instant) {
-        self.nanos
-            .store(origin.elapsed().as_nanos() as u64, Ordering::Release);
+    fn store_now(&self) {
+        self.nanos.store(monotonic_ns(), Ordering::Release);
     }
 
-    fn since(&self, origin: Instant) -> f64 {
-        let set_at = Duration::from_nanos(self.nanos.load(Ordering::Acquire));
-        origin.elapsed().saturating_sub(set_at).as_secs_f64()
+    fn seconds_since(&self) -> f64 {
+        let set_at = self.nanos.load(Ordering::Acquire);
+        monotonic_ns().saturating_sub(set_at) as f64 / 1e9
     }
 }
 
@@ -159,13 +157,12 @@ pub fn wake_up_setter(
     go: &dyn EventFlag,
     done: &dyn EventFlag,
     set_at: &SetTime,
-    origin: Instant,
     trials: u32,
     gap: Duration,
 ) -> Result<(), String> {
     for trial in 0..trials {
         std::thread::sleep(gap);
-        set_at.store(origin);
+        set_at.store_now();
         go.set();
         if !done.wait(TRIAL_LIMIT) {
             return Err(format!(
@@ -184,7 +181,6 @@ pub fn wake_up_waiter(
     go: &dyn EventFlag,
     done: &dyn EventFlag,
     set_at: &SetTime,
-    origin: Instant,
     trials: u32,
 ) -> Result<Vec<f64>, String> {
     let mut latencies_us = Vec::with_capacity(trials as usize);
@@ -195,7 +191,7 @@ pub fn wake_up_waiter(
                 TRIAL_LIMIT.as_secs()
             ));
         }
-        latencies_us.push(set_at.since(origin) * 1e6);
+        latencies_us.push(set_at.seconds_since() * 1e6);
         go.clear();
         done.set();
     }

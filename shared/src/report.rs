@@ -11,6 +11,9 @@ pub struct RunDocument {
     pub backend: String,
     /// The `--scale` the run used.
     pub scale: f64,
+    /// How the processes backend started its workers (`fork` or `spawn`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_method: Option<String>,
     pub demos: Vec<DemoReport>,
 }
 

@@ -1,7 +1,7 @@
 //! The one runner both binaries call: parse the command line, run each demo, check, report.
 
 use crate::catalogue::DemoId;
-use crate::cli::{self, Cli, DemoOptions, DownloadArgs, Fault};
+use crate::cli::{self, Cli, DemoOptions, DownloadArgs, Fault, StartMethod};
 use crate::outcome::{
     ChannelOutcome, CpuOutcome, CrashOutcome, CustomInitOutcome, DownloadOutcome, EventOutcome,
     JoinOutcome, LockOutcome, Outcome, QueueOutcome, RunHooksOutcome, SpawnOutcome, StartOutcome,
@@ -20,6 +20,9 @@ use std::time::Instant;
 pub trait Backend {
     /// `threads` or `processes`.
     const NAME: &'static str;
+
+    /// True for a backend with more than one way to start a worker (`--start`).
+    const HAS_START_METHODS: bool = false;
 
     /// Called once before any demo runs (e.g. to take over Ctrl-C).
     fn prepare() {}
@@ -65,6 +68,7 @@ pub struct DemoRun {
     backend: &'static str,
     scale: f64,
     fault: Option<Fault>,
+    start_method: StartMethod,
     options: DemoOptions,
     download: DownloadArgs,
     ideal_wall_s: Mutex<Option<f64>>,
@@ -81,6 +85,7 @@ impl DemoRun {
             backend,
             scale: cli.scale,
             fault: cli.inject,
+            start_method: cli.start.unwrap_or_default(),
             options: cli.options.clone(),
             download: cli.download.clone(),
             ideal_wall_s: Mutex::new(None),
@@ -97,6 +102,11 @@ impl DemoRun {
     /// `threads` or `processes`.
     pub fn backend(&self) -> &'static str {
         self.backend
+    }
+
+    /// `--start`: how the processes backend starts its workers.
+    pub fn start_method(&self) -> StartMethod {
+        self.start_method
     }
 
     /// `--count`, or the demo's own default (see [`DemoId::default_count`]).
@@ -265,6 +275,11 @@ pub fn main<B: Backend>() -> ExitCode {
     if let Err(problem) = cli.validate() {
         return bad_input::<B>(&format!("error: {problem}"));
     }
+    if cli.start.is_some() && !B::HAS_START_METHODS {
+        return bad_input::<B>(
+            "error: --start is an option of processes: a thread has one way to start",
+        );
+    }
     if cli.list {
         say(DemoId::listing());
         return ExitCode::SUCCESS;
@@ -301,6 +316,8 @@ pub fn main<B: Backend>() -> ExitCode {
         let document = RunDocument {
             backend: B::NAME.to_string(),
             scale: cli.scale,
+            start_method: B::HAS_START_METHODS
+                .then(|| cli.start.unwrap_or_default().id().to_string()),
             demos: reports,
         };
         say(format!(
@@ -308,7 +325,15 @@ pub fn main<B: Backend>() -> ExitCode {
             serde_json::to_string_pretty(&document).expect("reports are plain data")
         ));
     } else {
-        say(format!("verdicts ({}, scale {}):\n", B::NAME, cli.scale));
+        let started_by = match B::HAS_START_METHODS {
+            true => format!(", start {}", cli.start.unwrap_or_default().id()),
+            false => String::new(),
+        };
+        say(format!(
+            "verdicts ({}, scale {}{started_by}):\n",
+            B::NAME,
+            cli.scale
+        ));
         for report in &reports {
             say(format!("{}\n", verdict_line(report)));
         }

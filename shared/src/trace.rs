@@ -3,7 +3,6 @@
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::sync::Mutex;
-use std::time::Instant;
 
 /// The name under which the main flow (the parent) emits its events.
 pub const MAIN: &str = "main";
@@ -62,7 +61,9 @@ pub enum Echo {
 /// The events of one demo, in the order they were recorded, echoed as they come.
 #[derive(Debug)]
 pub struct Trace {
-    start: Instant,
+    /// `CLOCK_MONOTONIC` at the start, in nanoseconds: the one clock of every process of
+    /// the run, so that a worker process stamps its events on the parent's time line.
+    origin_ns: u64,
     echo: Echo,
     events: Mutex<Vec<Event>>,
 }
@@ -70,17 +71,28 @@ pub struct Trace {
 impl Trace {
     /// A trace whose clock starts now.
     pub fn new(echo: Echo) -> Self {
+        Trace::continuing(monotonic_ns(), echo)
+    }
+
+    /// A trace on the time line of one started elsewhere, at [`origin_ns`](Self::origin_ns):
+    /// how a spawned worker process, which inherits no memory, stamps its events.
+    pub fn continuing(origin_ns: u64, echo: Echo) -> Self {
         Trace {
-            start: Instant::now(),
+            origin_ns,
             echo,
             events: Mutex::new(Vec::new()),
         }
     }
 
-    /// Seconds since the trace started. Valid in a forked child too: `Instant` is the
-    /// system-wide monotonic clock, and the child inherits `start`.
+    /// Where this trace's clock starts, on the system-wide monotonic clock.
+    pub fn origin_ns(&self) -> u64 {
+        self.origin_ns
+    }
+
+    /// Seconds since the trace started. Valid in every process of the run: the monotonic
+    /// clock is system-wide, and a forked child inherits the origin (a spawned one is sent it).
     pub fn now_s(&self) -> f64 {
-        self.start.elapsed().as_secs_f64()
+        monotonic_ns().saturating_sub(self.origin_ns) as f64 / 1e9
     }
 
     /// Records an event that happens now, in this process.
@@ -141,6 +153,13 @@ impl Trace {
             .lock()
             .unwrap_or_else(|poison| poison.into_inner())
     }
+}
+
+/// The system-wide monotonic clock (what `std::time::Instant` reads on Linux), in nanoseconds.
+pub fn monotonic_ns() -> u64 {
+    let now = nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC)
+        .expect("CLOCK_MONOTONIC is always available on Linux");
+    now.tv_sec() as u64 * 1_000_000_000 + now.tv_nsec() as u64
 }
 
 /// Formats notebook seconds for narration: `5`, `0.05`, `0.003`.

@@ -1,10 +1,12 @@
 //! `cpu` (beyond the notebook) on processes: count primes in chunks across 1, 2, …, N workers.
 
-use crate::workers::Workers;
+use crate::workers::{Job, Workers};
+use serde::{Deserialize, Serialize};
 use shared::catalogue::cpu::{DEFAULT_N, default_workers, worker_name};
 use shared::outcome::CpuOutcome;
 use shared::workloads::{count_primes, prime_chunks};
-use shared::{DemoError, DemoRun};
+use shared::{DemoError, DemoRun, EventSink};
+use std::ops::Range;
 use std::time::Instant;
 
 pub fn run(run: &DemoRun) -> Result<CpuOutcome, DemoError> {
@@ -17,14 +19,27 @@ pub fn run(run: &DemoRun) -> Result<CpuOutcome, DemoError> {
         let mut workers = Workers::new(run);
         for index in 0..worker_count {
             let chunks = prime_chunks(index, worker_count, n);
-            workers.start(&worker_name(index), move |out| {
-                out.emit("counting", Some(format!("{} chunks", chunks.len())));
-                chunks.into_iter().map(count_primes).sum::<u64>()
-            })?;
+            workers.start(&worker_name(index), CountPrimes { chunks })?;
         }
         // Each child counts in its own address space; only its total travels back.
         let primes: u64 = workers.join_all()?.into_iter().sum();
         outcome.record_pass(run, worker_count, primes, started.elapsed().as_secs_f64());
     }
     Ok(outcome)
+}
+
+/// One worker's share of the primes: its chunks of the range.
+#[derive(Serialize, Deserialize)]
+pub struct CountPrimes {
+    chunks: Vec<Range<u64>>,
+}
+
+impl Job for CountPrimes {
+    const NAME: &'static str = "count-primes";
+    type Output = u64;
+
+    fn run(self, out: &dyn EventSink) -> u64 {
+        out.emit("counting", Some(format!("{} chunks", self.chunks.len())));
+        self.chunks.into_iter().map(count_primes).sum()
+    }
 }

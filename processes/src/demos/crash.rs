@@ -4,12 +4,13 @@
 //! how it ended from `waitpid` (exit code 101 for a panic, or the signal: SIGABRT for
 //! `abort()`, SIGKILL), and its siblings finish their work.
 
-use crate::workers::Workers;
+use crate::workers::{Job, Workers};
+use serde::{Deserialize, Serialize};
 use shared::catalogue::crash::{DOOMED, SLEEP_S, WORKERS, worker_name};
 use shared::cli::CrashFault;
 use shared::outcome::{CrashOutcome, CrashRound};
 use shared::workloads::crash_sleeper;
-use shared::{DemoError, DemoRun};
+use shared::{DemoError, DemoRun, EventSink};
 
 pub fn run(run: &DemoRun) -> Result<CrashOutcome, DemoError> {
     let faults = run
@@ -40,11 +41,25 @@ fn round_here(run: &DemoRun, fault: CrashFault) -> Result<CrashRound, DemoError>
     let mut started = Vec::new();
     for index in 0..WORKERS {
         let doomed = (index == DOOMED).then_some(fault);
-        started.push(workers.start(&worker_name(index), move |out| {
-            crash_sleeper(out, seconds, doomed)
-        })?);
+        started.push(workers.start(&worker_name(index), CrashSleep { seconds, doomed })?);
     }
     // Each join says how its worker ended; the doomed one's tells what the parent saw.
     let joins = started.into_iter().map(|id| workers.join(id)).collect();
     CrashRound::from_joins(fault, joins)
+}
+
+/// A sleeper that, if doomed, dies by its fault after its first event.
+#[derive(Serialize, Deserialize)]
+pub struct CrashSleep {
+    seconds: f64,
+    doomed: Option<CrashFault>,
+}
+
+impl Job for CrashSleep {
+    const NAME: &'static str = "crash-sleep";
+    type Output = ();
+
+    fn run(self, out: &dyn EventSink) {
+        crash_sleeper(out, self.seconds, self.doomed)
+    }
 }

@@ -1,24 +1,48 @@
 //! `custom-init` (notebook §4) on processes: numbered workers whose results return to the parent.
 
-use crate::workers::Workers;
+use crate::workers::{Job, Workers};
+use serde::{Deserialize, Serialize};
 use shared::catalogue::custom_init::{CYCLES, WORKERS, input, worker_name};
 use shared::outcome::CustomInitOutcome;
 use shared::workloads::{NumberedTask, double};
-use shared::{DemoError, DemoRun};
+use shared::{DemoError, DemoRun, EventSink};
 
 pub fn run(run: &DemoRun) -> Result<CustomInitOutcome, DemoError> {
     let mut workers = Workers::new(run);
 
     for number in 1..=WORKERS {
-        let task = NumberedTask {
+        let job = Numbered {
             number,
-            func: double,
-            args: (input(number), CYCLES),
+            input: input(number),
+            cycles: CYCLES,
         };
-        workers.start(&worker_name(number), move |out| task.run(out))?;
+        workers.start(&worker_name(number), job)?;
     }
 
-    // Each (number, value) comes back as the thread's return value: no copy, no encoding.
+    // Each (number, value) is encoded by the child and decoded here, one message each.
     let values = workers.join_all()?.into_iter().collect();
     Ok(CustomInitOutcome { values })
+}
+
+/// The notebook's `MyThread(number, func, args)` as data: a function pointer cannot be sent
+/// to another program, so the job names `double` by running it.
+#[derive(Serialize, Deserialize)]
+pub struct Numbered {
+    number: u32,
+    input: u64,
+    cycles: u32,
+}
+
+impl Job for Numbered {
+    const NAME: &'static str = "numbered-double";
+    type Output = (u32, u64);
+
+    fn run(self, out: &dyn EventSink) -> (u32, u64) {
+        let task = NumberedTask {
+            number: self.number,
+            func: double,
+            args: (self.input, self.cycles),
+        };
+        task.run(out)
+    }
 }

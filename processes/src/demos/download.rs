@@ -1,21 +1,22 @@
 //! `download` (notebook §8) on processes: 14 images fetched by one worker in turn, then by
 //! six workers taking URLs from one FIFO queue.
 //!
-//! A forked child shares nothing with its parent: the queue stays in the parent, and each
+//! A worker process shares nothing with its parent: the queue stays in the parent, and each
 //! child asks it for the next URL over IPC. Each child writes its files itself, so image
-//! bytes never cross a process boundary. Each child builds its own HTTP client after the
-//! fork: a client runs a thread of its own, and a fork copies only the calling thread.
+//! bytes never cross a process boundary. Each child builds its own HTTP client once it
+//! runs: a client runs a thread of its own, and a fork copies only the calling thread.
 
-use crate::workers::{Service, WorkerId, Workers};
+use crate::workers::{AskingJob, Job, Parent, Service, WorkerId, Workers};
 use serde::{Deserialize, Serialize};
 use shared::catalogue::download::{BASELINE_WORKER, SEQUENTIAL_WORKER, worker_name};
 use shared::download::{
-    BaselineRun, DownloadPlan, ImageUrl, Pass, PassRun, SequentialResult, fetch_into_memory,
-    fetch_manifest, fetch_one,
+    BaselineRun, Download, DownloadPlan, FetchSettings, ImageUrl, Pass, PassRun, SequentialResult,
+    fetch_into_memory, fetch_manifest, fetch_one,
 };
 use shared::outcome::DownloadOutcome;
-use shared::{DemoError, DemoRun};
+use shared::{DemoError, DemoRun, EventSink};
 use std::collections::VecDeque;
+use std::path::PathBuf;
 use std::time::Instant;
 
 pub fn run(run: &DemoRun) -> Result<DownloadOutcome, DemoError> {
@@ -45,19 +46,13 @@ fn sequential_pass(
     let started = Instant::now();
     let mut workers = Workers::new(run);
 
-    let seq = workers.start(SEQUENTIAL_WORKER, move |out| {
-        // A client of its own, built after the fork.
-        let client = settings.client()?;
-        out.emit("ready", None);
-        let manifest = manifest_base.and_then(|base| fetch_manifest(&client, &base));
-        let downloads = (urls.iter())
-            .map(|url| fetch_one(out, &client, url, &folder, &settings))
-            .collect();
-        Ok(SequentialResult {
-            manifest,
-            downloads,
-        })
-    })?;
+    let job = FetchInTurn {
+        urls,
+        settings,
+        manifest_base,
+        folder,
+    };
+    let seq = workers.start(SEQUENTIAL_WORKER, job)?;
 
     let result = workers.join(seq)?.map_err(DemoError::System)?;
     let wall_s = started.elapsed().as_secs_f64();
@@ -70,11 +65,11 @@ fn sequential_pass(
 
 /// A child's question to the parent, which holds the queue.
 #[derive(Serialize, Deserialize)]
-struct NextUrl;
+pub struct NextUrl;
 
 /// The queue of URLs, kept in the parent: each `NextUrl` is answered at once with the next
 /// URL, or `None` once the queue is empty, which ends the child's loop.
-struct UrlQueue(VecDeque<ImageUrl>);
+pub struct UrlQueue(VecDeque<ImageUrl>);
 
 impl Service for UrlQueue {
     type Request = NextUrl;
@@ -105,16 +100,7 @@ fn concurrent_pass(run: &DemoRun, plan: &DownloadPlan) -> Result<PassRun, DemoEr
 
     for index in 0..plan.workers() {
         let (folder, settings) = (folder.clone(), plan.settings().clone());
-        workers.start_with(&worker_name(index), move |out, parent| {
-            // A client of its own, built after the fork.
-            let client = settings.client()?;
-            out.emit("ready", None);
-            let mut downloads = Vec::new();
-            while let Some(url) = parent.ask(NextUrl) {
-                downloads.push(fetch_one(out, &client, &url, &folder, &settings));
-            }
-            Ok(downloads)
-        })?;
+        workers.start_with(&worker_name(index), FetchFromQueue { folder, settings })?;
     }
 
     let mut downloads = Vec::new();
@@ -138,13 +124,79 @@ fn baseline_pass(run: &DemoRun, plan: &DownloadPlan) -> Result<BaselineRun, Demo
     let started = Instant::now();
     let mut workers = Workers::new(run);
 
-    let baseline = workers.start(BASELINE_WORKER, move |out| {
-        let client = settings.client()?;
-        out.emit("ready", None);
-        Ok(fetch_into_memory(&client, &urls))
-    })?;
+    let baseline = workers.start(BASELINE_WORKER, FetchIntoMemory { urls, settings })?;
 
     let bytes = workers.join(baseline)?.map_err(DemoError::System)?;
     let wall_s = started.elapsed().as_secs_f64();
     Ok(BaselineRun { bytes, wall_s })
+}
+
+/// The sequential pass's worker: the manifest, then every URL in turn.
+#[derive(Serialize, Deserialize)]
+pub struct FetchInTurn {
+    urls: Vec<ImageUrl>,
+    settings: FetchSettings,
+    manifest_base: Option<String>,
+    folder: PathBuf,
+}
+
+impl Job for FetchInTurn {
+    const NAME: &'static str = "download-in-turn";
+    type Output = Result<SequentialResult, String>;
+
+    fn run(self, out: &dyn EventSink) -> Self::Output {
+        // A client of its own, built in the worker.
+        let client = self.settings.client()?;
+        out.emit("ready", None);
+        let manifest = (self.manifest_base).and_then(|base| fetch_manifest(&client, &base));
+        let downloads = (self.urls.iter())
+            .map(|url| fetch_one(out, &client, url, &self.folder, &self.settings))
+            .collect();
+        Ok(SequentialResult {
+            manifest,
+            downloads,
+        })
+    }
+}
+
+/// A concurrent pass's worker: asks the parent for the next URL until the queue is empty.
+#[derive(Serialize, Deserialize)]
+pub struct FetchFromQueue {
+    folder: PathBuf,
+    settings: FetchSettings,
+}
+
+impl AskingJob for FetchFromQueue {
+    const NAME: &'static str = "download-from-queue";
+    type Service = UrlQueue;
+    type Output = Result<Vec<Download>, String>;
+
+    fn run(self, out: &dyn EventSink, parent: &Parent<'_, UrlQueue>) -> Self::Output {
+        // A client of its own, built in the worker.
+        let client = self.settings.client()?;
+        out.emit("ready", None);
+        let mut downloads = Vec::new();
+        while let Some(url) = parent.ask(NextUrl) {
+            downloads.push(fetch_one(out, &client, &url, &self.folder, &self.settings));
+        }
+        Ok(downloads)
+    }
+}
+
+/// `--baseline`'s worker: one client fetching every URL into memory.
+#[derive(Serialize, Deserialize)]
+pub struct FetchIntoMemory {
+    urls: Vec<ImageUrl>,
+    settings: FetchSettings,
+}
+
+impl Job for FetchIntoMemory {
+    const NAME: &'static str = "download-into-memory";
+    type Output = Result<u64, String>;
+
+    fn run(self, out: &dyn EventSink) -> Result<u64, String> {
+        let client = self.settings.client()?;
+        out.emit("ready", None);
+        Ok(fetch_into_memory(&client, &self.urls))
+    }
 }

@@ -1,30 +1,32 @@
 //! `event` (notebook §7) on processes: `flag` sets an event then clears it, `ops` draws while
 //! it is set; then timed set→wake-up trials.
 //!
-//! A forked child shares no memory, so the event is a word in a `MAP_SHARED` mapping made
-//! before the fork, and a waiter sleeps on it with a shared futex (no `FUTEX_PRIVATE_FLAG`),
-//! which a `FUTEX_WAKE` from any process mapping that page wakes.
+//! A worker process shares no memory, so the event is a word in a shared memory file that
+//! the parent and the workers map, and a waiter sleeps on it with a shared futex (no
+//! `FUTEX_PRIVATE_FLAG`), which a `FUTEX_WAKE` from any process mapping that page wakes.
 
-use crate::shared_memory::{ProcessShared, SharedMapping};
+use crate::shared_memory::{ProcessShared, Shared, SharedMapping};
 use crate::sync::FutexEvent;
-use crate::workers::Workers;
+use crate::workers::{Job, Workers};
+use serde::{Deserialize, Serialize};
 use shared::catalogue::event::{
     CLEAR_AFTER_S, DRAW_EVERY_S, FLAG, OPS, SET_AFTER_S, TRIAL_GAP_S, wait_limit_s,
 };
-use shared::event_flag::{self, SetTime, wake_up_setter, wake_up_waiter};
+use shared::event_flag::{self, OpsReport, SetTime, wake_up_setter, wake_up_waiter};
 use shared::outcome::EventOutcome;
 use shared::report::{median, percentile};
-use shared::{DemoError, DemoRun};
-use std::time::{Duration, Instant};
+use shared::{DemoError, DemoRun, EventSink};
+use std::os::fd::RawFd;
+use std::time::Duration;
 
 /// Where the event lives and how a waiter sleeps, for the report.
-const SHARED_VIA: &str = "a MAP_SHARED|MAP_ANONYMOUS mapping made before fork: an AtomicU32 \
-                          flag; a waiter sleeps in FUTEX_WAIT on it (shared futex, no \
-                          FUTEX_PRIVATE_FLAG)";
+const SHARED_VIA: &str = "a memfd mapped MAP_SHARED by the parent and by each worker: an \
+                          AtomicU32 flag; a waiter sleeps in FUTEX_WAIT on it (shared futex, \
+                          no FUTEX_PRIVATE_FLAG)";
 
 /// The trials' mapping: main sets `go`, the waiter answers on `done`.
 #[derive(Default)]
-struct TrialEvents {
+pub struct TrialEvents {
     go: FutexEvent,
     done: FutexEvent,
     set_at: SetTime,
@@ -48,15 +50,19 @@ fn flag_and_ops(run: &DemoRun) -> Result<(), DemoError> {
     let (set_after, clear_after) = (run.seconds(SET_AFTER_S), run.seconds(CLEAR_AFTER_S));
     let (seed, draw_every) = (run.seed(), run.seconds(DRAW_EVERY_S));
 
-    let for_flag = &*event;
-    workers.start(FLAG, move |out| {
-        event_flag::flag(out, for_flag, set_after, clear_after);
-        Ok(None)
-    })?;
-    let for_ops = &*event;
-    let ops = workers.start(OPS, move |out| {
-        event_flag::ops(out, for_ops, seed, draw_every, wait_limit_s(set_after)).map(Some)
-    })?;
+    let flag = Flag {
+        event: event.handle(),
+        set_after,
+        clear_after,
+    };
+    workers.start(FLAG, flag)?;
+    let ops = Ops {
+        event: event.handle(),
+        seed,
+        draw_every,
+        wait_limit: wait_limit_s(set_after),
+    };
+    let ops = workers.start(OPS, ops)?;
 
     let mut results = workers.join_all()?;
     let report = results
@@ -71,25 +77,16 @@ fn flag_and_ops(run: &DemoRun) -> Result<(), DemoError> {
 /// `--trials` × (main sets `go`, the waiter wakes): the wake-up latency's median and p99.
 fn wake_up_trials(run: &DemoRun) -> Result<(), DemoError> {
     let events = SharedMapping::new(TrialEvents::default())?;
-    let origin = Instant::now();
     let mut workers = Workers::new(run);
     let trials = run.trials();
 
-    let for_waiter = &*events;
-    workers.start(OPS, move |out| {
-        out.emit("timing", Some(format!("{trials} wake-ups")));
-        let TrialEvents { go, done, set_at } = for_waiter;
-        wake_up_waiter(go, done, set_at, origin, trials)
-    })?;
-    let gap = Duration::from_secs_f64(TRIAL_GAP_S);
-    let setter = wake_up_setter(
-        &events.go,
-        &events.done,
-        &events.set_at,
-        origin,
+    let waiter = Waiter {
+        events: events.handle(),
         trials,
-        gap,
-    );
+    };
+    workers.start(OPS, waiter)?;
+    let gap = Duration::from_secs_f64(TRIAL_GAP_S);
+    let setter = wake_up_setter(&events.go, &events.done, &events.set_at, trials, gap);
 
     // A waiter that died is the first thing to report; then a setter that gave up.
     let latencies = workers.join_all()?.remove(0);
@@ -104,4 +101,76 @@ fn wake_up_trials(run: &DemoRun) -> Result<(), DemoError> {
         percentile(&latencies_us, 99.0).unwrap_or(0.0),
     );
     Ok(())
+}
+
+/// What `flag` and `ops` return: `ops` its wait's cost, `flag` nothing.
+type DrawsResult = Result<Option<OpsReport>, String>;
+
+/// The notebook's `flag` worker: sets the event, then clears it.
+#[derive(Serialize, Deserialize)]
+pub struct Flag {
+    event: Shared<FutexEvent>,
+    set_after: f64,
+    clear_after: f64,
+}
+
+impl Job for Flag {
+    const NAME: &'static str = "event-flag";
+    type Output = DrawsResult;
+
+    fn run(self, out: &dyn EventSink) -> DrawsResult {
+        let event = self.event.map()?;
+        event_flag::flag(out, &*event, self.set_after, self.clear_after);
+        Ok(None)
+    }
+
+    fn inherited_fds(&self) -> Vec<RawFd> {
+        vec![self.event.fd()]
+    }
+}
+
+/// The notebook's `ops` worker: waits for the event, then draws while it is set.
+#[derive(Serialize, Deserialize)]
+pub struct Ops {
+    event: Shared<FutexEvent>,
+    seed: u64,
+    draw_every: f64,
+    wait_limit: f64,
+}
+
+impl Job for Ops {
+    const NAME: &'static str = "event-ops";
+    type Output = DrawsResult;
+
+    fn run(self, out: &dyn EventSink) -> DrawsResult {
+        let event = self.event.map()?;
+        event_flag::ops(out, &*event, self.seed, self.draw_every, self.wait_limit).map(Some)
+    }
+
+    fn inherited_fds(&self) -> Vec<RawFd> {
+        vec![self.event.fd()]
+    }
+}
+
+/// The waiting side of the timed wake-ups.
+#[derive(Serialize, Deserialize)]
+pub struct Waiter {
+    events: Shared<TrialEvents>,
+    trials: u32,
+}
+
+impl Job for Waiter {
+    const NAME: &'static str = "event-waiter";
+    type Output = Result<Vec<f64>, String>;
+
+    fn run(self, out: &dyn EventSink) -> Result<Vec<f64>, String> {
+        let events = self.events.map()?;
+        out.emit("timing", Some(format!("{} wake-ups", self.trials)));
+        let TrialEvents { go, done, set_at } = &*events;
+        wake_up_waiter(go, done, set_at, self.trials)
+    }
+
+    fn inherited_fds(&self) -> Vec<RawFd> {
+        vec![self.events.fd()]
+    }
 }

@@ -1,9 +1,9 @@
 //! `join` (notebook §2) on processes: five sleepers started one after another, then all joined.
 
+use super::start::Sleep;
 use crate::workers::Workers;
 use shared::catalogue::join::{SLEEP_S, WORKERS, worker_name};
 use shared::outcome::JoinOutcome;
-use shared::workloads::sleeper;
 use shared::{DemoError, DemoRun};
 
 pub fn run(run: &DemoRun) -> Result<JoinOutcome, DemoError> {
@@ -12,11 +12,11 @@ pub fn run(run: &DemoRun) -> Result<JoinOutcome, DemoError> {
 
     for index in 0..WORKERS {
         let name = worker_name(index);
-        workers.start(&name, move |out| sleeper(out, seconds))?;
+        workers.start(&name, Sleep { seconds })?;
         run.main_says("started", Some(name));
     }
 
-    // A thread's join returns its result, or the panic that ended it.
+    // A process's join returns its result, or how it died.
     workers.join_all()?;
     run.main_says("joined", Some(format!("all {WORKERS}")));
     Ok(JoinOutcome::from_events(&run.trace().events()))

@@ -1,30 +1,33 @@
 //! `lock` (notebook §5) on processes: four workers update one counter, with a lock and without.
 //!
-//! A forked child's memory is a private copy, so a counter in ordinary memory would be
-//! updated four times over, each child its own, and the parent's would stay 0. The counter
-//! and the lock live in a `MAP_SHARED` mapping made before the fork, and the lock is a
+//! A worker process's memory is its own, so a counter in ordinary memory would be updated
+//! four times over, each child its own, and the parent's would stay 0. The counter and the
+//! lock live in a shared memory file that the parent maps and each worker maps again (see
+//! `shared_memory.rs`), and the lock is a
 //! process-shared, robust pthread mutex (std's `Mutex` uses a private futex, which does not
 //! work across processes). A child that dies holding it makes the next `lock()` fail
 //! (`EOWNERDEAD`) instead of blocking forever.
 
-use crate::shared_memory::{ProcessShared, SharedMapping};
+use crate::shared_memory::{ProcessShared, Shared, SharedMapping};
 use crate::sync::ProcessMutex;
-use crate::workers::Workers;
+use crate::workers::{Job, Workers};
+use serde::{Deserialize, Serialize};
 use shared::catalogue::lock::{DELTAS, START_LINE_LIMIT_S, worker_name};
 use shared::counter::{self, LoopResult, Tally, apply_updates, wait_at_start_line};
 use shared::outcome::LockOutcome;
-use shared::{DemoError, DemoRun};
+use shared::{DemoError, DemoRun, EventSink};
+use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 /// Where the counter lives and what guards it, for the report.
-const SHARED_VIA: &str = "a MAP_SHARED|MAP_ANONYMOUS mapping made before fork: AtomicU64 \
-                          counter, pthread_mutex_t with PTHREAD_PROCESS_SHARED + \
+const SHARED_VIA: &str = "a memfd mapped MAP_SHARED by the parent and by each worker: \
+                          AtomicU64 counter, pthread_mutex_t with PTHREAD_PROCESS_SHARED + \
                           PTHREAD_MUTEX_ROBUST as the lock";
 
 /// The locked variant's mapping: the lock and the counter it guards, side by side.
 #[derive(Default)]
-struct LockedCounter {
+pub struct LockedCounter {
     lock: ProcessMutex,
     counter: AtomicU64,
 }
@@ -38,7 +41,7 @@ unsafe impl ProcessShared for LockedCounter {
 
 /// The unlocked variant's mapping: the start line and the counter.
 #[derive(Default)]
-struct StartLineAndCounter {
+pub struct StartLineAndCounter {
     start_line: AtomicBool,
     counter: AtomicU64,
 }
@@ -60,23 +63,17 @@ pub fn run(run: &DemoRun) -> Result<LockOutcome, DemoError> {
 
 /// One lock around each worker's whole loop, as the notebook does.
 fn locked(run: &DemoRun, count: u64) -> Result<Tally, DemoError> {
-    // Mapped before the fork: every child sees the same page, and so does the parent.
+    // Made before the workers start: each maps the same memory file, as does the parent.
     let shared = SharedMapping::new(LockedCounter::default())?;
     let mut workers = Workers::new(run);
 
     for (index, delta) in DELTAS.into_iter().enumerate() {
-        let shared = &*shared;
-        workers.start(&worker_name(index), move |out| -> LoopResult {
-            // EOWNERDEAD: a worker died holding the lock, and the counter may be half-done.
-            let Ok(_held) = shared.lock.lock() else {
-                out.emit("lock poisoned", Some("its holder died".into()));
-                return Err("the lock was poisoned".into());
-            };
-            out.emit("acquired", Some(format!("{delta:+} × {count}")));
-            let nanos = apply_updates(&shared.counter, delta, count);
-            out.emit("done", None);
-            Ok(nanos)
-        })?;
+        let job = Locked {
+            shared: shared.handle(),
+            delta,
+            count,
+        };
+        workers.start(&worker_name(index), job)?;
     }
 
     let loops = workers.join_all()?;
@@ -91,24 +88,19 @@ fn locked(run: &DemoRun, count: u64) -> Result<Tally, DemoError> {
 }
 
 /// The same updates without the lock: a separate load and store, so updates can be lost.
-/// The workers wait at a start line until all four are forked, so that their loops overlap
-/// (a loop is shorter than a fork: without it each would be nearly done before the next began).
+/// The workers wait at a start line until all four have started, so that their loops overlap
+/// (a loop is shorter than a start: without it each would be nearly done before the next began).
 fn unlocked(run: &DemoRun, count: u64) -> Result<Tally, DemoError> {
     let shared = SharedMapping::new(StartLineAndCounter::default())?;
     let mut workers = Workers::new(run);
 
     for (index, delta) in DELTAS.into_iter().enumerate() {
-        let shared = &*shared;
-        workers.start(&worker_name(index), move |out| -> LoopResult {
-            out.emit("adding", Some(format!("{delta:+} × {count}, no lock")));
-            let limit = Duration::from_secs_f64(START_LINE_LIMIT_S);
-            if !wait_at_start_line(&shared.start_line, limit) {
-                return Err("the start line never opened".into());
-            }
-            let nanos = apply_updates(&shared.counter, delta, count);
-            out.emit("done", None);
-            Ok(nanos)
-        })?;
+        let job = Unlocked {
+            shared: shared.handle(),
+            delta,
+            count,
+        };
+        workers.start(&worker_name(index), job)?;
     }
     run.main_says("go", Some("all four loops at once".into()));
     shared.start_line.store(true, Ordering::Release);
@@ -121,4 +113,69 @@ fn unlocked(run: &DemoRun, count: u64) -> Result<Tally, DemoError> {
         &loops,
         count,
     )
+}
+
+/// One worker's loop under the lock, held for the whole loop as the notebook does.
+#[derive(Serialize, Deserialize)]
+pub struct Locked {
+    shared: Shared<LockedCounter>,
+    delta: i32,
+    count: u64,
+}
+
+impl Job for Locked {
+    const NAME: &'static str = "lock-locked-loop";
+    type Output = LoopResult;
+
+    fn run(self, out: &dyn EventSink) -> LoopResult {
+        let shared = self.shared.map()?;
+        // EOWNERDEAD: a worker died holding the lock, and the counter may be half-done.
+        let Ok(_held) = shared.lock.lock() else {
+            out.emit("lock poisoned", Some("its holder died".into()));
+            return Err("the lock was poisoned".into());
+        };
+        out.emit(
+            "acquired",
+            Some(format!("{:+} × {}", self.delta, self.count)),
+        );
+        let nanos = apply_updates(&shared.counter, self.delta, self.count);
+        out.emit("done", None);
+        Ok(nanos)
+    }
+
+    fn inherited_fds(&self) -> Vec<RawFd> {
+        vec![self.shared.fd()]
+    }
+}
+
+/// One worker's loop without the lock, from the start line.
+#[derive(Serialize, Deserialize)]
+pub struct Unlocked {
+    shared: Shared<StartLineAndCounter>,
+    delta: i32,
+    count: u64,
+}
+
+impl Job for Unlocked {
+    const NAME: &'static str = "lock-unlocked-loop";
+    type Output = LoopResult;
+
+    fn run(self, out: &dyn EventSink) -> LoopResult {
+        let shared = self.shared.map()?;
+        out.emit(
+            "adding",
+            Some(format!("{:+} × {}, no lock", self.delta, self.count)),
+        );
+        let limit = Duration::from_secs_f64(START_LINE_LIMIT_S);
+        if !wait_at_start_line(&shared.start_line, limit) {
+            return Err("the start line never opened".into());
+        }
+        let nanos = apply_updates(&shared.counter, self.delta, self.count);
+        out.emit("done", None);
+        Ok(nanos)
+    }
+
+    fn inherited_fds(&self) -> Vec<RawFd> {
+        vec![self.shared.fd()]
+    }
 }

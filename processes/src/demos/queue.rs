@@ -1,18 +1,19 @@
 //! `queue` (notebook §6) on processes: a producer worker fills FIFO, LIFO and priority queues,
 //! a consumer worker drains them; then a timed pass and the raw channel round trips.
 //!
-//! A forked child shares no memory with its sibling, so the queues live in one place, the
+//! A worker process shares no memory with its sibling, so the queues live in one place, the
 //! parent, as Python's managers keep them in a server process: each put and get is a
-//! request over the child's ipc-channel and a reply on a second channel made for it before
-//! the fork. The parent answers while it pumps every child's channel.
+//! request over the child's ipc-channel and a reply on a second channel made for it. The
+//! parent answers while it pumps every child's channel.
 
 use crate::sync::QueueOwner;
-use crate::workers::Workers;
+use crate::workers::{AskingJob, Job, Parent, Workers};
+use serde::{Deserialize, Serialize};
 use shared::baseline::{crossbeam_round_trip_ns, ipc_round_trip_ns};
 use shared::catalogue::queue::{BASELINE, CONSUMER, GET_TIMEOUT_S, PRODUCER, TIMED};
 use shared::outcome::QueueOutcome;
 use shared::queues::{self, Batches};
-use shared::{DemoError, DemoRun};
+use shared::{DemoError, DemoRun, EventSink};
 use std::time::Duration;
 
 /// Where the queues live and how workers reach them, for the report.
@@ -38,9 +39,8 @@ fn produce_and_consume(run: &DemoRun, timeout: Duration) -> Result<Batches, Demo
     // The queues live in the parent, which serves both children while it pumps.
     let mut workers = Workers::serving(run, QueueOwner::default());
 
-    workers.start_with(PRODUCER, |out, owner| Ok(queues::produce(out, owner)))?;
-    let consumer =
-        workers.start_with(CONSUMER, |out, owner| queues::consume(out, owner, timeout))?;
+    workers.start_with(PRODUCER, Produce)?;
+    let consumer = workers.start_with(CONSUMER, Consume { timeout })?;
 
     let mut results = workers.join_all()?;
     results
@@ -53,10 +53,7 @@ fn timed_pass(run: &DemoRun, timeout: Duration) -> Result<u64, DemoError> {
     let mut workers = Workers::serving(run, QueueOwner::default());
     let count = run.count();
 
-    workers.start_with(TIMED, move |out, owner| {
-        out.emit("timing", Some(format!("{count} × (put, get)")));
-        queues::timed_put_get(owner, count, timeout)
-    })?;
+    workers.start_with(TIMED, TimedPutGet { count, timeout })?;
 
     let ns = workers.join_all()?.remove(0).map_err(DemoError::System)?;
     run.measured("ns_per_put_get", ns);
@@ -64,21 +61,86 @@ fn timed_pass(run: &DemoRun, timeout: Duration) -> Result<u64, DemoError> {
 }
 
 /// The raw round trips to compare with, measured by a worker in this same run (a child:
-/// the echo threads must not start in the parent, which forks).
+/// the echo threads must not start in the parent, which may fork again).
 fn raw_round_trips(run: &DemoRun) -> Result<(), DemoError> {
     let mut workers = Workers::new(run);
     let count = run.count();
 
-    workers.start(BASELINE, move |out| {
-        out.emit(
-            "timing",
-            Some(format!("{count} raw round trips per channel")),
-        );
-        Ok((crossbeam_round_trip_ns(count)?, ipc_round_trip_ns(count)?))
-    })?;
+    workers.start(BASELINE, RawRoundTrips { count })?;
 
     let (crossbeam, ipc) = workers.join_all()?.remove(0).map_err(DemoError::System)?;
     run.measured("ns_per_crossbeam_round_trip", crossbeam);
     run.measured("ns_per_ipc_round_trip", ipc);
     Ok(())
+}
+
+/// A batch of puts and gets, or why the worker gave up.
+type Batched = Result<Batches, String>;
+
+/// The producer: fills the four queues in the parent.
+#[derive(Serialize, Deserialize)]
+pub struct Produce;
+
+impl AskingJob for Produce {
+    const NAME: &'static str = "queue-produce";
+    type Service = QueueOwner;
+    type Output = Batched;
+
+    fn run(self, out: &dyn EventSink, owner: &Parent<'_, QueueOwner>) -> Batched {
+        Ok(queues::produce(out, owner))
+    }
+}
+
+/// The consumer: drains each queue once it is complete.
+#[derive(Serialize, Deserialize)]
+pub struct Consume {
+    timeout: Duration,
+}
+
+impl AskingJob for Consume {
+    const NAME: &'static str = "queue-consume";
+    type Service = QueueOwner;
+    type Output = Batched;
+
+    fn run(self, out: &dyn EventSink, owner: &Parent<'_, QueueOwner>) -> Batched {
+        queues::consume(out, owner, self.timeout)
+    }
+}
+
+/// `count` × (put, get), timed by the worker.
+#[derive(Serialize, Deserialize)]
+pub struct TimedPutGet {
+    count: u64,
+    timeout: Duration,
+}
+
+impl AskingJob for TimedPutGet {
+    const NAME: &'static str = "queue-timed-put-get";
+    type Service = QueueOwner;
+    type Output = Result<f64, String>;
+
+    fn run(self, out: &dyn EventSink, owner: &Parent<'_, QueueOwner>) -> Result<f64, String> {
+        out.emit("timing", Some(format!("{} × (put, get)", self.count)));
+        queues::timed_put_get(owner, self.count, self.timeout)
+    }
+}
+
+/// The raw round trips through a crossbeam channel and an ipc-channel, in one worker.
+#[derive(Serialize, Deserialize)]
+pub struct RawRoundTrips {
+    count: u64,
+}
+
+impl Job for RawRoundTrips {
+    const NAME: &'static str = "queue-raw-round-trips";
+    type Output = Result<(f64, f64), String>;
+
+    fn run(self, out: &dyn EventSink) -> Result<(f64, f64), String> {
+        let count = self.count;
+        out.emit(
+            "timing",
+            Some(format!("{count} raw round trips per channel")),
+        );
+        Ok((crossbeam_round_trip_ns(count)?, ipc_round_trip_ns(count)?))
+    }
 }

@@ -1,6 +1,7 @@
 //! `run-hooks` (notebook §3) on processes: each worker's target wrapped in before/after hooks.
 
-use crate::workers::Workers;
+use crate::workers::{Job, Workers};
+use serde::{Deserialize, Serialize};
 use shared::catalogue::run_hooks::{SLEEP_S, WORKERS, worker_name};
 use shared::outcome::RunHooksOutcome;
 use shared::workloads::{Hooked, sleeper};
@@ -11,11 +12,26 @@ pub fn run(run: &DemoRun) -> Result<RunHooksOutcome, DemoError> {
     let seconds = run.seconds(SLEEP_S);
 
     for index in 0..WORKERS {
-        // The task, not the thread, carries the hooks: Rust has no Thread to subclass.
-        let task = Hooked::new(move |out: &dyn EventSink| sleeper(out, seconds));
-        workers.start(&worker_name(index), move |out| task.run(out))?;
+        workers.start(&worker_name(index), HookedSleep { seconds })?;
     }
 
     workers.join_all()?;
     Ok(RunHooksOutcome::from_events(&run.trace().events()))
+}
+
+/// A sleeper between hooks. The task, not the worker, carries the hooks: Rust has no
+/// Thread to subclass, and a process's job must be data.
+#[derive(Serialize, Deserialize)]
+pub struct HookedSleep {
+    seconds: f64,
+}
+
+impl Job for HookedSleep {
+    const NAME: &'static str = "hooked-sleep";
+    type Output = ();
+
+    fn run(self, out: &dyn EventSink) {
+        let seconds = self.seconds;
+        Hooked::new(move |out: &dyn EventSink| sleeper(out, seconds)).run(out)
+    }
 }

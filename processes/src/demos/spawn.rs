@@ -1,42 +1,78 @@
 //! `spawn` (beyond the notebook) on processes: the cost to start and reap one worker, next to
-//! a bare `fork` + `_exit` + `waitpid`, and that cost after the parent touched more memory.
+//! the bare OS calls it stands on, for both start methods, and the fork cost after the
+//! parent touched more memory.
+//!
+//! `--start` picks the method of the main measurement; the other one is measured too, with
+//! fewer workers, so that every run reports what `spawn` costs over `fork`.
 
 use crate::interrupt;
-use crate::workers::{Workers, ensure_single_threaded, exit_child};
+use crate::workers::{Job, Workers, ensure_single_threaded, exit_child, start_this_program};
 use nix::sys::wait::waitpid;
 use nix::unistd::{ForkResult, fork};
+use serde::{Deserialize, Serialize};
 use shared::bench::{
-    record_spawn_costs, record_touched_cost, time_alternately, time_each, touch_memory,
+    median_or_zero, record_spawn_costs, record_touched_cost, time_alternately, time_each,
+    touch_memory,
 };
 use shared::catalogue::spawn::TOUCHED_MIB;
+use shared::cli::StartMethod;
 use shared::outcome::SpawnOutcome;
-use shared::{DemoError, DemoRun};
+use shared::{DemoError, DemoRun, EventSink};
 
 pub fn run(run: &DemoRun) -> Result<SpawnOutcome, DemoError> {
     let count = run.count();
     ensure_single_threaded()?;
-    let mut workers = Workers::new(run);
+    let method = run.start_method();
     let mut joined = 0;
-    let (through_workers, raw) = time_alternately(
-        count,
-        || {
-            let id = workers.start("t0", |_| ())?;
-            workers.join(id)?;
-            joined += 1;
-            Ok(())
-        },
-        bare_start_and_join,
-    )?;
+    let (through_workers, raw) = {
+        let mut workers = Workers::new(run);
+        time_alternately(
+            count,
+            || {
+                let id = workers.start("t0", Nothing)?;
+                workers.join(id)?;
+                joined += 1;
+                Ok(())
+            },
+            || bare_start_and_reap(method),
+        )?
+    };
     run.main_says(
         "started and joined",
         Some(format!("{joined} workers, one after another")),
     );
     record_spawn_costs(run, &through_workers, &raw);
+    record_method_costs(run, method, &through_workers, &raw);
+
+    // The other start method, measured in this same run.
+    let other = match method {
+        StartMethod::Fork => StartMethod::Spawn,
+        StartMethod::Spawn => StartMethod::Fork,
+    };
+    let mut workers = Workers::new(run).started_by(other);
+    let (other_through_workers, other_raw) = time_alternately(
+        (count / 10).max(5),
+        || {
+            let id = workers.start("t0", Nothing)?;
+            workers.join(id)
+        },
+        || bare_start_and_reap(other),
+    )?;
+    drop(workers);
+    record_method_costs(run, other, &other_through_workers, &other_raw);
+    if let (Some(spawn), Some(fork)) = (
+        run.measured_value("spawn_worker_start_join_us"),
+        run.measured_value("fork_worker_start_join_us"),
+    ) {
+        run.measured("spawn_over_fork", spawn / fork);
+    }
 
     // fork copies the parent's page tables: the more memory it touched, the dearer the fork.
     for mib in TOUCHED_MIB {
         let memory = touch_memory(mib);
-        let raw = time_each((count / 10).max(5), bare_start_and_join)?;
+        let raw = time_each((count / 10).max(5), || {
+            bare_start_and_reap(StartMethod::Fork)
+        })?;
         drop(memory);
         record_touched_cost(run, mib, &raw);
     }
@@ -46,18 +82,42 @@ pub fn run(run: &DemoRun) -> Result<SpawnOutcome, DemoError> {
     })
 }
 
-/// The bare OS cost: `fork`, the child `_exit`s at once, the parent `waitpid`s.
-fn bare_start_and_join() -> Result<(), DemoError> {
+/// The figures of one start method: through `Workers` and bare, in microseconds.
+fn record_method_costs(run: &DemoRun, method: StartMethod, workers_us: &[f64], raw_us: &[f64]) {
+    let name = method.id();
+    run.measured(
+        &format!("{name}_worker_start_join_us"),
+        median_or_zero(workers_us),
+    );
+    run.measured(&format!("{name}_raw_os_us"), median_or_zero(raw_us));
+}
+
+/// A worker that does nothing: what is left is the cost of starting and reaping it.
+#[derive(Serialize, Deserialize)]
+pub struct Nothing;
+
+impl Job for Nothing {
+    const NAME: &'static str = "nothing";
+    type Output = ();
+
+    fn run(self, _: &dyn EventSink) {}
+}
+
+/// The bare OS cost. fork: `fork`, the child `_exit`s at once, the parent `waitpid`s.
+/// spawn: `fork` and `exec` of this program, which exits at once, then `waitpid`.
+fn bare_start_and_reap(method: StartMethod) -> Result<(), DemoError> {
     if interrupt::requested() {
         return Err(DemoError::Interrupted);
     }
-    // SAFETY: the parent is single-threaded (checked before the loop), and the child calls
-    // nothing but `_exit`.
-    match unsafe { fork() }.map_err(|e| DemoError::system("fork", e))? {
-        ForkResult::Child => exit_child(0),
-        ForkResult::Parent { child } => {
-            waitpid(child, None).map_err(|e| DemoError::system("waitpid", e))?;
-            Ok(())
-        }
-    }
+    let child = match method {
+        // SAFETY: the parent is single-threaded (checked before the loops), and the child
+        // calls nothing but `_exit`.
+        StartMethod::Fork => match unsafe { fork() }.map_err(|e| DemoError::system("fork", e))? {
+            ForkResult::Child => exit_child(0),
+            ForkResult::Parent { child } => child,
+        },
+        StartMethod::Spawn => start_this_program(&[], Vec::new())?,
+    };
+    waitpid(child, None).map_err(|e| DemoError::system("waitpid", e))?;
+    Ok(())
 }

@@ -1,17 +1,18 @@
 //! `start` (notebook §1) on processes: one worker sleeps while the main flow says hello.
 
-use crate::workers::Workers;
+use crate::workers::{Job, Workers};
+use serde::{Deserialize, Serialize};
 use shared::catalogue::start::{HELLOS, SLEEP_S, WORKER};
 use shared::outcome::StartOutcome;
 use shared::workloads::sleeper;
-use shared::{DemoError, DemoRun};
+use shared::{DemoError, DemoRun, EventSink};
 
 pub fn run(run: &DemoRun) -> Result<StartOutcome, DemoError> {
     let mut workers = Workers::new(run);
     let seconds = run.seconds(SLEEP_S);
 
     // `start` returns once t1 has said it is sleeping, so the hellos come while it sleeps.
-    let t1 = workers.start(WORKER, move |out| sleeper(out, seconds))?;
+    let t1 = workers.start(WORKER, Sleep { seconds })?;
     for _ in 0..HELLOS {
         run.main_says("hello", None);
     }
@@ -19,4 +20,19 @@ pub fn run(run: &DemoRun) -> Result<StartOutcome, DemoError> {
     // Python waits for non-daemon threads at exit; Rust's main does not, so wait explicitly.
     workers.join(t1)?;
     Ok(StartOutcome::from_events(&run.trace().events()))
+}
+
+/// The notebook's `sleeper` as a worker process's job (also `join`'s).
+#[derive(Serialize, Deserialize)]
+pub struct Sleep {
+    pub seconds: f64,
+}
+
+impl Job for Sleep {
+    const NAME: &'static str = "sleep";
+    type Output = ();
+
+    fn run(self, out: &dyn EventSink) {
+        sleeper(out, self.seconds)
+    }
 }

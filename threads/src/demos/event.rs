@@ -14,7 +14,7 @@ use shared::outcome::EventOutcome;
 use shared::report::{median, percentile};
 use shared::{DemoError, DemoRun};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Where the event lives and how a waiter sleeps, for the report.
 const SHARED_VIA: &str = "the process's own memory: Arc<(Mutex<bool>, Condvar)>; a waiter \
@@ -60,7 +60,6 @@ fn wake_up_trials(run: &DemoRun) -> Result<(), DemoError> {
     let go = Arc::new(ThreadEvent::default());
     let done = Arc::new(ThreadEvent::default());
     let set_at = Arc::new(SetTime::default());
-    let origin = Instant::now();
     let mut workers = Workers::new(run);
     let trials = run.trials();
 
@@ -68,10 +67,10 @@ fn wake_up_trials(run: &DemoRun) -> Result<(), DemoError> {
         (Arc::clone(&go), Arc::clone(&done), Arc::clone(&set_at));
     workers.start(OPS, move |out| {
         out.emit("timing", Some(format!("{trials} wake-ups")));
-        wake_up_waiter(&*waiter_go, &*waiter_done, &waiter_set_at, origin, trials)
+        wake_up_waiter(&*waiter_go, &*waiter_done, &waiter_set_at, trials)
     })?;
     let gap = Duration::from_secs_f64(TRIAL_GAP_S);
-    let setter = wake_up_setter(&*go, &*done, &set_at, origin, trials, gap);
+    let setter = wake_up_setter(&*go, &*done, &set_at, trials, gap);
 
     // A waiter that died is the first thing to report; then a setter that gave up.
     let latencies = workers.join_all()?.remove(0);
