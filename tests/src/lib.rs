@@ -204,6 +204,19 @@ pub fn interrupt_when(
     whole_group: bool,
     deadline: Duration,
 ) -> Finished {
+    interrupt_after_looking(backend, args, cue, whole_group, deadline, |_| {})
+}
+
+/// Like [`interrupt_when`], and first hands the binary's pid to `look`, which may inspect
+/// the running processes (e.g. its workers) before the SIGINT.
+pub fn interrupt_after_looking(
+    backend: &str,
+    args: &[&str],
+    cue: &str,
+    whole_group: bool,
+    deadline: Duration,
+    look: impl FnOnce(u32),
+) -> Finished {
     use nix::sys::signal::{Signal, kill, killpg};
     use std::io::BufRead;
     let mut child = command(backend, args)
@@ -217,6 +230,7 @@ pub fn interrupt_when(
         kill_group(pid);
         panic!("{backend} {args:?}: the narration never showed {cue:?}");
     }
+    look(pid);
     let target = nix::unistd::Pid::from_raw(pid as i32);
     if whole_group {
         killpg(target, Signal::SIGINT).expect("killpg");
@@ -224,4 +238,21 @@ pub fn interrupt_when(
         kill(target, Signal::SIGINT).expect("kill");
     }
     finish(child, deadline)
+}
+
+/// The command lines of `pid`'s children (those its main thread started), each as its
+/// arguments.
+pub fn children_command_lines(pid: u32) -> Vec<Vec<String>> {
+    let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+        .expect("read the children of a running binary");
+    children
+        .split_whitespace()
+        .map(|child| {
+            let line = std::fs::read(format!("/proc/{child}/cmdline")).unwrap_or_default();
+            line.split(|&b| b == 0)
+                .filter(|arg| !arg.is_empty())
+                .map(|arg| String::from_utf8_lossy(arg).into_owned())
+                .collect()
+        })
+        .collect()
 }

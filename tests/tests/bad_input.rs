@@ -123,3 +123,31 @@ fn download_with_two_sources() {
         "cannot be used with",
     );
 }
+
+#[test]
+fn start_method_only_processes_has() {
+    let threads = run("threads", &["--start", "spawn", "start"]);
+    assert_eq!(threads.code(), 2, "{threads:?}");
+    assert_eq!(threads.stdout, "");
+    assert_eq!(
+        threads.stderr.trim_end(),
+        "threads: error: --start is an option of processes: a thread has one way to start"
+    );
+    let processes = run("processes", &["--start", "vfork", "start"]);
+    assert_eq!(processes.code(), 2, "{processes:?}");
+    assert_eq!(processes.stdout, "");
+    assert_eq!(processes.stderr.lines().count(), 1, "{processes:?}");
+    assert!(processes.stderr.contains("'vfork'"), "{processes:?}");
+}
+
+#[test]
+fn the_spawned_worker_entry_refuses_a_user() {
+    // The entry a spawned worker starts by: given by hand, it names its purpose and stops.
+    let unknown = run("processes", &["--spawned-worker", "bogus", "server", "1"]);
+    assert_eq!(unknown.code(), 2, "{unknown:?}");
+    assert_eq!(unknown.stderr.lines().count(), 1, "{unknown:?}");
+    assert!(
+        unknown.stderr.contains("no job named 'bogus'"),
+        "{unknown:?}"
+    );
+}

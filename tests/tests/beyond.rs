@@ -104,6 +104,46 @@ fn spawn_reports_positive_consistent_costs() {
 }
 
 #[test]
+fn spawn_measures_both_start_methods_in_the_same_run() {
+    for method in ["fork", "spawn"] {
+        let report = one_demo("processes", &["spawn", "--count", "20", "--start", method]);
+        assert_eq!(
+            report.outcome,
+            json!({"started": 20, "joined": 20}),
+            "{method}"
+        );
+        // The main figures are those of the method asked for.
+        assert_eq!(
+            measured(&report, "worker_start_join_us"),
+            measured(&report, &format!("{method}_worker_start_join_us")),
+            "{method}"
+        );
+        assert_eq!(
+            measured(&report, "raw_os_us"),
+            measured(&report, &format!("{method}_raw_os_us")),
+            "{method}"
+        );
+        let [fork, spawn] =
+            ["fork", "spawn"].map(|m| measured(&report, &format!("{m}_worker_start_join_us")));
+        assert!(fork > 0.0 && spawn > 0.0, "{method}");
+        assert!(
+            (measured(&report, "spawn_over_fork") - spawn / fork).abs() < 1e-9,
+            "{method}"
+        );
+        // An exec loads a whole program: in the same run it costs more than a fork of
+        // this small parent, by any measure.
+        assert!(
+            measured(&report, "spawn_raw_os_us") > measured(&report, "fork_raw_os_us"),
+            "{method}"
+        );
+        let started_by = &report.figures.notes["start_method"];
+        assert!(started_by.starts_with(method), "{method}: {started_by}");
+        // 20 workers by the method asked for, and at least 5 by the other.
+        assert!(report.figures.workers_created >= 25, "{method}");
+    }
+}
+
+#[test]
 fn channel_delivers_every_message_intact_and_reports_consistent_rates() {
     for backend in BACKENDS {
         let report = one_demo(backend, &["channel", "--count", "2000"]);

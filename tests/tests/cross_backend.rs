@@ -7,14 +7,22 @@
 
 use cross_backend::{BACKENDS, WHOLE_RUN, run, run_json};
 use shared::catalogue::DemoId;
-use shared::report::DemoReport;
+use shared::report::{DemoReport, RunDocument};
 use std::collections::BTreeMap;
 
 #[test]
-fn both_backends_agree_on_every_demo() {
-    let [threads, processes] = BACKENDS.map(|backend| run_json(backend, &WHOLE_RUN, 0));
+fn both_backends_agree_on_every_demo_with_either_start_method() {
+    let [threads, forked] = BACKENDS.map(|backend| run_json(backend, &WHOLE_RUN, 0));
+    let spawned = run_json(
+        "processes",
+        &[&WHOLE_RUN[..], &["--start", "spawn"]].concat(),
+        0,
+    );
+    assert_eq!(threads.start_method, None);
+    assert_eq!(forked.start_method.as_deref(), Some("fork"));
+    assert_eq!(spawned.start_method.as_deref(), Some("spawn"));
     let ids: Vec<&str> = DemoId::ALL.iter().map(|d| d.id()).collect();
-    for document in [&threads, &processes] {
+    for document in [&threads, &forked, &spawned] {
         let run_ids: Vec<&str> = document.demos.iter().map(|d| d.id.as_str()).collect();
         assert_eq!(
             run_ids, ids,
@@ -22,6 +30,19 @@ fn both_backends_agree_on_every_demo() {
             document.backend
         );
     }
+    for processes in [&forked, &spawned] {
+        agree(&threads, processes);
+    }
+    // A spawned worker dies as a forked one does, and takes no sibling with it.
+    let crash = |document: &RunDocument| {
+        let report = document.demos.iter().find(|d| d.id == "crash").unwrap();
+        report.outcome.clone()
+    };
+    assert_eq!(crash(&forked), crash(&spawned));
+}
+
+/// Every demo ran well in both documents, and they agree (crash: they differ).
+fn agree(threads: &RunDocument, processes: &RunDocument) {
     for (t, p) in threads.demos.iter().zip(&processes.demos) {
         assert!(t.ok && p.ok, "{}: {t:?} {p:?}", t.id);
         let demo: DemoId = t.id.parse().unwrap();
