@@ -110,6 +110,35 @@ fn two_demos_agree_and_their_figures_are_consistent() {
 }
 
 #[test]
+fn start_spawn_goes_to_processes_alone() {
+    let dir = scratch("spawn");
+    let (code, stdout, report) = compare(
+        &[
+            "--runs",
+            "1",
+            "--scale",
+            "0.01",
+            "--start",
+            "spawn",
+            "custom-init",
+        ],
+        &[],
+        &dir,
+    );
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("processes --start spawn"), "{stdout}");
+    let demo = &report["demos"][0];
+    assert_eq!(demo["summary"]["outcomes_equal"], true, "{demo}");
+    for run in demo["runs"].as_array().unwrap() {
+        let started_by = &run["report"]["figures"]["notes"]["start_method"];
+        match run["backend"].as_str().unwrap() {
+            "processes" => assert!(started_by.as_str().unwrap().starts_with("spawn"), "{run}"),
+            _ => assert!(started_by.is_null(), "threads has no start method: {run}"),
+        }
+    }
+}
+
+#[test]
 fn a_failing_backend_is_shown_in_its_row_and_never_averaged_in() {
     let dir = scratch("failing");
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/faulty-backend");

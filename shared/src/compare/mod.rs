@@ -9,7 +9,7 @@ pub mod stats;
 pub mod summary;
 
 use crate::catalogue::DemoId;
-use crate::cli::{DemoOptions, EXIT_BAD_INPUT, one_line, parse_demo, parse_scale};
+use crate::cli::{DemoOptions, EXIT_BAD_INPUT, StartMethod, one_line, parse_demo, parse_scale};
 use crate::files::write_atomically;
 use crate::report::say;
 use clap::Parser;
@@ -78,6 +78,11 @@ pub struct CompareCli {
     /// The processes binary (default: `processes` next to this program)
     #[arg(long, value_name = "PATH")]
     pub processes_bin: Option<PathBuf>,
+
+    /// How processes starts its workers: fork, or spawn (a fresh run of the program that
+    /// receives its job); passed to processes only [default: fork]
+    #[arg(long, value_name = "METHOD", value_enum)]
+    pub start: Option<StartMethod>,
 
     /// Demo options, passed to both backends
     #[command(flatten)]
@@ -159,9 +164,20 @@ pub fn main() -> ExitCode {
     let mut backend_args = vec!["--scale".to_string(), cli.scale.to_string()];
     backend_args.extend(cli.options.to_args());
     backend_args.extend(cli.backend_args.iter().cloned());
-    let passed_on: Vec<String> = backend_args[2..].to_vec();
-    for (backend, binary) in BACKENDS.iter().zip(&binaries) {
-        if let Err(problem) = preflight(backend, binary, &backend_args) {
+    let mut passed_on: Vec<String> = backend_args[2..].to_vec();
+    // The start method is an option of processes alone.
+    let start_method = cli
+        .start
+        .map(|method| ["--start".to_string(), method.id().to_string()]);
+    let args_of: [Vec<String>; 2] = BACKENDS.map(|backend| match (&start_method, backend) {
+        (Some(start), "processes") => [&backend_args[..], &start[..]].concat(),
+        _ => backend_args.clone(),
+    });
+    if let Some(start) = &start_method {
+        passed_on.push(format!("processes {}", start.join(" ")));
+    }
+    for ((backend, binary), args) in BACKENDS.iter().zip(&binaries).zip(&args_of) {
+        if let Err(problem) = preflight(backend, binary, args) {
             return bad_input(&problem);
         }
     }
@@ -222,7 +238,7 @@ pub fn main() -> ExitCode {
                     backend: BACKENDS[b],
                     binary: &binaries[b],
                     demo,
-                    args: &backend_args,
+                    args: &args_of[b],
                     timeout: Duration::from_secs_f64(cli.timeout),
                 };
                 runs.push(measure(&spec, index));
