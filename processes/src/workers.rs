@@ -173,6 +173,9 @@ pub struct Workers<'run, T, S: Service = NoService> {
     child_of_channel: HashMap<u64, usize>,
     service: S,
     start_method: StartMethod,
+    /// This process was found single-threaded when the first child was forked (it starts
+    /// no thread of its own while it forks).
+    single_threaded: bool,
 }
 
 impl<'run, T: Serialize + DeserializeOwned + Send + 'static> Workers<'run, T> {
@@ -202,6 +205,7 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
             child_of_channel: HashMap::new(),
             service,
             start_method: run.start_method(),
+            single_threaded: false,
         }
     }
 
@@ -258,7 +262,13 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
             fault: self.run.fault_for(id.0),
         };
         let (pid, handover) = match self.start_method {
-            StartMethod::Fork => (fork_child(to_child, body)?, None),
+            StartMethod::Fork => {
+                if !self.single_threaded {
+                    ensure_single_threaded()?;
+                    self.single_threaded = true;
+                }
+                (fork_child(to_child, body)?, None)
+            }
             StartMethod::Spawn => {
                 let handover = spawn_child(&spawnable)?;
                 (handover.pid, Some((handover, to_child)))
@@ -319,6 +329,7 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
         let Handover {
             server_name,
             accepted,
+            accepting,
             ..
         } = handover;
         let outcome = loop {
@@ -345,6 +356,7 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
             // A child that dies now drops the message, and with it the events channel's
             // only sender: the pump sees the channel close and reaps it.
             Ok(job_inbox) => {
+                let _ = accepting.join();
                 let _ = job_inbox.send(to_child);
                 Ok(())
             }
@@ -676,6 +688,9 @@ struct Handover<J, T, Q, R> {
     pid: Pid,
     server_name: String,
     accepted: mpsc::Receiver<AcceptResult<J, T, Q, R>>,
+    /// Joined once it has accepted, so that no thread outlives the start (a later fork
+    /// needs a single-threaded parent).
+    accepting: std::thread::JoinHandle<()>,
 }
 
 type AcceptResult<J, T, Q, R> =
@@ -690,9 +705,8 @@ where
     T: Serialize + DeserializeOwned,
     Q: Serialize + DeserializeOwned,
 {
-    ensure_single_threaded()?;
     let parent = getpid();
-    // SAFETY: this process runs no second thread (checked above), so the child is a complete
+    // SAFETY: this process runs no second thread (checked by the caller), so the child is a complete
     // copy of a single-threaded process: no lock is held by a thread that does not exist in
     // it, and it may run ordinary Rust code until it calls `_exit`.
     match unsafe { fork() }.map_err(|e| DemoError::system("fork", e))? {
@@ -718,13 +732,14 @@ where
     let args = [spawnable.job_name, &server_name, &parent];
     let pid = start_this_program(&args, spawnable.inherited_fds.clone())?;
     let (sender, accepted) = mpsc::channel();
-    std::thread::spawn(move || {
+    let accepting = std::thread::spawn(move || {
         let _ = sender.send(server.accept());
     });
     Ok(Handover {
         pid,
         server_name,
         accepted,
+        accepting,
     })
 }
 
