@@ -1,13 +1,13 @@
 //! The lock, the event and the queues of the shared-state demos, for processes. Compare
 //! `threads/src/sync.rs`: std's `Mutex` and `Condvar` use *private* futexes, which the
-//! kernel looks up per process, so they cannot work across a fork. Here:
+//! kernel looks up per process, so they cannot work across processes. Here:
 //!
 //! - [`ProcessMutex`]: a `pthread_mutex_t` with `PTHREAD_PROCESS_SHARED` and
 //!   `PTHREAD_MUTEX_ROBUST`, in a shared mapping. Robust: when its holder dies, the next
 //!   `lock` gets `EOWNERDEAD` instead of blocking forever, the analogue of a std `Mutex`
 //!   poisoned by a panicking thread.
 //! - [`FutexEvent`]: a word in a shared mapping with a *shared* futex (no
-//!   `FUTEX_PRIVATE_FLAG`), which the kernel keys by the physical page, so a `FUTEX_WAKE`
+//!   `FUTEX_PRIVATE_FLAG`), which the kernel keys by the file and offset, so a `FUTEX_WAKE`
 //!   in one process wakes a `FUTEX_WAIT` in another.
 //! - [`QueueOwner`]: no shared memory at all: the queues live in the parent, and children
 //!   reach them by request and reply over ipc-channel, as Python's managers do.
@@ -175,7 +175,7 @@ enum WaitEnd {
     Signal,
 }
 
-/// `FUTEX_WAIT` without `FUTEX_PRIVATE_FLAG`: the kernel keys the wait by the physical page,
+/// `FUTEX_WAIT` without `FUTEX_PRIVATE_FLAG`: the kernel keys the wait by the file and offset,
 /// so it is woken by a `FUTEX_WAKE` from any process that maps the same page.
 fn futex_wait(word: &AtomicU32, expected: u32, timeout: Duration) -> WaitEnd {
     let timeout = libc::timespec {

@@ -518,9 +518,9 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
     }
 
     /// Reaps a child whose channel has closed, or that has sent its last message. The
-    /// channel's one sender lives in the child until its `_exit` (the parent dropped its
-    /// copy after the fork, so no sibling forked later inherited it): either way the child is
-    /// exiting, and the wait is immediate.
+    /// channel's one sender lives in the child until its `_exit` (the parent dropped or sent
+    /// its copy once the child started, so no sibling started later inherited it): either
+    /// way the child is exiting, and the wait is immediate.
     fn reap_closed(&mut self, index: usize) {
         let child = &mut self.children[index];
         child.channel_open = false;
@@ -594,7 +594,7 @@ impl<T: Serialize + DeserializeOwned, Q: Serialize + DeserializeOwned> EventSink
 }
 
 /// A child's way to its parent's [`Service`]: a request on the child's channel, the reply
-/// on the reply channel made for it before the fork.
+/// on the reply channel made for it when it started.
 pub struct Parent<'a, S: Service> {
     requests: &'a dyn SendRequest<S::Request>,
     replies: IpcReceiver<S::Reply>,
