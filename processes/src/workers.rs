@@ -368,7 +368,9 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
                 {
                     let _ = server.send(unused);
                 }
-                let _ = accepted.recv_timeout(Duration::from_secs(1));
+                if accepted.recv_timeout(Duration::from_secs(1)).is_ok() {
+                    let _ = accepting.join();
+                }
                 Err(error)
             }
         }

@@ -48,10 +48,10 @@ fn measure(
 ) -> Result<shared::bench::PathFigures, DemoError> {
     let (messages, round_trips) = message_counts(count, bytes);
     let mut workers = Workers::new(run);
-    let (link, socket_kept_until_started) = match peer_end {
-        PeerEnd::Ipc { to_main, inbox } => (PeerLink::Ipc { to_main, inbox }, None),
-        PeerEnd::Socket(kind, socket) => (PeerLink::Socket(kind, socket.as_raw_fd()), Some(socket)),
-    };
+    let PeerEnd {
+        link,
+        socket_kept_until_started,
+    } = peer_end;
     let job = Peer {
         link,
         messages,
@@ -79,13 +79,11 @@ pub enum Socket {
     Stream,
 }
 
-/// The peer's end of a path, in the parent until the peer starts.
-enum PeerEnd {
-    Ipc {
-        to_main: IpcBytesSender,
-        inbox: IpcBytesReceiver,
-    },
-    Socket(Socket, OwnedFd),
+/// The peer's end of a path, in the parent until the peer starts: what its job carries,
+/// and the socket the parent keeps open until the peer has inherited it.
+struct PeerEnd {
+    link: PeerLink,
+    socket_kept_until_started: Option<OwnedFd>,
 }
 
 /// The peer's end of a path, as its job carries it: ipc-channel ends travel in the job's
@@ -146,9 +144,12 @@ fn ipc_ends() -> Result<(PeerEnd, Ends), DemoError> {
         ipc::bytes_channel().map_err(|e| DemoError::system("creating a channel", e))?;
     let (to_main, main_inbox) =
         ipc::bytes_channel().map_err(|e| DemoError::system("creating a channel", e))?;
-    let peer_end = PeerEnd::Ipc {
-        to_main,
-        inbox: peer_inbox,
+    let peer_end = PeerEnd {
+        link: PeerLink::Ipc {
+            to_main,
+            inbox: peer_inbox,
+        },
+        socket_kept_until_started: None,
     };
     Ok((peer_end, ipc_channel_ends(to_peer, main_inbox)))
 }
@@ -177,7 +178,11 @@ fn socket_ends(kind: Socket) -> Result<(PeerEnd, Ends), DemoError> {
         Socket::SeqPacket => seqpacket_socket_ends(main),
         Socket::Stream => stream_ends(UnixStream::from(main))?,
     };
-    Ok((PeerEnd::Socket(kind, peer), main_ends))
+    let peer_end = PeerEnd {
+        link: PeerLink::Socket(kind, peer.as_raw_fd()),
+        socket_kept_until_started: Some(peer),
+    };
+    Ok((peer_end, main_ends))
 }
 
 /// A `SOCK_SEQPACKET` socket's ends: each send is one message, each receive takes one whole
