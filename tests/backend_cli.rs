@@ -3,7 +3,7 @@
 // `cargo test --workspace` build the binaries that the cross-backend tests run.)
 
 use assert_cmd::Command;
-use shared::catalogue::DemoId;
+use contract::catalogue::DemoId;
 
 #[test]
 fn list_prints_the_catalogue() {

@@ -10,11 +10,12 @@ mod spawned;
 mod sync;
 mod workers;
 
-use shared::outcome::{
+use contract::outcome::{
     ChannelOutcome, CpuOutcome, CrashOutcome, CustomInitOutcome, DownloadOutcome, EventOutcome,
     JoinOutcome, LockOutcome, QueueOutcome, RunHooksOutcome, SpawnOutcome, StartOutcome,
 };
-use shared::{Backend, DemoError, DemoRun};
+use contract::{DemoError, DemoRun};
+use runner::Backend;
 use std::process::ExitCode;
 
 /// The processes backend: one method per demo, each in `demos/<id>.rs`.
@@ -84,5 +85,5 @@ fn main() -> ExitCode {
     if let Some(code) = spawned::run_if_asked() {
         return code;
     }
-    shared::runner::main::<Processes>()
+    runner::main::<Processes>()
 }

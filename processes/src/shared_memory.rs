@@ -8,12 +8,12 @@
 //! handed to a spawned worker: the descriptor is inherited across `exec`, and the worker
 //! maps it again ([`Shared::map`]).
 
+use contract::DemoError;
 use nix::sys::memfd::{MFdFlags, memfd_create};
 use nix::sys::mman::{MapFlags, ProtFlags, mmap, munmap};
 use nix::sys::stat::fstat;
 use nix::unistd::ftruncate;
 use serde::{Deserialize, Serialize};
-use shared::DemoError;
 use std::marker::PhantomData;
 use std::num::NonZeroUsize;
 use std::ops::Deref;

@@ -82,7 +82,7 @@ pub fn run_if_asked() -> Option<ExitCode> {
 
 fn internal_error(problem: &str) -> ExitCode {
     eprintln!("processes: error: {FLAG} is for workers this program spawns: {problem}");
-    ExitCode::from(shared::cli::EXIT_BAD_INPUT)
+    ExitCode::from(contract::settings::EXIT_BAD_INPUT)
 }
 
 #[cfg(test)]

@@ -15,10 +15,10 @@
 use crate::interrupt;
 use crate::shared_memory::ProcessShared;
 use crate::workers::{Parent, Service, WorkerId};
+use contract::DemoError;
+use contract::event_flag::{EventFlag, SetTime};
+use contract::queues::{Item, OrderedQueue, QueueName, SharedQueue};
 use serde::{Deserialize, Serialize};
-use shared::DemoError;
-use shared::event_flag::{EventFlag, SetTime};
-use shared::queues::{Item, OrderedQueue, QueueName, SharedQueue};
 use std::cell::UnsafeCell;
 use std::collections::BTreeMap;
 use std::mem::MaybeUninit;

@@ -22,6 +22,9 @@
 //! how `queue` keeps its queues in the parent, as Python's managers do.
 
 use crate::interrupt;
+use contract::domain::{Fault, StartMethod};
+use contract::trace::Echo;
+use contract::{DemoError, DemoRun, Event, EventSink, Trace};
 use ipc_channel::TrySelectError;
 use ipc_channel::ipc::IpcOneShotServer;
 use ipc_channel::ipc::{
@@ -32,9 +35,6 @@ use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{ForkResult, Pid, fork, getpid, getppid};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use shared::cli::{Fault, StartMethod};
-use shared::trace::Echo;
-use shared::{DemoError, DemoRun, Event, EventSink, Trace};
 use std::cell::Cell;
 use std::collections::HashMap;
 use std::os::fd::RawFd;

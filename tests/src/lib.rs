@@ -4,7 +4,7 @@
 //! The binaries are the ones `cargo test --workspace` builds for the `threads` and
 //! `processes` packages' own integration tests, next to this test's executable.
 
-use shared::report::RunDocument;
+use contract::report::RunDocument;
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -176,7 +176,7 @@ pub fn assert_nothing_left(context: &str) {
 
 /// Runs a backend with `--json` for one demo, asserts exit 0 and a checked outcome, and
 /// returns that demo's report.
-pub fn one_demo(backend: &str, args: &[&str]) -> shared::report::DemoReport {
+pub fn one_demo(backend: &str, args: &[&str]) -> contract::report::DemoReport {
     let document = run_json(backend, args, 0);
     assert_eq!(document.backend, backend);
     assert_eq!(document.demos.len(), 1, "{backend} {args:?}");
@@ -186,7 +186,7 @@ pub fn one_demo(backend: &str, args: &[&str]) -> shared::report::DemoReport {
 }
 
 /// A named measurement of a report; panics if the demo did not record it.
-pub fn measured(report: &shared::report::DemoReport, name: &str) -> f64 {
+pub fn measured(report: &contract::report::DemoReport, name: &str) -> f64 {
     *report
         .figures
         .measured

@@ -1,10 +1,10 @@
 //! `download` on both backends against the local image server: the exact files for both
 //! passes, retries through injected faults, failures reported by name, no partial file.
 
+use contract::images;
+use contract::report::DemoReport;
 use cross_backend::{BACKENDS, binary, run, run_json};
 use serde_json::Value;
-use shared::images;
-use shared::report::DemoReport;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;

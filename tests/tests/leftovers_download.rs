@@ -57,7 +57,7 @@ fn reap_orphans(context: &str, deadline: Duration) -> Vec<WaitStatus> {
 
 /// Every file in each pass's folder is a whole image (no partial file, ever).
 fn assert_only_whole_images(out_dir: &Path, context: &str) {
-    let truth = shared::images::generate(12);
+    let truth = contract::images::generate(12);
     for pass in ["sequential", "concurrent"] {
         let Ok(entries) = std::fs::read_dir(out_dir.join(pass)) else {
             continue;

@@ -1,8 +1,8 @@
 //! Each demo on each backend at a small scale: the outcome is what the contract says.
 
+use contract::report::DemoReport;
 use cross_backend::{BACKENDS, one_demo};
 use serde_json::{Value, json};
-use shared::report::DemoReport;
 
 const SCALE: &str = "0.01";
 

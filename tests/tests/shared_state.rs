@@ -1,10 +1,10 @@
 //! `lock`, `queue` and `event` on each backend at a small scale: the outcome is what the
 //! contract says, checked here field by field, and each backend names how its workers share state.
 
+use contract::event_flag::Draws;
+use contract::report::DemoReport;
 use cross_backend::{BACKENDS, measured, one_demo};
 use serde_json::json;
-use shared::event_flag::Draws;
-use shared::report::DemoReport;
 
 #[test]
 fn lock_keeps_every_update_and_the_unlocked_tally_agrees_with_itself() {
@@ -88,7 +88,7 @@ fn queue_gets_the_notebooks_four_orders() {
             "{backend}"
         );
         // The consumer got every batch's items only after the producer had put them all.
-        let is = |e: &shared::Event, what: &str, batch: &str| {
+        let is = |e: &contract::Event, what: &str, batch: &str| {
             e.what == what && e.detail.as_deref().unwrap().split(' ').next() == Some(batch)
         };
         for batch in ["fifo", "lifo", "priority", "priority-pairs"] {

@@ -8,11 +8,12 @@ mod demos;
 mod sync;
 mod workers;
 
-use shared::outcome::{
+use contract::outcome::{
     ChannelOutcome, CpuOutcome, CrashOutcome, CustomInitOutcome, DownloadOutcome, EventOutcome,
     JoinOutcome, LockOutcome, QueueOutcome, RunHooksOutcome, SpawnOutcome, StartOutcome,
 };
-use shared::{Backend, DemoError, DemoRun};
+use contract::{DemoError, DemoRun};
+use runner::Backend;
 use std::process::ExitCode;
 
 /// The threads backend: one method per demo, each in `demos/<id>.rs`.
@@ -73,5 +74,5 @@ impl Backend for Threads {
 }
 
 fn main() -> ExitCode {
-    shared::runner::main::<Threads>()
+    runner::main::<Threads>()
 }

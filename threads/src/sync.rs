@@ -1,8 +1,8 @@
 //! The event and the queues of the shared-state demos, for threads: std's `Mutex` and
 //! `Condvar` in memory every thread of the process sees. Compare `processes/src/sync.rs`.
 
-use shared::event_flag::EventFlag;
-use shared::queues::{Item, OrderedQueue, QueueName, SharedQueue};
+use contract::event_flag::EventFlag;
+use contract::queues::{Item, OrderedQueue, QueueName, SharedQueue};
 use std::collections::BTreeMap;
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;

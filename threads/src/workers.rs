@@ -9,9 +9,9 @@
 //! they do: a poisoned `Mutex` stops the lock's workers, and every blocking wait on a queue
 //! or an event has a time limit.
 
+use contract::domain::Fault;
+use contract::{DemoError, DemoRun, EventSink, Trace};
 use crossbeam_channel::{Receiver, Sender};
-use shared::cli::Fault;
-use shared::{DemoError, DemoRun, EventSink, Trace};
 use std::any::Any;
 use std::cell::Cell;
 use std::sync::Arc;

@@ -4,16 +4,16 @@
 //! over) and a raw stream socketpair.
 
 use crate::workers::{Job, Workers};
-use ipc_channel::ipc::{self, IpcBytesReceiver, IpcBytesSender};
-use nix::sys::socket::{AddressFamily, MsgFlags, SockFlag, SockType, recv, send, socketpair};
-use serde::{Deserialize, Serialize};
-use shared::bench::{
+use contract::bench::{
     Ends, main_side, message_counts, peer, record_channel_over_raw, record_figures, record_path,
     stream_ends,
 };
-use shared::catalogue::channel::{LARGE_BYTES, SMALL_BYTES};
-use shared::outcome::ChannelOutcome;
-use shared::{DemoError, DemoRun, EventSink};
+use contract::catalogue::channel::{LARGE_BYTES, SMALL_BYTES};
+use contract::outcome::ChannelOutcome;
+use contract::{DemoError, DemoRun, EventSink};
+use ipc_channel::ipc::{self, IpcBytesReceiver, IpcBytesSender};
+use nix::sys::socket::{AddressFamily, MsgFlags, SockFlag, SockType, recv, send, socketpair};
+use serde::{Deserialize, Serialize};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::sync::Arc;
@@ -45,7 +45,7 @@ fn measure(
     bytes: usize,
     peer_end: PeerEnd,
     mut main_ends: Ends,
-) -> Result<shared::bench::PathFigures, DemoError> {
+) -> Result<contract::bench::PathFigures, DemoError> {
     let (messages, round_trips) = message_counts(count, bytes);
     let mut workers = Workers::new(run);
     let PeerEnd {

@@ -1,11 +1,11 @@
 //! `cpu` (beyond the notebook) on processes: count primes in chunks across 1, 2, …, N workers.
 
 use crate::workers::{Job, Workers};
+use contract::catalogue::cpu::{DEFAULT_N, default_workers, worker_name};
+use contract::outcome::CpuOutcome;
+use contract::workloads::{count_primes, prime_chunks};
+use contract::{DemoError, DemoRun, EventSink};
 use serde::{Deserialize, Serialize};
-use shared::catalogue::cpu::{DEFAULT_N, default_workers, worker_name};
-use shared::outcome::CpuOutcome;
-use shared::workloads::{count_primes, prime_chunks};
-use shared::{DemoError, DemoRun, EventSink};
 use std::ops::Range;
 use std::time::Instant;
 

@@ -5,12 +5,12 @@
 //! `abort()`, SIGKILL), and its siblings finish their work.
 
 use crate::workers::{Job, Workers};
+use contract::catalogue::crash::{DOOMED, SLEEP_S, WORKERS, worker_name};
+use contract::domain::CrashFault;
+use contract::outcome::{CrashOutcome, CrashRound};
+use contract::workloads::crash_sleeper;
+use contract::{DemoError, DemoRun, EventSink};
 use serde::{Deserialize, Serialize};
-use shared::catalogue::crash::{DOOMED, SLEEP_S, WORKERS, worker_name};
-use shared::cli::CrashFault;
-use shared::outcome::{CrashOutcome, CrashRound};
-use shared::workloads::crash_sleeper;
-use shared::{DemoError, DemoRun, EventSink};
 
 pub fn run(run: &DemoRun) -> Result<CrashOutcome, DemoError> {
     let faults = run

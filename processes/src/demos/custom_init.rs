@@ -1,11 +1,11 @@
 //! `custom-init` (notebook §4) on processes: numbered workers whose results return to the parent.
 
 use crate::workers::{Job, Workers};
+use contract::catalogue::custom_init::{CYCLES, WORKERS, input, worker_name};
+use contract::outcome::CustomInitOutcome;
+use contract::workloads::{NumberedTask, double};
+use contract::{DemoError, DemoRun, EventSink};
 use serde::{Deserialize, Serialize};
-use shared::catalogue::custom_init::{CYCLES, WORKERS, input, worker_name};
-use shared::outcome::CustomInitOutcome;
-use shared::workloads::{NumberedTask, double};
-use shared::{DemoError, DemoRun, EventSink};
 
 pub fn run(run: &DemoRun) -> Result<CustomInitOutcome, DemoError> {
     let mut workers = Workers::new(run);

@@ -7,14 +7,14 @@
 //! runs: a client runs a thread of its own, and a fork copies only the calling thread.
 
 use crate::workers::{AskingJob, Job, Parent, Service, WorkerId, Workers};
-use serde::{Deserialize, Serialize};
-use shared::catalogue::download::{BASELINE_WORKER, SEQUENTIAL_WORKER, worker_name};
-use shared::download::{
+use contract::catalogue::download::{BASELINE_WORKER, SEQUENTIAL_WORKER, worker_name};
+use contract::download::{
     BaselineRun, Download, DownloadPlan, FetchSettings, ImageUrl, Pass, PassRun, SequentialResult,
     fetch_into_memory, fetch_manifest, fetch_one,
 };
-use shared::outcome::DownloadOutcome;
-use shared::{DemoError, DemoRun, EventSink};
+use contract::outcome::DownloadOutcome;
+use contract::{DemoError, DemoRun, EventSink};
+use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -35,7 +35,7 @@ pub fn run(run: &DemoRun) -> Result<DownloadOutcome, DemoError> {
 fn sequential_pass(
     run: &DemoRun,
     plan: &DownloadPlan,
-) -> Result<(Option<Vec<shared::images::ManifestEntry>>, PassRun), DemoError> {
+) -> Result<(Option<Vec<contract::images::ManifestEntry>>, PassRun), DemoError> {
     let folder = plan.pass_folder(Pass::Sequential)?;
     let (urls, settings, manifest_base) = (
         plan.urls().to_vec(),

@@ -8,14 +8,14 @@
 use crate::shared_memory::{ProcessShared, Shared, SharedMapping};
 use crate::sync::FutexEvent;
 use crate::workers::{Job, Workers};
-use serde::{Deserialize, Serialize};
-use shared::catalogue::event::{
+use contract::catalogue::event::{
     CLEAR_AFTER_S, DRAW_EVERY_S, FLAG, OPS, SET_AFTER_S, TRIAL_GAP_S, wait_limit_s,
 };
-use shared::event_flag::{self, OpsReport, SetTime, wake_up_setter, wake_up_waiter};
-use shared::outcome::EventOutcome;
-use shared::report::{median, percentile};
-use shared::{DemoError, DemoRun, EventSink};
+use contract::event_flag::{self, OpsReport, SetTime, wake_up_setter, wake_up_waiter};
+use contract::outcome::EventOutcome;
+use contract::report::{median, percentile};
+use contract::{DemoError, DemoRun, EventSink};
+use serde::{Deserialize, Serialize};
 use std::os::fd::RawFd;
 use std::time::Duration;
 

@@ -2,9 +2,9 @@
 
 use super::start::Sleep;
 use crate::workers::Workers;
-use shared::catalogue::join::{SLEEP_S, WORKERS, worker_name};
-use shared::outcome::JoinOutcome;
-use shared::{DemoError, DemoRun};
+use contract::catalogue::join::{SLEEP_S, WORKERS, worker_name};
+use contract::outcome::JoinOutcome;
+use contract::{DemoError, DemoRun};
 
 pub fn run(run: &DemoRun) -> Result<JoinOutcome, DemoError> {
     let mut workers = Workers::new(run);

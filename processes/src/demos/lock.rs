@@ -11,11 +11,11 @@
 use crate::shared_memory::{ProcessShared, Shared, SharedMapping};
 use crate::sync::ProcessMutex;
 use crate::workers::{Job, Workers};
+use contract::catalogue::lock::{DELTAS, START_LINE_LIMIT_S, worker_name};
+use contract::counter::{self, LoopResult, Tally, apply_updates, wait_at_start_line};
+use contract::outcome::LockOutcome;
+use contract::{DemoError, DemoRun, EventSink};
 use serde::{Deserialize, Serialize};
-use shared::catalogue::lock::{DELTAS, START_LINE_LIMIT_S, worker_name};
-use shared::counter::{self, LoopResult, Tally, apply_updates, wait_at_start_line};
-use shared::outcome::LockOutcome;
-use shared::{DemoError, DemoRun, EventSink};
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;

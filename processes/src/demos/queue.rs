@@ -8,12 +8,12 @@
 
 use crate::sync::QueueOwner;
 use crate::workers::{AskingJob, Job, Parent, Workers};
+use contract::baseline::{crossbeam_round_trip_ns, ipc_round_trip_ns};
+use contract::catalogue::queue::{BASELINE, CONSUMER, GET_TIMEOUT_S, PRODUCER, TIMED};
+use contract::outcome::QueueOutcome;
+use contract::queues::{self, Batches};
+use contract::{DemoError, DemoRun, EventSink};
 use serde::{Deserialize, Serialize};
-use shared::baseline::{crossbeam_round_trip_ns, ipc_round_trip_ns};
-use shared::catalogue::queue::{BASELINE, CONSUMER, GET_TIMEOUT_S, PRODUCER, TIMED};
-use shared::outcome::QueueOutcome;
-use shared::queues::{self, Batches};
-use shared::{DemoError, DemoRun, EventSink};
 use std::time::Duration;
 
 /// Where the queues live and how workers reach them, for the report.

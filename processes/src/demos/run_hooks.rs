@@ -1,11 +1,11 @@
 //! `run-hooks` (notebook §3) on processes: each worker's target wrapped in before/after hooks.
 
 use crate::workers::{Job, Workers};
+use contract::catalogue::run_hooks::{SLEEP_S, WORKERS, worker_name};
+use contract::outcome::RunHooksOutcome;
+use contract::workloads::{Hooked, sleeper};
+use contract::{DemoError, DemoRun, EventSink};
 use serde::{Deserialize, Serialize};
-use shared::catalogue::run_hooks::{SLEEP_S, WORKERS, worker_name};
-use shared::outcome::RunHooksOutcome;
-use shared::workloads::{Hooked, sleeper};
-use shared::{DemoError, DemoRun, EventSink};
 
 pub fn run(run: &DemoRun) -> Result<RunHooksOutcome, DemoError> {
     let mut workers = Workers::new(run);

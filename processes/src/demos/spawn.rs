@@ -7,17 +7,17 @@
 
 use crate::interrupt;
 use crate::workers::{Job, Workers, ensure_single_threaded, exit_child, start_this_program};
-use nix::sys::wait::waitpid;
-use nix::unistd::{ForkResult, fork};
-use serde::{Deserialize, Serialize};
-use shared::bench::{
+use contract::bench::{
     median_or_zero, record_spawn_costs, record_touched_cost, time_alternately, time_each,
     touch_memory,
 };
-use shared::catalogue::spawn::TOUCHED_MIB;
-use shared::cli::StartMethod;
-use shared::outcome::SpawnOutcome;
-use shared::{DemoError, DemoRun, EventSink};
+use contract::catalogue::spawn::TOUCHED_MIB;
+use contract::domain::StartMethod;
+use contract::outcome::SpawnOutcome;
+use contract::{DemoError, DemoRun, EventSink};
+use nix::sys::wait::waitpid;
+use nix::unistd::{ForkResult, fork};
+use serde::{Deserialize, Serialize};
 
 pub fn run(run: &DemoRun) -> Result<SpawnOutcome, DemoError> {
     let count = run.count();

@@ -1,11 +1,11 @@
 //! `start` (notebook §1) on processes: one worker sleeps while the main flow says hello.
 
 use crate::workers::{Job, Workers};
+use contract::catalogue::start::{HELLOS, SLEEP_S, WORKER};
+use contract::outcome::StartOutcome;
+use contract::workloads::sleeper;
+use contract::{DemoError, DemoRun, EventSink};
 use serde::{Deserialize, Serialize};
-use shared::catalogue::start::{HELLOS, SLEEP_S, WORKER};
-use shared::outcome::StartOutcome;
-use shared::workloads::sleeper;
-use shared::{DemoError, DemoRun, EventSink};
 
 pub fn run(run: &DemoRun) -> Result<StartOutcome, DemoError> {
     let mut workers = Workers::new(run);

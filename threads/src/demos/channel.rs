@@ -3,13 +3,13 @@
 //! the same kind of channel: an in-memory queue) and a raw socketpair (what processes use).
 
 use crate::workers::Workers;
-use shared::bench::{
+use contract::bench::{
     Ends, main_side, message_counts, peer, record_channel_over_raw, record_figures, record_path,
     socketpair_ends,
 };
-use shared::catalogue::channel::{LARGE_BYTES, SMALL_BYTES};
-use shared::outcome::ChannelOutcome;
-use shared::{DemoError, DemoRun};
+use contract::catalogue::channel::{LARGE_BYTES, SMALL_BYTES};
+use contract::outcome::ChannelOutcome;
+use contract::{DemoError, DemoRun};
 
 pub fn run(run: &DemoRun) -> Result<ChannelOutcome, DemoError> {
     let count = run.count();
@@ -38,7 +38,7 @@ fn measure(
     bytes: usize,
     mut peer_ends: Ends,
     mut main_ends: Ends,
-) -> Result<shared::bench::PathFigures, DemoError> {
+) -> Result<contract::bench::PathFigures, DemoError> {
     let (messages, round_trips) = message_counts(count, bytes);
     let mut workers = Workers::new(run);
     let id = workers.start("peer", move |out| {

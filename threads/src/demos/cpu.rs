@@ -1,10 +1,10 @@
 //! `cpu` (beyond the notebook) on threads: count primes in chunks across 1, 2, …, N workers.
 
 use crate::workers::Workers;
-use shared::catalogue::cpu::{DEFAULT_N, default_workers, worker_name};
-use shared::outcome::CpuOutcome;
-use shared::workloads::{count_primes, prime_chunks};
-use shared::{DemoError, DemoRun};
+use contract::catalogue::cpu::{DEFAULT_N, default_workers, worker_name};
+use contract::outcome::CpuOutcome;
+use contract::workloads::{count_primes, prime_chunks};
+use contract::{DemoError, DemoRun};
 use std::time::Instant;
 
 pub fn run(run: &DemoRun) -> Result<CpuOutcome, DemoError> {

@@ -5,12 +5,12 @@
 //! in a copy of this program, and watches the copy.
 
 use crate::workers::Workers;
-use shared::catalogue::crash::{DOOMED, SLEEP_S, WORKERS, worker_name};
-use shared::cli::CrashFault;
-use shared::outcome::{CrashOutcome, CrashRound};
-use shared::report::signal_name;
-use shared::workloads::crash_sleeper;
-use shared::{DemoError, DemoRun, Event};
+use contract::catalogue::crash::{DOOMED, SLEEP_S, WORKERS, worker_name};
+use contract::domain::CrashFault;
+use contract::outcome::{CrashOutcome, CrashRound};
+use contract::report::signal_name;
+use contract::workloads::crash_sleeper;
+use contract::{DemoError, DemoRun, Event};
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
@@ -85,7 +85,7 @@ fn round_in_a_copy(run: &DemoRun, fault: CrashFault) -> Result<CrashRound, DemoE
             survivors.push(event.worker.clone());
         }
         // The copy's main flow repeats what ours says; its workers' events are the news.
-        if event.worker != shared::trace::MAIN {
+        if event.worker != contract::trace::MAIN {
             run.trace().record(event);
         }
     }

@@ -1,10 +1,10 @@
 //! `custom-init` (notebook §4) on threads: numbered workers whose results return to the parent.
 
 use crate::workers::Workers;
-use shared::catalogue::custom_init::{CYCLES, WORKERS, input, worker_name};
-use shared::outcome::CustomInitOutcome;
-use shared::workloads::{NumberedTask, double};
-use shared::{DemoError, DemoRun};
+use contract::catalogue::custom_init::{CYCLES, WORKERS, input, worker_name};
+use contract::outcome::CustomInitOutcome;
+use contract::workloads::{NumberedTask, double};
+use contract::{DemoError, DemoRun};
 
 pub fn run(run: &DemoRun) -> Result<CustomInitOutcome, DemoError> {
     let mut workers = Workers::new(run);

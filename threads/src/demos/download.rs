@@ -5,13 +5,13 @@
 //! reads, and each worker writes its files itself. Each thread builds its own HTTP client.
 
 use crate::workers::Workers;
-use shared::catalogue::download::{BASELINE_WORKER, SEQUENTIAL_WORKER, worker_name};
-use shared::download::{
+use contract::catalogue::download::{BASELINE_WORKER, SEQUENTIAL_WORKER, worker_name};
+use contract::download::{
     BaselineRun, DownloadPlan, Pass, PassRun, SequentialResult, fetch_into_memory, fetch_manifest,
     fetch_one,
 };
-use shared::outcome::DownloadOutcome;
-use shared::{DemoError, DemoRun};
+use contract::outcome::DownloadOutcome;
+use contract::{DemoError, DemoRun};
 use std::time::Instant;
 
 pub fn run(run: &DemoRun) -> Result<DownloadOutcome, DemoError> {
@@ -30,7 +30,7 @@ pub fn run(run: &DemoRun) -> Result<DownloadOutcome, DemoError> {
 fn sequential_pass(
     run: &DemoRun,
     plan: &DownloadPlan,
-) -> Result<(Option<Vec<shared::images::ManifestEntry>>, PassRun), DemoError> {
+) -> Result<(Option<Vec<contract::images::ManifestEntry>>, PassRun), DemoError> {
     let folder = plan.pass_folder(Pass::Sequential)?;
     let (urls, settings, manifest_base) = (
         plan.urls().to_vec(),

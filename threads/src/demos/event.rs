@@ -6,13 +6,13 @@
 
 use crate::sync::ThreadEvent;
 use crate::workers::Workers;
-use shared::catalogue::event::{
+use contract::catalogue::event::{
     CLEAR_AFTER_S, DRAW_EVERY_S, FLAG, OPS, SET_AFTER_S, TRIAL_GAP_S, wait_limit_s,
 };
-use shared::event_flag::{self, SetTime, wake_up_setter, wake_up_waiter};
-use shared::outcome::EventOutcome;
-use shared::report::{median, percentile};
-use shared::{DemoError, DemoRun};
+use contract::event_flag::{self, SetTime, wake_up_setter, wake_up_waiter};
+use contract::outcome::EventOutcome;
+use contract::report::{median, percentile};
+use contract::{DemoError, DemoRun};
 use std::sync::Arc;
 use std::time::Duration;
 

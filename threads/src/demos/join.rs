@@ -1,10 +1,10 @@
 //! `join` (notebook §2) on threads: five sleepers started one after another, then all joined.
 
 use crate::workers::Workers;
-use shared::catalogue::join::{SLEEP_S, WORKERS, worker_name};
-use shared::outcome::JoinOutcome;
-use shared::workloads::sleeper;
-use shared::{DemoError, DemoRun};
+use contract::catalogue::join::{SLEEP_S, WORKERS, worker_name};
+use contract::outcome::JoinOutcome;
+use contract::workloads::sleeper;
+use contract::{DemoError, DemoRun};
 
 pub fn run(run: &DemoRun) -> Result<JoinOutcome, DemoError> {
     let mut workers = Workers::new(run);

@@ -5,10 +5,10 @@
 //! poisons it, and every later `lock()` fails instead of blocking forever.
 
 use crate::workers::Workers;
-use shared::catalogue::lock::{DELTAS, START_LINE_LIMIT_S, worker_name};
-use shared::counter::{self, LoopResult, Tally, apply_updates, wait_at_start_line};
-use shared::outcome::LockOutcome;
-use shared::{DemoError, DemoRun};
+use contract::catalogue::lock::{DELTAS, START_LINE_LIMIT_S, worker_name};
+use contract::counter::{self, LoopResult, Tally, apply_updates, wait_at_start_line};
+use contract::outcome::LockOutcome;
+use contract::{DemoError, DemoRun};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

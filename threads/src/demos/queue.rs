@@ -6,11 +6,11 @@
 
 use crate::sync::ThreadQueues;
 use crate::workers::Workers;
-use shared::baseline::{crossbeam_round_trip_ns, ipc_round_trip_ns};
-use shared::catalogue::queue::{BASELINE, CONSUMER, GET_TIMEOUT_S, PRODUCER, TIMED};
-use shared::outcome::QueueOutcome;
-use shared::queues::{self, Batches};
-use shared::{DemoError, DemoRun};
+use contract::baseline::{crossbeam_round_trip_ns, ipc_round_trip_ns};
+use contract::catalogue::queue::{BASELINE, CONSUMER, GET_TIMEOUT_S, PRODUCER, TIMED};
+use contract::outcome::QueueOutcome;
+use contract::queues::{self, Batches};
+use contract::{DemoError, DemoRun};
 use std::sync::Arc;
 use std::time::Duration;
 

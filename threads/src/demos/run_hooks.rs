@@ -1,10 +1,10 @@
 //! `run-hooks` (notebook §3) on threads: each worker's target wrapped in before/after hooks.
 
 use crate::workers::Workers;
-use shared::catalogue::run_hooks::{SLEEP_S, WORKERS, worker_name};
-use shared::outcome::RunHooksOutcome;
-use shared::workloads::{Hooked, sleeper};
-use shared::{DemoError, DemoRun, EventSink};
+use contract::catalogue::run_hooks::{SLEEP_S, WORKERS, worker_name};
+use contract::outcome::RunHooksOutcome;
+use contract::workloads::{Hooked, sleeper};
+use contract::{DemoError, DemoRun, EventSink};
 
 pub fn run(run: &DemoRun) -> Result<RunHooksOutcome, DemoError> {
     let mut workers = Workers::new(run);

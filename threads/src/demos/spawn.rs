@@ -2,12 +2,12 @@
 //! a bare `std::thread::spawn` + `join`, and that cost after the parent touched more memory.
 
 use crate::workers::Workers;
-use shared::bench::{
+use contract::bench::{
     record_spawn_costs, record_touched_cost, time_alternately, time_each, touch_memory,
 };
-use shared::catalogue::spawn::TOUCHED_MIB;
-use shared::outcome::SpawnOutcome;
-use shared::{DemoError, DemoRun};
+use contract::catalogue::spawn::TOUCHED_MIB;
+use contract::outcome::SpawnOutcome;
+use contract::{DemoError, DemoRun};
 
 pub fn run(run: &DemoRun) -> Result<SpawnOutcome, DemoError> {
     let count = run.count();

@@ -1,10 +1,10 @@
 //! `start` (notebook §1) on threads: one worker sleeps while the main flow says hello.
 
 use crate::workers::Workers;
-use shared::catalogue::start::{HELLOS, SLEEP_S, WORKER};
-use shared::outcome::StartOutcome;
-use shared::workloads::sleeper;
-use shared::{DemoError, DemoRun};
+use contract::catalogue::start::{HELLOS, SLEEP_S, WORKER};
+use contract::outcome::StartOutcome;
+use contract::workloads::sleeper;
+use contract::{DemoError, DemoRun};
 
 pub fn run(run: &DemoRun) -> Result<StartOutcome, DemoError> {
     let mut workers = Workers::new(run);

@@ -124,7 +124,7 @@ pub fn primes_below_by_sieve(n: u64) -> u64 {
 
 /// The `crash` demo's worker: like [`sleeper`], except that the doomed one dies as `fault`
 /// says right after it starts sleeping.
-pub fn crash_sleeper(out: &dyn EventSink, seconds: f64, doomed: Option<crate::cli::CrashFault>) {
+pub fn crash_sleeper(out: &dyn EventSink, seconds: f64, doomed: Option<crate::domain::CrashFault>) {
     out.emit(
         "sleeping",
         Some(format!("for {} s", format_seconds(seconds))),
@@ -139,8 +139,8 @@ pub fn crash_sleeper(out: &dyn EventSink, seconds: f64, doomed: Option<crate::cl
 
 /// Ends the calling worker as `fault` says. What else ends with it is the lesson: a panic
 /// unwinds one thread; `abort()` and SIGKILL end the whole process the worker is in.
-pub fn die(fault: crate::cli::CrashFault) -> ! {
-    use crate::cli::CrashFault;
+pub fn die(fault: crate::domain::CrashFault) -> ! {
+    use crate::domain::CrashFault;
     match fault {
         CrashFault::Panic => panic!("the doomed worker panics"),
         CrashFault::Abort => {

@@ -19,21 +19,21 @@
 pub mod baseline;
 pub mod bench;
 pub mod catalogue;
-pub mod cli;
-pub mod compare;
 pub mod counter;
+pub mod domain;
 pub mod download;
 pub mod event_flag;
 pub mod files;
-pub mod image_server;
 pub mod images;
+pub mod local_server;
 pub mod outcome;
 pub mod queues;
 pub mod report;
-pub mod runner;
+pub mod run;
+pub mod settings;
 pub mod trace;
 pub mod workloads;
 
 pub use catalogue::DemoId;
-pub use runner::{Backend, DemoError, DemoRun};
+pub use run::{DemoError, DemoRun, RunSettings};
 pub use trace::{Event, EventSink, Trace};

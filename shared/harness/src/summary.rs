@@ -3,7 +3,7 @@
 
 use super::measure::Run;
 use super::stats::{Ratio, Summary, out_of_order};
-use crate::report::median;
+use contract::report::median;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -111,7 +111,7 @@ pub struct DemoSummary {
 }
 
 impl DemoSummary {
-    pub fn of(demo: crate::catalogue::DemoId, backends: &[&str], runs: &[Run]) -> Self {
+    pub fn of(demo: contract::catalogue::DemoId, backends: &[&str], runs: &[Run]) -> Self {
         let summaries: Vec<BackendSummary> = backends
             .iter()
             .map(|b| BackendSummary::of(b, runs))

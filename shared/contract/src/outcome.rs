@@ -558,7 +558,7 @@ impl CpuOutcome {
     /// pass (measured in the same run) in the demo's figures.
     pub fn record_pass(
         &mut self,
-        run: &crate::runner::DemoRun,
+        run: &crate::run::DemoRun,
         workers: usize,
         primes: u64,
         wall_s: f64,
@@ -604,7 +604,7 @@ pub struct CrashOutcome {
 /// One fault in one worker of four.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CrashRound {
-    pub fault: crate::cli::CrashFault,
+    pub fault: crate::domain::CrashFault,
     pub doomed: String,
     /// How the parent saw the doomed worker end.
     pub seen: String,
@@ -619,10 +619,10 @@ impl CrashRound {
     /// SIGKILL end a whole process, which in `threads` is the whole program.
     pub fn expected(
         backend: &str,
-        fault: crate::cli::CrashFault,
+        fault: crate::domain::CrashFault,
     ) -> (Vec<String>, bool, &'static str) {
         use crate::catalogue::crash;
-        use crate::cli::CrashFault;
+        use crate::domain::CrashFault;
         let others: Vec<String> = (0..crash::WORKERS)
             .filter(|&i| i != crash::DOOMED)
             .map(crash::worker_name)
@@ -642,9 +642,9 @@ impl CrashRound {
     /// The round as the parent saw it: `joins` holds each worker's join, in start order.
     /// A worker that died other than the doomed one is not a crash to report but an error.
     pub fn from_joins(
-        fault: crate::cli::CrashFault,
-        joins: Vec<Result<(), crate::runner::DemoError>>,
-    ) -> Result<CrashRound, crate::runner::DemoError> {
+        fault: crate::domain::CrashFault,
+        joins: Vec<Result<(), crate::run::DemoError>>,
+    ) -> Result<CrashRound, crate::run::DemoError> {
         use crate::catalogue::crash::{DOOMED, worker_name};
         let mut round = CrashRound {
             fault,
@@ -656,7 +656,7 @@ impl CrashRound {
         for (index, join) in joins.into_iter().enumerate() {
             match join {
                 Ok(()) => round.survivors.push(worker_name(index)),
-                Err(crate::runner::DemoError::WorkerDied { how, .. }) if index == DOOMED => {
+                Err(crate::run::DemoError::WorkerDied { how, .. }) if index == DOOMED => {
                     round.seen = how
                 }
                 Err(error) => return Err(error),

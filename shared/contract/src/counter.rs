@@ -6,7 +6,7 @@
 //! updates are counted exactly instead of guessed from how far the value is from 0.
 
 use crate::outcome::LockOutcome;
-use crate::runner::{DemoError, DemoRun};
+use crate::run::{DemoError, DemoRun};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};

@@ -6,10 +6,10 @@
 //! reaches it; see `threads/src/demos/download.rs` and `processes/src/demos/download.rs`.
 
 use crate::catalogue;
-use crate::image_server::{LocalImageServer, ServedManifest, ServerArgs};
 use crate::images::{self, ManifestEntry};
+use crate::local_server::{LocalImageServer, ServedManifest, ServerArgs};
 use crate::outcome::{DownloadOutcome, Fetched, ImageResult, PassOutcome};
-use crate::runner::{DemoError, DemoRun};
+use crate::run::{DemoError, DemoRun};
 use crate::trace::{EventSink, format_seconds};
 use reqwest::Url;
 use serde::{Deserialize, Serialize};

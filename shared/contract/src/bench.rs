@@ -2,7 +2,7 @@
 //! memory so that a fork has pages to copy, and summarise.
 
 use crate::report::median;
-use crate::runner::DemoError;
+use crate::run::DemoError;
 use std::time::Instant;
 
 /// Runs `op` `count` times and returns the microseconds each run took.
@@ -192,7 +192,7 @@ pub fn size_label(bytes: usize) -> String {
 
 /// Records one path's figures under `<path>_<size>_…` and its messages in the outcome.
 pub fn record_path(
-    run: &crate::runner::DemoRun,
+    run: &crate::run::DemoRun,
     outcome: &mut crate::outcome::ChannelOutcome,
     path: &str,
     bytes: usize,
@@ -211,12 +211,7 @@ pub fn record_path(
 }
 
 /// Records one path's figures under `<path>_<size>_…`, without entering the outcome.
-pub fn record_figures(
-    run: &crate::runner::DemoRun,
-    path: &str,
-    bytes: usize,
-    figures: PathFigures,
-) {
+pub fn record_figures(run: &crate::run::DemoRun, path: &str, bytes: usize, figures: PathFigures) {
     let size = size_label(bytes);
     let per_second = figures.messages as f64 / figures.seconds;
     run.measured(&format!("{path}_{size}_msgs_per_s"), per_second);
@@ -239,7 +234,7 @@ pub fn record_figures(
 
 /// Records how the backend's channel compares with the raw one: throughput ratio (raw over
 /// channel) and round-trip ratio (channel over raw); 1.25 or less meets the goal.
-pub fn record_channel_over_raw(run: &crate::runner::DemoRun, bytes: usize) {
+pub fn record_channel_over_raw(run: &crate::run::DemoRun, bytes: usize) {
     let size = size_label(bytes);
     let get = |name: String| run.measured_value(&name).unwrap_or(f64::NAN);
     run.measured(
@@ -253,11 +248,7 @@ pub fn record_channel_over_raw(run: &crate::runner::DemoRun, bytes: usize) {
 }
 
 /// Records the spawn demo's costs: through the backend's `Workers`, and the bare OS call.
-pub fn record_spawn_costs(
-    run: &crate::runner::DemoRun,
-    through_workers_us: &[f64],
-    raw_us: &[f64],
-) {
+pub fn record_spawn_costs(run: &crate::run::DemoRun, through_workers_us: &[f64], raw_us: &[f64]) {
     let (workers, raw) = (median_or_zero(through_workers_us), median_or_zero(raw_us));
     run.measured("worker_start_join_us", workers);
     run.measured("raw_os_us", raw);
@@ -265,7 +256,7 @@ pub fn record_spawn_costs(
 }
 
 /// Records the bare OS cost after the parent touched `mib` MiB, and the cost per MiB.
-pub fn record_touched_cost(run: &crate::runner::DemoRun, mib: usize, raw_us: &[f64]) {
+pub fn record_touched_cost(run: &crate::run::DemoRun, mib: usize, raw_us: &[f64]) {
     let cost = median_or_zero(raw_us);
     run.measured(&format!("raw_os_us_touched_{mib}_mib"), cost);
     if mib > 0

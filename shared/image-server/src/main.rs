@@ -7,5 +7,5 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    shared::image_server::standalone_main()
+    image_server::standalone_main()
 }

@@ -19,7 +19,7 @@ impl Summary {
     /// `None` for no samples.
     pub fn of(samples: &[f64]) -> Option<Summary> {
         let n = samples.len();
-        let median = crate::report::median(samples)?;
+        let median = contract::report::median(samples)?;
         let mean = samples.iter().sum::<f64>() / n as f64;
         let variance = if n > 1 {
             samples.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64

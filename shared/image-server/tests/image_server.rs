@@ -1,8 +1,8 @@
 //! The `image-server` binary on its own, with a real HTTP client: it serves the 14 images
 //! and their manifest, and injects the faults it is asked for, deterministically.
 
-use shared::image_server::ServedManifest;
-use shared::images;
+use contract::images;
+use contract::local_server::ServedManifest;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;

@@ -2,8 +2,8 @@
 //! for one demo, while a sampler walks its process tree in /proc; CPU time and context
 //! switches come from the rusage of the reaped tree.
 
-use crate::catalogue::DemoId;
-use crate::report::{DemoReport, RunDocument};
+use contract::catalogue::DemoId;
+use contract::report::{DemoReport, RunDocument};
 use nix::sys::resource::{Usage, UsageWho, getrusage};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;

@@ -1,6 +1,6 @@
 //! `compare`: runs the `threads` and `processes` binaries on every demo and reports every
-//! difference between them. See `shared::compare`.
+//! difference between them. See `contract::compare`.
 
 fn main() -> std::process::ExitCode {
-    shared::compare::main()
+    harness::main()
 }

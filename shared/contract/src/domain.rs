@@ -1,0 +1,68 @@
+//! The domain's small types: how a worker is made to die, how a worker process starts.
+
+use clap::ValueEnum;
+use std::fmt;
+
+/// How the `crash` demo's doomed worker dies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CrashFault {
+    /// The worker panics: unwinding ends it, and its join sees the panic.
+    Panic,
+    /// The worker calls `abort()`: SIGABRT, for the whole process it is in.
+    Abort,
+    /// The worker is sent SIGKILL: for the whole process it is in.
+    Kill,
+}
+
+impl CrashFault {
+    pub const ALL: [CrashFault; 3] = [CrashFault::Panic, CrashFault::Abort, CrashFault::Kill];
+
+    pub fn id(self) -> &'static str {
+        match self {
+            CrashFault::Panic => "panic",
+            CrashFault::Abort => "abort",
+            CrashFault::Kill => "kill",
+        }
+    }
+}
+
+/// How `processes` starts a worker process (Python's multiprocessing start methods).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum StartMethod {
+    /// `fork()`: the child is a copy of the parent and runs its job at once; the parent
+    /// must be single-threaded.
+    #[default]
+    Fork,
+    /// `fork()` then `exec()` of this program: a fresh process that receives its job as
+    /// data over an ipc-channel; safe from a multi-threaded parent, and dearer.
+    Spawn,
+}
+
+impl StartMethod {
+    pub fn id(self) -> &'static str {
+        match self {
+            StartMethod::Fork => "fork",
+            StartMethod::Spawn => "spawn",
+        }
+    }
+}
+
+/// A fault `--inject`ed into the first worker of each demo, right after its first event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
+pub enum Fault {
+    /// processes: the child sends itself SIGKILL. threads: a thread cannot be killed on
+    /// its own (a signal would take the whole process), so it panics instead.
+    KillWorker,
+    /// Both backends: the worker panics.
+    PanicWorker,
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Fault::KillWorker => "kill-worker",
+            Fault::PanicWorker => "panic-worker",
+        })
+    }
+}

@@ -1,0 +1,203 @@
+//! What a run is asked to do: the demo options and `download`'s options, with their bounds,
+//! as the shared command line parses them (clap derives) and as a demo reads them.
+
+use crate::domain::CrashFault;
+use crate::download::{self, ImageUrl};
+use crate::images::{DEFAULT_MEAN_KIB, MAX_MEAN_KIB};
+use crate::local_server::FaultShare;
+use clap::{Args, Parser};
+use std::path::PathBuf;
+
+/// Exit code for bad input (unknown demo, bad number, unknown flag).
+pub const EXIT_BAD_INPUT: u8 = 2;
+/// Exit code when the run was interrupted (Ctrl-C), as shells report SIGINT.
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+/// The largest `--count`: `lock` packs the number of updates (4 × count) into 32 bits.
+pub const MAX_COUNT: u64 = 100_000_000;
+/// `--seed`: the seed of `event`'s draws; with 4 the third draw is a 13, as in the notebook.
+pub const DEFAULT_SEED: u64 = 4;
+/// `--trials`: timed set→wake-up trials of `event`.
+pub const DEFAULT_TRIALS: u32 = 200;
+pub const MAX_TRIALS: u32 = 1_000_000;
+
+/// The options of `download` (notebook §8).
+#[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "download")]
+pub struct DownloadArgs {
+    /// Milliseconds the local image server waits before each image (times --scale)
+    #[arg(long, value_name = "MS", default_value_t = 100, value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    pub latency: u64,
+
+    /// Folder for the images, one subfolder per pass (default: a fresh temporary folder)
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+
+    /// Fetch <URL>/<name>.png for the 14 names from this server instead of the local one
+    #[arg(long, value_name = "URL", value_parser = parse_base_url, conflicts_with = "urls")]
+    pub base_url: Option<String>,
+
+    /// Fetch the URLs listed in FILE, one a line (# starts a comment line)
+    #[arg(long, value_name = "FILE", value_parser = parse_url_list)]
+    pub urls: Option<UrlList>,
+
+    /// Seconds one request may take, body included
+    #[arg(long, value_name = "S", default_value_t = 10.0, value_parser = parse_timeout)]
+    pub timeout: f64,
+
+    /// Further attempts after a 5xx answer, a reset, a cut body or a timeout
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(0..=10))]
+    pub retries: u32,
+
+    /// Refuse an image larger than this many bytes
+    #[arg(long, value_name = "BYTES", default_value_t = 64 << 20, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_bytes: u64,
+
+    /// Mean image size of the local server in KiB (the sizes range from 2/15 to 28/15 of it)
+    #[arg(long, value_name = "KIB", default_value_t = DEFAULT_MEAN_KIB, value_parser = clap::value_parser!(u32).range(1..=MAX_MEAN_KIB as i64))]
+    pub image_kib: u32,
+
+    /// Also time one client fetching every URL into memory in one worker (the MB/s reference)
+    #[arg(long)]
+    pub baseline: bool,
+
+    /// Fault injection for tests: a fault of the local server, KIND:SHARE (500, cut, stall)
+    #[arg(long, value_name = "KIND:SHARE", hide = true)]
+    pub server_fault: Vec<FaultShare>,
+
+    /// Fault injection for tests: a faulty image fails one request in N
+    #[arg(long, value_name = "N", default_value_t = 2, hide = true, value_parser = clap::value_parser!(u64).range(1..))]
+    pub server_fault_every: u64,
+}
+
+impl Default for DownloadArgs {
+    /// The defaults of the command line.
+    fn default() -> Self {
+        /// A command line of `download`'s options alone.
+        #[derive(Parser)]
+        struct OnlyDownload {
+            #[command(flatten)]
+            download: DownloadArgs,
+        }
+        OnlyDownload::try_parse_from(["demo"])
+            .expect("the defaults parse")
+            .download
+    }
+}
+
+/// The URLs of `--urls FILE`, read and checked when the command line is parsed.
+#[derive(Clone, Debug)]
+pub struct UrlList {
+    pub path: PathBuf,
+    pub urls: Vec<ImageUrl>,
+}
+
+/// Options of particular demos. Each falls back to its demo's default (shown by `--list`);
+/// `compare` takes the same options and passes them to both backends.
+#[derive(Args, Debug, Clone, Default, PartialEq)]
+pub struct DemoOptions {
+    /// cpu: count the primes below N [default: 2000000]
+    #[arg(long, value_name = "N", value_parser = parse_prime_limit, allow_hyphen_values = true)]
+    pub n: Option<u64>,
+
+    /// cpu: time 1, 2, …, N workers [default: the number of cores]; download: workers
+    /// sharing the queue of URLs in the concurrent pass [default: 6]
+    #[arg(long, value_name = "N", value_parser = parse_workers, allow_hyphen_values = true)]
+    pub workers: Option<usize>,
+
+    /// lock: updates per worker; queue: put+get pairs timed; spawn: workers started;
+    /// channel: messages sent [defaults: see --list]
+    #[arg(long, value_name = "N", value_parser = parse_count, allow_hyphen_values = true)]
+    pub count: Option<u64>,
+
+    /// event: seed of the numbers drawn, the same in both backends [default: 4]
+    #[arg(long, value_name = "N", value_parser = parse_seed, allow_hyphen_values = true)]
+    pub seed: Option<u64>,
+
+    /// event: timed set→wake-up trials, for the latency's median and p99 [default: 200]
+    #[arg(long, value_name = "N", value_parser = parse_trials, allow_hyphen_values = true)]
+    pub trials: Option<u32>,
+
+    /// crash: how the doomed worker dies [default: each in turn]
+    #[arg(long, value_name = "FAULT", value_enum)]
+    pub fault: Option<CrashFault>,
+}
+
+impl DemoOptions {
+    /// The options as command-line arguments, for passing them on to a backend.
+    pub fn to_args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        let mut push = |flag: &str, value: Option<String>| {
+            if let Some(value) = value {
+                args.push(flag.to_string());
+                args.push(value);
+            }
+        };
+        push("--n", self.n.map(|v| v.to_string()));
+        push("--workers", self.workers.map(|v| v.to_string()));
+        push("--count", self.count.map(|v| v.to_string()));
+        push("--seed", self.seed.map(|v| v.to_string()));
+        push("--trials", self.trials.map(|v| v.to_string()));
+        push("--fault", self.fault.map(|v| v.id().to_string()));
+        args
+    }
+}
+
+pub fn parse_prime_limit(text: &str) -> Result<u64, String> {
+    match text.trim().replace('_', "").parse::<u64>() {
+        Ok(n) if (2..=1_000_000_000).contains(&n) => Ok(n),
+        _ => Err("--n takes a whole number from 2 to 1000000000".into()),
+    }
+}
+
+pub fn parse_workers(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if (1..=64).contains(&n) => Ok(n),
+        _ => Err("--workers takes a whole number from 1 to 64".into()),
+    }
+}
+
+pub fn parse_count(text: &str) -> Result<u64, String> {
+    match text.trim().replace('_', "").parse::<u64>() {
+        Ok(n) if (1..=MAX_COUNT).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "--count takes a whole number from 1 to {MAX_COUNT}"
+        )),
+    }
+}
+
+pub fn parse_seed(text: &str) -> Result<u64, String> {
+    text.trim()
+        .parse::<u64>()
+        .map_err(|_| format!("--seed takes a whole number from 0 to {}", u64::MAX))
+}
+
+pub fn parse_trials(text: &str) -> Result<u32, String> {
+    match text.trim().parse::<u32>() {
+        Ok(value) if (1..=MAX_TRIALS).contains(&value) => Ok(value),
+        _ => Err(format!(
+            "--trials takes a whole number from 1 to {MAX_TRIALS}"
+        )),
+    }
+}
+
+pub fn parse_base_url(text: &str) -> Result<String, String> {
+    download::parse_http_url(text).map(|url| url.to_string())
+}
+
+pub fn parse_url_list(text: &str) -> Result<UrlList, String> {
+    let path = PathBuf::from(text);
+    let urls = download::read_url_list(&path)?;
+    Ok(UrlList { path, urls })
+}
+
+pub fn parse_timeout(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| "--timeout takes seconds, e.g. 2.5".to_string())?;
+    if !value.is_finite() || value <= 0.0 || value > 3600.0 {
+        return Err("--timeout must be more than 0 and at most 3600 seconds".to_string());
+    }
+    Ok(value)
+}

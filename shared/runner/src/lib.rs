@@ -1,0 +1,179 @@
+//! The one runner both binaries call: parse the command line, run each demo, check, report.
+
+pub mod cli;
+
+use crate::cli::Cli;
+use clap::Parser;
+use contract::catalogue::DemoId;
+use contract::outcome::{
+    ChannelOutcome, CpuOutcome, CrashOutcome, CustomInitOutcome, DownloadOutcome, EventOutcome,
+    JoinOutcome, LockOutcome, Outcome, QueueOutcome, RunHooksOutcome, SpawnOutcome, StartOutcome,
+};
+use contract::report::{RunDocument, say, verdict_line};
+use contract::settings::{EXIT_BAD_INPUT, EXIT_INTERRUPTED};
+use contract::trace::Echo;
+use contract::{DemoError, DemoRun};
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// A way of making workers. One method per demo, so a backend missing a demo does not compile.
+///
+/// Each method runs the demo on this backend and returns its typed outcome; the runner
+/// checks it against the contract, times it and reports it.
+pub trait Backend {
+    /// `threads` or `processes`.
+    const NAME: &'static str;
+
+    /// True for a backend with more than one way to start a worker (`--start`).
+    const HAS_START_METHODS: bool = false;
+
+    /// Called once before any demo runs (e.g. to take over Ctrl-C).
+    fn prepare() {}
+
+    fn start(run: &DemoRun) -> Result<StartOutcome, DemoError>;
+    fn join(run: &DemoRun) -> Result<JoinOutcome, DemoError>;
+    fn run_hooks(run: &DemoRun) -> Result<RunHooksOutcome, DemoError>;
+    fn custom_init(run: &DemoRun) -> Result<CustomInitOutcome, DemoError>;
+    fn lock(run: &DemoRun) -> Result<LockOutcome, DemoError>;
+    fn queue(run: &DemoRun) -> Result<QueueOutcome, DemoError>;
+    fn event(run: &DemoRun) -> Result<EventOutcome, DemoError>;
+    fn download(run: &DemoRun) -> Result<DownloadOutcome, DemoError>;
+    fn cpu(run: &DemoRun) -> Result<CpuOutcome, DemoError>;
+    fn crash(run: &DemoRun) -> Result<CrashOutcome, DemoError>;
+    fn spawn(run: &DemoRun) -> Result<SpawnOutcome, DemoError>;
+    fn channel(run: &DemoRun) -> Result<ChannelOutcome, DemoError>;
+}
+
+fn checked<O: Outcome>(outcome: O) -> (serde_json::Value, Result<(), String>) {
+    let value = serde_json::to_value(&outcome).expect("outcomes are plain data");
+    (value, outcome.check())
+}
+
+fn run_demo<B: Backend>(
+    run: &DemoRun,
+) -> Result<(serde_json::Value, Result<(), String>), DemoError> {
+    Ok(match run.demo() {
+        DemoId::Start => checked(B::start(run)?),
+        DemoId::Join => checked(B::join(run)?),
+        DemoId::RunHooks => checked(B::run_hooks(run)?),
+        DemoId::CustomInit => checked(B::custom_init(run)?),
+        DemoId::Lock => checked(B::lock(run)?),
+        DemoId::Queue => checked(B::queue(run)?),
+        DemoId::Event => checked(B::event(run)?),
+        DemoId::Download => checked(B::download(run)?),
+        DemoId::Cpu => checked(B::cpu(run)?),
+        DemoId::Crash => checked(B::crash(run)?),
+        DemoId::Spawn => checked(B::spawn(run)?),
+        DemoId::Channel => checked(B::channel(run)?),
+    })
+}
+
+/// The whole program of a backend binary: `fn main() -> ExitCode { runner::main::<Backend>() }`.
+///
+/// Exit codes: 0 when every outcome checks, 1 when one does not, 2 for bad input,
+/// 130 when interrupted.
+pub fn main<B: Backend>() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) if !error.use_stderr() => {
+            // --help and --version
+            let _ = error.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(error) => return bad_input::<B>(&cli::one_line(&error)),
+    };
+    if let Err(problem) = cli.validate() {
+        return bad_input::<B>(&format!("error: {problem}"));
+    }
+    if cli.start.is_some() && !B::HAS_START_METHODS {
+        return bad_input::<B>(
+            "error: --start is an option of processes: a thread has one way to start",
+        );
+    }
+    if cli.list {
+        say(DemoId::listing());
+        return ExitCode::SUCCESS;
+    }
+    B::prepare();
+    if cli.crash_copy {
+        return crash_copy::<B>(&cli);
+    }
+
+    let settings = cli.settings();
+    let narrate = !cli.json && !cli.quiet;
+    let echo = if narrate { Echo::Narrate } else { Echo::Silent };
+    let mut reports = Vec::new();
+    for demo in cli.selected_demos() {
+        if narrate {
+            say(format!(
+                "== {demo} ({}): {}\n",
+                demo.notebook_section(),
+                demo.description()
+            ));
+        }
+        let run = DemoRun::new(demo, B::NAME, &settings, echo);
+        let started = Instant::now();
+        let result = run_demo::<B>(&run);
+        let wall_s = started.elapsed().as_secs_f64();
+        if let Err(DemoError::Interrupted) = result {
+            eprintln!("{}: interrupted; every worker has been stopped", B::NAME);
+            return ExitCode::from(EXIT_INTERRUPTED);
+        }
+        reports.push(run.into_report(result, wall_s));
+    }
+
+    let all_ok = reports.iter().all(|r| r.ok);
+    if cli.json {
+        let document = RunDocument {
+            backend: B::NAME.to_string(),
+            scale: cli.scale,
+            start_method: B::HAS_START_METHODS
+                .then(|| cli.start.unwrap_or_default().id().to_string()),
+            demos: reports,
+        };
+        say(format!(
+            "{}\n",
+            serde_json::to_string_pretty(&document).expect("reports are plain data")
+        ));
+    } else {
+        let started_by = match B::HAS_START_METHODS {
+            true => format!(", start {}", cli.start.unwrap_or_default().id()),
+            false => String::new(),
+        };
+        say(format!(
+            "verdicts ({}, scale {}{started_by}):\n",
+            B::NAME,
+            cli.scale
+        ));
+        for report in &reports {
+            say(format!("{}\n", verdict_line(report)));
+        }
+    }
+    if all_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// The copy of the program started for one `crash` round: run it here, stream the events
+/// as JSON lines, and end as the round ends (which may be by a signal).
+fn crash_copy<B: Backend>(cli: &Cli) -> ExitCode {
+    // The copy must not outlive the program that watches it.
+    if nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL).is_err() {
+        return ExitCode::FAILURE;
+    }
+    let run = DemoRun::new(DemoId::Crash, B::NAME, &cli.settings(), Echo::JsonLines);
+    match B::crash(&run) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("{}: crash copy: {error}", B::NAME);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn bad_input<B: Backend>(line: &str) -> ExitCode {
+    eprintln!("{}: {line}", B::NAME);
+    ExitCode::from(EXIT_BAD_INPUT)
+}
