@@ -10,6 +10,7 @@ mod spawned;
 mod sync;
 mod workers;
 
+use contract::domain::WorkerKind;
 use contract::outcome::{
     ChannelOutcome, CpuOutcome, CrashOutcome, CustomInitOutcome, DownloadOutcome, EventOutcome,
     JoinOutcome, LockOutcome, QueueOutcome, RunHooksOutcome, SpawnOutcome, StartOutcome,
@@ -22,6 +23,8 @@ use std::process::ExitCode;
 struct Processes;
 
 impl Backend for Processes {
+    const WORKER: WorkerKind = WorkerKind::Process;
+    const ISOLATED: bool = true;
     const NAME: &'static str = "processes";
     const HAS_START_METHODS: bool = true;
 

@@ -35,7 +35,12 @@ fn cpu_counts_the_primes_exactly_with_every_worker_count() {
 fn crash_survivors_are_exactly_as_each_backend_allows() {
     for backend in BACKENDS {
         let report = one_demo(backend, &["crash", "--scale", "0.01"]);
-        assert_eq!(report.outcome["backend"], backend);
+        let (worker, isolated) = match backend {
+            "threads" => ("thread", false),
+            _ => ("process", true),
+        };
+        assert_eq!(report.outcome["kind"]["worker"], worker, "{backend}");
+        assert_eq!(report.outcome["kind"]["isolated"], isolated, "{backend}");
         let rounds = report.outcome["rounds"].as_array().unwrap();
         let faults: Vec<&str> = rounds
             .iter()

@@ -18,9 +18,9 @@ fn both_backends_agree_on_every_demo_with_either_start_method() {
         &[&WHOLE_RUN[..], &["--start", "spawn"]].concat(),
         0,
     );
-    assert_eq!(threads.start_method, None);
-    assert_eq!(forked.start_method.as_deref(), Some("fork"));
-    assert_eq!(spawned.start_method.as_deref(), Some("spawn"));
+    assert_eq!(threads.kind.start_method, None);
+    assert_eq!(forked.kind.start_method.as_deref(), Some("fork"));
+    assert_eq!(spawned.kind.start_method.as_deref(), Some("spawn"));
     let ids: Vec<&str> = DemoId::ALL.iter().map(|d| d.id()).collect();
     for document in [&threads, &forked, &spawned] {
         let run_ids: Vec<&str> = document.demos.iter().map(|d| d.id.as_str()).collect();
@@ -46,7 +46,7 @@ fn agree(threads: &RunDocument, processes: &RunDocument) {
     for (t, p) in threads.demos.iter().zip(&processes.demos) {
         assert!(t.ok && p.ok, "{}: {t:?} {p:?}", t.id);
         let demo: DemoId = t.id.parse().unwrap();
-        if demo.outcome_differs_by_backend() {
+        if demo.outcome_depends_on_kind() {
             // crash: what a dying worker takes with it is the difference; each backend's
             // outcome is checked against its own expectation (`ok` above, beyond.rs).
             assert_ne!(t.outcome, p.outcome, "{}: outcomes should differ", t.id);

@@ -8,6 +8,7 @@ mod demos;
 mod sync;
 mod workers;
 
+use contract::domain::WorkerKind;
 use contract::outcome::{
     ChannelOutcome, CpuOutcome, CrashOutcome, CustomInitOutcome, DownloadOutcome, EventOutcome,
     JoinOutcome, LockOutcome, QueueOutcome, RunHooksOutcome, SpawnOutcome, StartOutcome,
@@ -20,6 +21,8 @@ use std::process::ExitCode;
 struct Threads;
 
 impl Backend for Threads {
+    const WORKER: WorkerKind = WorkerKind::Thread;
+    const ISOLATED: bool = false;
     const NAME: &'static str = "threads";
 
     // Ctrl-C keeps its default action: it ends the one process, and every thread with it.

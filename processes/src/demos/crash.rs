@@ -29,7 +29,7 @@ pub fn run(run: &DemoRun) -> Result<CrashOutcome, DemoError> {
         rounds.push(round);
     }
     Ok(CrashOutcome {
-        backend: run.backend().to_string(),
+        kind: run.kind().clone(),
         rounds,
     })
 }

@@ -288,9 +288,10 @@ impl DemoId {
         }
     }
 
-    /// True for a demo whose outcome is meant to differ between the backends: there the
-    /// difference is the lesson (`crash`: what a dying worker takes down with it).
-    pub fn outcome_differs_by_backend(self) -> bool {
+    /// True for a demo whose outcome depends on the backend's kind (what a worker is, whether
+    /// it is isolated): there the difference is the lesson (`crash`: what a dying worker takes
+    /// down with it). Backends of the same kind must still agree.
+    pub fn outcome_depends_on_kind(self) -> bool {
         self == DemoId::Crash
     }
 
@@ -332,6 +333,34 @@ impl DemoId {
             key.0 = "a worker".to_string();
         }
         Some(key)
+    }
+
+    /// Checks an outcome as a backend reported it, in JSON, with the contract's one check: the
+    /// harness runs this on every run of every backend and never trusts the backend's `ok`.
+    pub fn check_outcome(self, outcome: &serde_json::Value) -> Result<(), String> {
+        use crate::outcome::*;
+        fn check<O: Outcome + serde::de::DeserializeOwned>(
+            demo: DemoId,
+            outcome: &serde_json::Value,
+        ) -> Result<(), String> {
+            let outcome: O = serde_json::from_value(outcome.clone())
+                .map_err(|e| format!("the outcome is not one of {demo}: {e}"))?;
+            outcome.check()
+        }
+        match self {
+            DemoId::Start => check::<StartOutcome>(self, outcome),
+            DemoId::Join => check::<JoinOutcome>(self, outcome),
+            DemoId::RunHooks => check::<RunHooksOutcome>(self, outcome),
+            DemoId::CustomInit => check::<CustomInitOutcome>(self, outcome),
+            DemoId::Lock => check::<LockOutcome>(self, outcome),
+            DemoId::Queue => check::<QueueOutcome>(self, outcome),
+            DemoId::Event => check::<EventOutcome>(self, outcome),
+            DemoId::Download => check::<DownloadOutcome>(self, outcome),
+            DemoId::Cpu => check::<CpuOutcome>(self, outcome),
+            DemoId::Crash => check::<CrashOutcome>(self, outcome),
+            DemoId::Spawn => check::<SpawnOutcome>(self, outcome),
+            DemoId::Channel => check::<ChannelOutcome>(self, outcome),
+        }
     }
 
     /// The `--list` text: one line per demo, ids aligned.

@@ -66,3 +66,26 @@ impl fmt::Display for Fault {
         })
     }
 }
+
+/// What a backend's workers are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WorkerKind {
+    /// An OS thread of one process: it shares the process's memory, and its fate.
+    Thread,
+    /// A process of its own: it shares only what is mapped or sent.
+    Process,
+}
+
+/// What a backend is, as its `--json` document declares it. The harness and the checks key on
+/// this, never on a backend's name, so that any program speaking the protocol can be compared.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct BackendKind {
+    pub worker: WorkerKind,
+    /// A worker's `abort()` or SIGKILL leaves the other workers running (true for processes;
+    /// false for threads, where it ends the one process they all live in).
+    pub isolated: bool,
+    /// How a worker starts, for a backend that has more than one way (`fork`, `spawn`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_method: Option<String>,
+}

@@ -596,8 +596,9 @@ impl Outcome for CpuOutcome {
 /// `crash`: per fault, what the parent saw of the doomed worker and who survived.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CrashOutcome {
-    /// Which backend: the expected survivors depend on it, and that is the point.
-    pub backend: String,
+    /// What the backend's workers are: the expected survivors depend on it, and that is the
+    /// point.
+    pub kind: crate::domain::BackendKind,
     pub rounds: Vec<CrashRound>,
 }
 
@@ -618,22 +619,27 @@ impl CrashRound {
     /// What the contract expects: a panic is contained in both backends; `abort()` and
     /// SIGKILL end a whole process, which in `threads` is the whole program.
     pub fn expected(
-        backend: &str,
+        kind: &crate::domain::BackendKind,
         fault: crate::domain::CrashFault,
     ) -> (Vec<String>, bool, &'static str) {
         use crate::catalogue::crash;
-        use crate::domain::CrashFault;
+        use crate::domain::{CrashFault, WorkerKind};
         let others: Vec<String> = (0..crash::WORKERS)
             .filter(|&i| i != crash::DOOMED)
             .map(crash::worker_name)
             .collect();
-        match (backend, fault) {
-            ("threads", CrashFault::Panic) => (others, true, "panicked"),
-            ("threads", CrashFault::Abort) => (vec![], false, "SIGABRT"),
-            ("threads", CrashFault::Kill) => (vec![], false, "SIGKILL"),
-            (_, CrashFault::Panic) => (others, true, "exited with code 101"),
-            (_, CrashFault::Abort) => (others, true, "SIGABRT"),
-            (_, CrashFault::Kill) => (others, true, "SIGKILL"),
+        // A panic is caught where the worker is joined: by `JoinHandle::join` for a thread,
+        // as the exit code Rust gives a process that panics (101) for a process.
+        let panic_seen = match kind.worker {
+            WorkerKind::Thread => "panicked",
+            WorkerKind::Process => "exited with code 101",
+        };
+        match fault {
+            CrashFault::Panic => (others, true, panic_seen),
+            CrashFault::Abort if kind.isolated => (others, true, "SIGABRT"),
+            CrashFault::Kill if kind.isolated => (others, true, "SIGKILL"),
+            CrashFault::Abort => (vec![], false, "SIGABRT"),
+            CrashFault::Kill => (vec![], false, "SIGKILL"),
         }
     }
 }
@@ -672,8 +678,7 @@ impl Outcome for CrashOutcome {
             return Err("no round ran".into());
         }
         for round in &self.rounds {
-            let (survivors, program_survived, seen) =
-                CrashRound::expected(&self.backend, round.fault);
+            let (survivors, program_survived, seen) = CrashRound::expected(&self.kind, round.fault);
             let fault = round.fault.id();
             if round.survivors != survivors {
                 return Err(format!(

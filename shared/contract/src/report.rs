@@ -7,13 +7,15 @@ use std::collections::BTreeMap;
 /// The whole `--json` document of one binary's run.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RunDocument {
-    /// `threads` or `processes`.
+    /// The backend's name (`threads`, `processes`, or any other).
     pub backend: String,
+    /// What its workers are: the harness keys on this, never on the name.
+    pub kind: crate::domain::BackendKind,
+    /// The language and runtime the backend runs on, e.g. `{"language": "Rust"}`.
+    #[serde(default)]
+    pub runtime: BTreeMap<String, String>,
     /// The `--scale` the run used.
     pub scale: f64,
-    /// How the processes backend started its workers (`fork` or `spawn`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start_method: Option<String>,
     pub demos: Vec<DemoReport>,
 }
 

@@ -2,7 +2,7 @@
 //! may end without an outcome.
 
 use crate::catalogue::DemoId;
-use crate::domain::{Fault, StartMethod};
+use crate::domain::{BackendKind, Fault, StartMethod};
 use crate::report::{DemoReport, Figures};
 use crate::settings::{self, DemoOptions, DownloadArgs};
 use crate::trace::{Echo, MAIN, Trace};
@@ -44,6 +44,7 @@ pub struct RunSettings {
 pub struct DemoRun {
     demo: DemoId,
     backend: &'static str,
+    kind: BackendKind,
     scale: f64,
     fault: Option<Fault>,
     start_method: StartMethod,
@@ -57,10 +58,16 @@ pub struct DemoRun {
 
 impl DemoRun {
     /// A run of `demo` on `backend` with the command line's settings, echoing as `echo` says.
-    pub fn new(demo: DemoId, backend: &'static str, cli: &RunSettings, echo: Echo) -> Self {
+    pub fn new(
+        demo: DemoId,
+        (backend, kind): (&'static str, &BackendKind),
+        cli: &RunSettings,
+        echo: Echo,
+    ) -> Self {
         DemoRun {
             demo,
             backend,
+            kind: kind.clone(),
             scale: cli.scale,
             fault: cli.inject,
             start_method: cli.start,
@@ -80,6 +87,11 @@ impl DemoRun {
     /// `threads` or `processes`.
     pub fn backend(&self) -> &'static str {
         self.backend
+    }
+
+    /// What this backend's workers are, as its JSON declares it.
+    pub fn kind(&self) -> &BackendKind {
+        &self.kind
     }
 
     /// `--start`: how the processes backend starts its workers.

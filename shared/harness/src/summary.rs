@@ -120,7 +120,7 @@ impl DemoSummary {
 
         // Outcomes must agree across every successful run; for a demo whose outcome differs
         // by design between backends (crash), across the runs of each backend.
-        let by_design = demo.outcome_differs_by_backend();
+        let by_design = demo.outcome_depends_on_kind();
         let same_outcomes = |backend: Option<&str>| {
             let outcomes: Vec<serde_json::Value> = runs
                 .iter()

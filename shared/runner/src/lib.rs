@@ -5,6 +5,7 @@ pub mod cli;
 use crate::cli::Cli;
 use clap::Parser;
 use contract::catalogue::DemoId;
+use contract::domain::{BackendKind, WorkerKind};
 use contract::outcome::{
     ChannelOutcome, CpuOutcome, CrashOutcome, CustomInitOutcome, DownloadOutcome, EventOutcome,
     JoinOutcome, LockOutcome, Outcome, QueueOutcome, RunHooksOutcome, SpawnOutcome, StartOutcome,
@@ -24,6 +25,12 @@ pub trait Backend {
     /// `threads` or `processes`.
     const NAME: &'static str;
 
+    /// What a worker is.
+    const WORKER: WorkerKind;
+
+    /// A worker's abort or kill leaves the other workers running.
+    const ISOLATED: bool;
+
     /// True for a backend with more than one way to start a worker (`--start`).
     const HAS_START_METHODS: bool = false;
 
@@ -42,6 +49,15 @@ pub trait Backend {
     fn crash(run: &DemoRun) -> Result<CrashOutcome, DemoError>;
     fn spawn(run: &DemoRun) -> Result<SpawnOutcome, DemoError>;
     fn channel(run: &DemoRun) -> Result<ChannelOutcome, DemoError>;
+}
+
+/// The backend's kind as its JSON declares it, with the start method of this run.
+fn kind_of<B: Backend>(cli: &Cli) -> BackendKind {
+    BackendKind {
+        worker: B::WORKER,
+        isolated: B::ISOLATED,
+        start_method: B::HAS_START_METHODS.then(|| cli.start.unwrap_or_default().id().to_string()),
+    }
 }
 
 fn checked<O: Outcome>(outcome: O) -> (serde_json::Value, Result<(), String>) {
@@ -100,6 +116,7 @@ pub fn main<B: Backend>() -> ExitCode {
     }
 
     let settings = cli.settings();
+    let kind = kind_of::<B>(&cli);
     let narrate = !cli.json && !cli.quiet;
     let echo = if narrate { Echo::Narrate } else { Echo::Silent };
     let mut reports = Vec::new();
@@ -111,7 +128,7 @@ pub fn main<B: Backend>() -> ExitCode {
                 demo.description()
             ));
         }
-        let run = DemoRun::new(demo, B::NAME, &settings, echo);
+        let run = DemoRun::new(demo, (B::NAME, &kind), &settings, echo);
         let started = Instant::now();
         let result = run_demo::<B>(&run);
         let wall_s = started.elapsed().as_secs_f64();
@@ -126,9 +143,9 @@ pub fn main<B: Backend>() -> ExitCode {
     if cli.json {
         let document = RunDocument {
             backend: B::NAME.to_string(),
+            kind,
+            runtime: [("language".to_string(), "Rust".to_string())].into(),
             scale: cli.scale,
-            start_method: B::HAS_START_METHODS
-                .then(|| cli.start.unwrap_or_default().id().to_string()),
             demos: reports,
         };
         say(format!(
@@ -163,7 +180,12 @@ fn crash_copy<B: Backend>(cli: &Cli) -> ExitCode {
     if nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL).is_err() {
         return ExitCode::FAILURE;
     }
-    let run = DemoRun::new(DemoId::Crash, B::NAME, &cli.settings(), Echo::JsonLines);
+    let run = DemoRun::new(
+        DemoId::Crash,
+        (B::NAME, &kind_of::<B>(cli)),
+        &cli.settings(),
+        Echo::JsonLines,
+    );
     match B::crash(&run) {
         Ok(_) => ExitCode::SUCCESS,
         Err(error) => {

@@ -35,7 +35,7 @@ pub fn run(run: &DemoRun) -> Result<CrashOutcome, DemoError> {
         rounds.push(round);
     }
     Ok(CrashOutcome {
-        backend: run.backend().to_string(),
+        kind: run.kind().clone(),
         rounds,
     })
 }
