@@ -19,6 +19,17 @@ pub struct RunDocument {
     pub demos: Vec<DemoReport>,
 }
 
+/// What `--list --json` prints: who the backend is and which demos it has, without running any.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Listing {
+    pub backend: String,
+    pub kind: crate::domain::BackendKind,
+    #[serde(default)]
+    pub runtime: BTreeMap<String, String>,
+    /// The ids of the demos it implements.
+    pub demos: Vec<String>,
+}
+
 /// One demo's report.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DemoReport {

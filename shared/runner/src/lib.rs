@@ -10,7 +10,7 @@ use contract::outcome::{
     ChannelOutcome, CpuOutcome, CrashOutcome, CustomInitOutcome, DownloadOutcome, EventOutcome,
     JoinOutcome, LockOutcome, Outcome, QueueOutcome, RunHooksOutcome, SpawnOutcome, StartOutcome,
 };
-use contract::report::{RunDocument, say, verdict_line};
+use contract::report::{Listing, RunDocument, say, verdict_line};
 use contract::settings::{EXIT_BAD_INPUT, EXIT_INTERRUPTED};
 use contract::trace::Echo;
 use contract::{DemoError, DemoRun};
@@ -60,6 +60,11 @@ fn kind_of<B: Backend>(cli: &Cli) -> BackendKind {
     }
 }
 
+/// The language and runtime of a Rust backend.
+fn runtime() -> std::collections::BTreeMap<String, String> {
+    [("language".to_string(), "Rust".to_string())].into()
+}
+
 fn checked<O: Outcome>(outcome: O) -> (serde_json::Value, Result<(), String>) {
     let value = serde_json::to_value(&outcome).expect("outcomes are plain data");
     (value, outcome.check())
@@ -106,6 +111,22 @@ pub fn main<B: Backend>() -> ExitCode {
             "error: --start is an option of processes: a thread has one way to start",
         );
     }
+    if cli.list && cli.json {
+        let listing = Listing {
+            backend: B::NAME.to_string(),
+            kind: kind_of::<B>(&cli),
+            runtime: runtime(),
+            demos: DemoId::ALL
+                .iter()
+                .map(|demo| demo.id().to_string())
+                .collect(),
+        };
+        say(format!(
+            "{}\n",
+            serde_json::to_string_pretty(&listing).expect("a listing is plain data")
+        ));
+        return ExitCode::SUCCESS;
+    }
     if cli.list {
         say(DemoId::listing());
         return ExitCode::SUCCESS;
@@ -144,7 +165,7 @@ pub fn main<B: Backend>() -> ExitCode {
         let document = RunDocument {
             backend: B::NAME.to_string(),
             kind,
-            runtime: [("language".to_string(), "Rust".to_string())].into(),
+            runtime: runtime(),
             scale: cli.scale,
             demos: reports,
         };
