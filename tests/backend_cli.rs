@@ -3,7 +3,7 @@
 // `cargo test --workspace` build the binaries that the cross-backend tests run.)
 
 use assert_cmd::Command;
-use contract::catalogue::DemoId;
+use contract::demos::DemoId;
 
 #[test]
 fn list_prints_the_catalogue() {

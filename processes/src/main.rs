@@ -10,11 +10,19 @@ mod spawned;
 mod sync;
 mod workers;
 
+use contract::demos::channel::ChannelOutcome;
+use contract::demos::cpu::CpuOutcome;
+use contract::demos::crash::CrashOutcome;
+use contract::demos::custom_init::CustomInitOutcome;
+use contract::demos::download::DownloadOutcome;
+use contract::demos::event::EventOutcome;
+use contract::demos::join::JoinOutcome;
+use contract::demos::lock::LockOutcome;
+use contract::demos::queue::QueueOutcome;
+use contract::demos::run_hooks::RunHooksOutcome;
+use contract::demos::spawn::SpawnOutcome;
+use contract::demos::start::StartOutcome;
 use contract::domain::WorkerKind;
-use contract::outcome::{
-    ChannelOutcome, CpuOutcome, CrashOutcome, CustomInitOutcome, DownloadOutcome, EventOutcome,
-    JoinOutcome, LockOutcome, QueueOutcome, RunHooksOutcome, SpawnOutcome, StartOutcome,
-};
 use contract::{DemoError, DemoRun};
 use runner::Backend;
 use std::process::ExitCode;

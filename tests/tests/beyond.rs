@@ -39,8 +39,8 @@ fn crash_survivors_are_exactly_as_each_backend_allows() {
             "threads" => ("thread", false),
             _ => ("process", true),
         };
-        assert_eq!(report.outcome["kind"]["worker"], worker, "{backend}");
-        assert_eq!(report.outcome["kind"]["isolated"], isolated, "{backend}");
+        assert_eq!(report.outcome["worker"], worker, "{backend}");
+        assert_eq!(report.outcome["isolated"], isolated, "{backend}");
         let rounds = report.outcome["rounds"].as_array().unwrap();
         let faults: Vec<&str> = rounds
             .iter()

@@ -5,7 +5,7 @@
 //! `unlocked total`), and whether `ops` fitted 10 or 11 draws into `event`'s window (its
 //! `drew` and `13!` events; the outcome checks them against the seeded sequence).
 
-use contract::catalogue::DemoId;
+use contract::demos::DemoId;
 use contract::report::{DemoReport, RunDocument};
 use cross_backend::{BACKENDS, WHOLE_RUN, run, run_json};
 use std::collections::BTreeMap;

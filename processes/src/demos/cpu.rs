@@ -1,9 +1,9 @@
 //! `cpu` (beyond the notebook) on processes: count primes in chunks across 1, 2, …, N workers.
 
 use crate::workers::{Job, Workers};
-use contract::catalogue::cpu::{DEFAULT_N, default_workers, worker_name};
-use contract::outcome::CpuOutcome;
-use contract::workloads::{count_primes, prime_chunks};
+use contract::demos::cpu::CpuOutcome;
+use contract::demos::cpu::{DEFAULT_N, default_workers, worker_name};
+use contract::demos::cpu::{count_primes, prime_chunks};
 use contract::{DemoError, DemoRun, EventSink};
 use serde::{Deserialize, Serialize};
 use std::ops::Range;

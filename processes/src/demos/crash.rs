@@ -5,10 +5,10 @@
 //! `abort()`, SIGKILL), and its siblings finish their work.
 
 use crate::workers::{Job, Workers};
-use contract::catalogue::crash::{DOOMED, SLEEP_S, WORKERS, worker_name};
+use contract::demos::crash::crash_sleeper;
+use contract::demos::crash::{CrashOutcome, CrashRound};
+use contract::demos::crash::{DOOMED, SLEEP_S, WORKERS, worker_name};
 use contract::domain::CrashFault;
-use contract::outcome::{CrashOutcome, CrashRound};
-use contract::workloads::crash_sleeper;
 use contract::{DemoError, DemoRun, EventSink};
 use serde::{Deserialize, Serialize};
 
@@ -28,10 +28,7 @@ pub fn run(run: &DemoRun) -> Result<CrashOutcome, DemoError> {
         run.main_says("survivors", Some(round.survivors.join(" ")));
         rounds.push(round);
     }
-    Ok(CrashOutcome {
-        kind: run.kind().clone(),
-        rounds,
-    })
+    Ok(CrashOutcome::new(run.kind(), rounds))
 }
 
 /// Starts the four workers here, the doomed one among them, and joins each.

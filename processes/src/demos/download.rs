@@ -7,12 +7,12 @@
 //! runs: a client runs a thread of its own, and a fork copies only the calling thread.
 
 use crate::workers::{AskingJob, Job, Parent, Service, WorkerId, Workers};
-use contract::catalogue::download::{BASELINE_WORKER, SEQUENTIAL_WORKER, worker_name};
+use contract::demos::download::DownloadOutcome;
+use contract::demos::download::{BASELINE_WORKER, SEQUENTIAL_WORKER, worker_name};
 use contract::download::{
     BaselineRun, Download, DownloadPlan, FetchSettings, ImageUrl, Pass, PassRun, SequentialResult,
     fetch_into_memory, fetch_manifest, fetch_one,
 };
-use contract::outcome::DownloadOutcome;
 use contract::{DemoError, DemoRun, EventSink};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;

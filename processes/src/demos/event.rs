@@ -8,11 +8,11 @@
 use crate::shared_memory::{ProcessShared, Shared, SharedMapping};
 use crate::sync::FutexEvent;
 use crate::workers::{Job, Workers};
-use contract::catalogue::event::{
+use contract::demos::event::EventOutcome;
+use contract::demos::event::{
     CLEAR_AFTER_S, DRAW_EVERY_S, FLAG, OPS, SET_AFTER_S, TRIAL_GAP_S, wait_limit_s,
 };
 use contract::event_flag::{self, OpsReport, SetTime, wake_up_setter, wake_up_waiter};
-use contract::outcome::EventOutcome;
 use contract::report::{median, percentile};
 use contract::{DemoError, DemoRun, EventSink};
 use serde::{Deserialize, Serialize};

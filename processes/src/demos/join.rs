@@ -2,8 +2,8 @@
 
 use super::start::Sleep;
 use crate::workers::Workers;
-use contract::catalogue::join::{SLEEP_S, WORKERS, worker_name};
-use contract::outcome::JoinOutcome;
+use contract::demos::join::JoinOutcome;
+use contract::demos::join::{SLEEP_S, WORKERS, worker_name};
 use contract::{DemoError, DemoRun};
 
 pub fn run(run: &DemoRun) -> Result<JoinOutcome, DemoError> {

@@ -11,9 +11,9 @@
 use crate::shared_memory::{ProcessShared, Shared, SharedMapping};
 use crate::sync::ProcessMutex;
 use crate::workers::{Job, Workers};
-use contract::catalogue::lock::{DELTAS, START_LINE_LIMIT_S, worker_name};
 use contract::counter::{self, LoopResult, Tally, apply_updates, wait_at_start_line};
-use contract::outcome::LockOutcome;
+use contract::demos::lock::LockOutcome;
+use contract::demos::lock::{DELTAS, START_LINE_LIMIT_S, worker_name};
 use contract::{DemoError, DemoRun, EventSink};
 use serde::{Deserialize, Serialize};
 use std::os::fd::RawFd;

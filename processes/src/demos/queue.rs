@@ -9,8 +9,8 @@
 use crate::sync::QueueOwner;
 use crate::workers::{AskingJob, Job, Parent, Workers};
 use contract::baseline::{crossbeam_round_trip_ns, ipc_round_trip_ns};
-use contract::catalogue::queue::{BASELINE, CONSUMER, GET_TIMEOUT_S, PRODUCER, TIMED};
-use contract::outcome::QueueOutcome;
+use contract::demos::queue::QueueOutcome;
+use contract::demos::queue::{BASELINE, CONSUMER, GET_TIMEOUT_S, PRODUCER, TIMED};
 use contract::queues::{self, Batches};
 use contract::{DemoError, DemoRun, EventSink};
 use serde::{Deserialize, Serialize};

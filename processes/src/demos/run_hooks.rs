@@ -1,9 +1,10 @@
 //! `run-hooks` (notebook §3) on processes: each worker's target wrapped in before/after hooks.
 
 use crate::workers::{Job, Workers};
-use contract::catalogue::run_hooks::{SLEEP_S, WORKERS, worker_name};
-use contract::outcome::RunHooksOutcome;
-use contract::workloads::{Hooked, sleeper};
+use contract::demos::run_hooks::Hooked;
+use contract::demos::run_hooks::RunHooksOutcome;
+use contract::demos::run_hooks::{SLEEP_S, WORKERS, worker_name};
+use contract::workloads::sleeper;
 use contract::{DemoError, DemoRun, EventSink};
 use serde::{Deserialize, Serialize};
 

@@ -11,9 +11,9 @@ use contract::bench::{
     median_or_zero, record_spawn_costs, record_touched_cost, time_alternately, time_each,
     touch_memory,
 };
-use contract::catalogue::spawn::TOUCHED_MIB;
+use contract::demos::spawn::SpawnOutcome;
+use contract::demos::spawn::TOUCHED_MIB;
 use contract::domain::StartMethod;
-use contract::outcome::SpawnOutcome;
 use contract::{DemoError, DemoRun, EventSink};
 use nix::sys::wait::waitpid;
 use nix::unistd::{ForkResult, fork};

@@ -172,7 +172,7 @@ pub fn main_side(
 
 /// How many messages and round trips a size gets: large messages are fewer.
 pub fn message_counts(count: u64, bytes: usize) -> (u64, u64) {
-    use crate::catalogue::channel::{LARGE_BYTES, LARGE_DIVISOR, ROUND_TRIP_DIVISOR};
+    use crate::demos::channel::{LARGE_BYTES, LARGE_DIVISOR, ROUND_TRIP_DIVISOR};
     let messages = if bytes >= LARGE_BYTES {
         (count / LARGE_DIVISOR).max(1)
     } else {
@@ -193,7 +193,7 @@ pub fn size_label(bytes: usize) -> String {
 /// Records one path's figures under `<path>_<size>_…` and its messages in the outcome.
 pub fn record_path(
     run: &crate::run::DemoRun,
-    outcome: &mut crate::outcome::ChannelOutcome,
+    outcome: &mut crate::demos::channel::ChannelOutcome,
     path: &str,
     bytes: usize,
     figures: PathFigures,

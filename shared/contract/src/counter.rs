@@ -5,7 +5,7 @@
 //! final count is then the number of updates that survived: without the lock, the lost
 //! updates are counted exactly instead of guessed from how far the value is from 0.
 
-use crate::outcome::LockOutcome;
+use crate::demos::lock::LockOutcome;
 use crate::run::{DemoError, DemoRun};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -165,7 +165,7 @@ mod tests {
     #[test]
     fn four_loops_in_turn_end_at_zero_with_every_update() {
         let counter = AtomicU64::new(ZERO);
-        for delta in crate::catalogue::lock::DELTAS {
+        for delta in crate::demos::lock::DELTAS {
             apply_updates(&counter, delta, 1000);
         }
         let tally = Tally::from_word(counter.into_inner(), 4000);

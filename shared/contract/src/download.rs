@@ -5,10 +5,10 @@
 //! What differs between the backends is only who runs [`fetch_one`] and how the next URL
 //! reaches it; see `threads/src/demos/download.rs` and `processes/src/demos/download.rs`.
 
-use crate::catalogue;
+use crate::demos::download as download_demo;
+use crate::demos::download::{DownloadOutcome, Fetched, ImageResult, PassOutcome};
 use crate::images::{self, ManifestEntry};
 use crate::local_server::{LocalImageServer, ServedManifest, ServerArgs};
-use crate::outcome::{DownloadOutcome, Fetched, ImageResult, PassOutcome};
 use crate::run::{DemoError, DemoRun};
 use crate::trace::{EventSink, format_seconds};
 use reqwest::Url;
@@ -641,7 +641,7 @@ impl DownloadPlan {
         let workers = run.download_workers();
         if let Some(latency) = latency_s {
             let images = urls.len();
-            run.set_ideal_wall_s(catalogue::download::ideal_wall_s(images, workers, latency));
+            run.set_ideal_wall_s(download_demo::ideal_wall_s(images, workers, latency));
         }
         Ok(DownloadPlan {
             server,
@@ -652,7 +652,7 @@ impl DownloadPlan {
             settings: FetchSettings {
                 timeout: Duration::from_secs_f64(args.timeout),
                 retries: args.retries,
-                backoff: Duration::from_secs_f64(run.seconds(catalogue::download::BACKOFF_S)),
+                backoff: Duration::from_secs_f64(run.seconds(download_demo::BACKOFF_S)),
                 max_bytes: args.max_bytes,
                 direct: latency_s.is_some(),
             },
@@ -723,11 +723,11 @@ impl DownloadPlan {
                 m.insert("latency_ms".into(), latency * 1000.0);
                 m.insert(
                     "ideal_sequential_s".into(),
-                    catalogue::download::ideal_sequential_s(images, latency),
+                    download_demo::ideal_sequential_s(images, latency),
                 );
                 m.insert(
                     "ideal_concurrent_s".into(),
-                    catalogue::download::ideal_concurrent_s(images, self.workers, latency),
+                    download_demo::ideal_concurrent_s(images, self.workers, latency),
                 );
             }
             if let Some(baseline) = baseline {

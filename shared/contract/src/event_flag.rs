@@ -4,7 +4,7 @@
 //! mutex with a condition variable, in `processes` a word in a shared mapping with a
 //! process-shared futex.
 
-use crate::catalogue::event::{DRAW_MAX, LUCKY};
+use crate::demos::event::{DRAW_MAX, LUCKY};
 use crate::trace::{EventSink, format_seconds, monotonic_ns};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicU64, Ordering};

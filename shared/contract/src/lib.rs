@@ -18,8 +18,8 @@
 
 pub mod baseline;
 pub mod bench;
-pub mod catalogue;
 pub mod counter;
+pub mod demos;
 pub mod domain;
 pub mod download;
 pub mod event_flag;
@@ -34,6 +34,6 @@ pub mod settings;
 pub mod trace;
 pub mod workloads;
 
-pub use catalogue::DemoId;
+pub use demos::DemoId;
 pub use run::{DemoError, DemoRun, RunSettings};
 pub use trace::{Event, EventSink, Trace};

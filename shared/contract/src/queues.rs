@@ -4,7 +4,7 @@
 //! [`OrderedQueue`]s under a mutex with a condition variable, in `processes` the same map
 //! kept by the parent and reached by request and reply over ipc-channel.
 
-use crate::catalogue::queue::{FIFO_PUTS, PRIORITY_PUTS};
+use crate::demos::queue::{FIFO_PUTS, PRIORITY_PUTS};
 use crate::trace::EventSink;
 use serde::{Deserialize, Serialize};
 use std::cmp::Reverse;

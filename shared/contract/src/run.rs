@@ -1,7 +1,7 @@
 //! The run context every demo gets: its settings, its trace and its figures, and why a demo
 //! may end without an outcome.
 
-use crate::catalogue::DemoId;
+use crate::demos::DemoId;
 use crate::domain::{BackendKind, Fault, StartMethod};
 use crate::report::{DemoReport, Figures};
 use crate::settings::{self, DemoOptions, DownloadArgs};
@@ -126,7 +126,7 @@ impl DemoRun {
     pub fn download_workers(&self) -> usize {
         self.options
             .workers
-            .unwrap_or(crate::catalogue::download::WORKERS)
+            .unwrap_or(crate::demos::download::WORKERS)
     }
 
     /// Replaces the catalogue's ideal wall time when the demo's options change it

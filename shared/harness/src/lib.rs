@@ -9,7 +9,7 @@ pub mod stats;
 pub mod summary;
 
 use clap::Parser;
-use contract::catalogue::DemoId;
+use contract::demos::DemoId;
 use contract::domain::StartMethod;
 use contract::files::write_atomically;
 use contract::report::say;

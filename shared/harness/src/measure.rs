@@ -2,7 +2,7 @@
 //! for one demo, while a sampler walks its process tree in /proc; CPU time and context
 //! switches come from the rusage of the reaped tree.
 
-use contract::catalogue::DemoId;
+use contract::demos::DemoId;
 use contract::report::{DemoReport, RunDocument};
 use nix::sys::resource::{Usage, UsageWho, getrusage};
 use nix::sys::signal::{Signal, kill};

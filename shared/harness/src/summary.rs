@@ -111,7 +111,7 @@ pub struct DemoSummary {
 }
 
 impl DemoSummary {
-    pub fn of(demo: contract::catalogue::DemoId, backends: &[&str], runs: &[Run]) -> Self {
+    pub fn of(demo: contract::demos::DemoId, backends: &[&str], runs: &[Run]) -> Self {
         let summaries: Vec<BackendSummary> = backends
             .iter()
             .map(|b| BackendSummary::of(b, runs))

@@ -2,7 +2,7 @@
 
 use clap::Parser;
 use contract::RunSettings;
-use contract::catalogue::DemoId;
+use contract::demos::DemoId;
 use contract::domain::{Fault, StartMethod};
 use contract::settings::{DemoOptions, DownloadArgs};
 
@@ -227,7 +227,7 @@ mod tests {
 
     #[test]
     fn listed_defaults_are_the_real_ones() {
-        use contract::catalogue::DemoId;
+        use contract::demos::DemoId;
         let default_of = |demo: DemoId, name: &str| {
             demo.params()
                 .iter()

@@ -4,12 +4,21 @@ pub mod cli;
 
 use crate::cli::Cli;
 use clap::Parser;
-use contract::catalogue::DemoId;
+use contract::demos::DemoId;
+use contract::demos::channel::ChannelOutcome;
+use contract::demos::cpu::CpuOutcome;
+use contract::demos::crash::CrashOutcome;
+use contract::demos::custom_init::CustomInitOutcome;
+use contract::demos::download::DownloadOutcome;
+use contract::demos::event::EventOutcome;
+use contract::demos::join::JoinOutcome;
+use contract::demos::lock::LockOutcome;
+use contract::demos::queue::QueueOutcome;
+use contract::demos::run_hooks::RunHooksOutcome;
+use contract::demos::spawn::SpawnOutcome;
+use contract::demos::start::StartOutcome;
 use contract::domain::{BackendKind, WorkerKind};
-use contract::outcome::{
-    ChannelOutcome, CpuOutcome, CrashOutcome, CustomInitOutcome, DownloadOutcome, EventOutcome,
-    JoinOutcome, LockOutcome, Outcome, QueueOutcome, RunHooksOutcome, SpawnOutcome, StartOutcome,
-};
+use contract::outcome::Outcome;
 use contract::report::{Listing, RunDocument, say, verdict_line};
 use contract::settings::{EXIT_BAD_INPUT, EXIT_INTERRUPTED};
 use contract::trace::Echo;

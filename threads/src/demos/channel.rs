@@ -7,8 +7,8 @@ use contract::bench::{
     Ends, main_side, message_counts, peer, record_channel_over_raw, record_figures, record_path,
     socketpair_ends,
 };
-use contract::catalogue::channel::{LARGE_BYTES, SMALL_BYTES};
-use contract::outcome::ChannelOutcome;
+use contract::demos::channel::ChannelOutcome;
+use contract::demos::channel::{LARGE_BYTES, SMALL_BYTES};
 use contract::{DemoError, DemoRun};
 
 pub fn run(run: &DemoRun) -> Result<ChannelOutcome, DemoError> {

@@ -1,9 +1,9 @@
 //! `cpu` (beyond the notebook) on threads: count primes in chunks across 1, 2, …, N workers.
 
 use crate::workers::Workers;
-use contract::catalogue::cpu::{DEFAULT_N, default_workers, worker_name};
-use contract::outcome::CpuOutcome;
-use contract::workloads::{count_primes, prime_chunks};
+use contract::demos::cpu::CpuOutcome;
+use contract::demos::cpu::{DEFAULT_N, default_workers, worker_name};
+use contract::demos::cpu::{count_primes, prime_chunks};
 use contract::{DemoError, DemoRun};
 use std::time::Instant;
 

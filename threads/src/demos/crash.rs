@@ -5,11 +5,11 @@
 //! in a copy of this program, and watches the copy.
 
 use crate::workers::Workers;
-use contract::catalogue::crash::{DOOMED, SLEEP_S, WORKERS, worker_name};
+use contract::demos::crash::crash_sleeper;
+use contract::demos::crash::{CrashOutcome, CrashRound};
+use contract::demos::crash::{DOOMED, SLEEP_S, WORKERS, worker_name};
 use contract::domain::CrashFault;
-use contract::outcome::{CrashOutcome, CrashRound};
 use contract::report::signal_name;
-use contract::workloads::crash_sleeper;
 use contract::{DemoError, DemoRun, Event};
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::ExitStatusExt;
@@ -34,10 +34,7 @@ pub fn run(run: &DemoRun) -> Result<CrashOutcome, DemoError> {
         run.main_says("survivors", Some(round.survivors.join(" ")));
         rounds.push(round);
     }
-    Ok(CrashOutcome {
-        kind: run.kind().clone(),
-        rounds,
-    })
+    Ok(CrashOutcome::new(run.kind(), rounds))
 }
 
 /// Starts the four workers here, the doomed one among them, and joins each.

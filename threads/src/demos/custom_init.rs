@@ -1,9 +1,9 @@
 //! `custom-init` (notebook §4) on threads: numbered workers whose results return to the parent.
 
 use crate::workers::Workers;
-use contract::catalogue::custom_init::{CYCLES, WORKERS, input, worker_name};
-use contract::outcome::CustomInitOutcome;
-use contract::workloads::{NumberedTask, double};
+use contract::demos::custom_init::CustomInitOutcome;
+use contract::demos::custom_init::{CYCLES, WORKERS, input, worker_name};
+use contract::demos::custom_init::{NumberedTask, double};
 use contract::{DemoError, DemoRun};
 
 pub fn run(run: &DemoRun) -> Result<CustomInitOutcome, DemoError> {

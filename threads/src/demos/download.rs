@@ -5,12 +5,12 @@
 //! reads, and each worker writes its files itself. Each thread builds its own HTTP client.
 
 use crate::workers::Workers;
-use contract::catalogue::download::{BASELINE_WORKER, SEQUENTIAL_WORKER, worker_name};
+use contract::demos::download::DownloadOutcome;
+use contract::demos::download::{BASELINE_WORKER, SEQUENTIAL_WORKER, worker_name};
 use contract::download::{
     BaselineRun, DownloadPlan, Pass, PassRun, SequentialResult, fetch_into_memory, fetch_manifest,
     fetch_one,
 };
-use contract::outcome::DownloadOutcome;
 use contract::{DemoError, DemoRun};
 use std::time::Instant;
 

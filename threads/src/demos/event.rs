@@ -6,11 +6,11 @@
 
 use crate::sync::ThreadEvent;
 use crate::workers::Workers;
-use contract::catalogue::event::{
+use contract::demos::event::EventOutcome;
+use contract::demos::event::{
     CLEAR_AFTER_S, DRAW_EVERY_S, FLAG, OPS, SET_AFTER_S, TRIAL_GAP_S, wait_limit_s,
 };
 use contract::event_flag::{self, SetTime, wake_up_setter, wake_up_waiter};
-use contract::outcome::EventOutcome;
 use contract::report::{median, percentile};
 use contract::{DemoError, DemoRun};
 use std::sync::Arc;

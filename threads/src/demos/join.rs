@@ -1,8 +1,8 @@
 //! `join` (notebook §2) on threads: five sleepers started one after another, then all joined.
 
 use crate::workers::Workers;
-use contract::catalogue::join::{SLEEP_S, WORKERS, worker_name};
-use contract::outcome::JoinOutcome;
+use contract::demos::join::JoinOutcome;
+use contract::demos::join::{SLEEP_S, WORKERS, worker_name};
 use contract::workloads::sleeper;
 use contract::{DemoError, DemoRun};
 

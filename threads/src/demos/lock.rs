@@ -5,9 +5,9 @@
 //! poisons it, and every later `lock()` fails instead of blocking forever.
 
 use crate::workers::Workers;
-use contract::catalogue::lock::{DELTAS, START_LINE_LIMIT_S, worker_name};
 use contract::counter::{self, LoopResult, Tally, apply_updates, wait_at_start_line};
-use contract::outcome::LockOutcome;
+use contract::demos::lock::LockOutcome;
+use contract::demos::lock::{DELTAS, START_LINE_LIMIT_S, worker_name};
 use contract::{DemoError, DemoRun};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};

@@ -7,8 +7,8 @@
 use crate::sync::ThreadQueues;
 use crate::workers::Workers;
 use contract::baseline::{crossbeam_round_trip_ns, ipc_round_trip_ns};
-use contract::catalogue::queue::{BASELINE, CONSUMER, GET_TIMEOUT_S, PRODUCER, TIMED};
-use contract::outcome::QueueOutcome;
+use contract::demos::queue::QueueOutcome;
+use contract::demos::queue::{BASELINE, CONSUMER, GET_TIMEOUT_S, PRODUCER, TIMED};
 use contract::queues::{self, Batches};
 use contract::{DemoError, DemoRun};
 use std::sync::Arc;

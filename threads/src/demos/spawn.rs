@@ -5,8 +5,8 @@ use crate::workers::Workers;
 use contract::bench::{
     record_spawn_costs, record_touched_cost, time_alternately, time_each, touch_memory,
 };
-use contract::catalogue::spawn::TOUCHED_MIB;
-use contract::outcome::SpawnOutcome;
+use contract::demos::spawn::SpawnOutcome;
+use contract::demos::spawn::TOUCHED_MIB;
 use contract::{DemoError, DemoRun};
 
 pub fn run(run: &DemoRun) -> Result<SpawnOutcome, DemoError> {

@@ -1,8 +1,8 @@
 //! `start` (notebook §1) on threads: one worker sleeps while the main flow says hello.
 
 use crate::workers::Workers;
-use contract::catalogue::start::{HELLOS, SLEEP_S, WORKER};
-use contract::outcome::StartOutcome;
+use contract::demos::start::StartOutcome;
+use contract::demos::start::{HELLOS, SLEEP_S, WORKER};
 use contract::workloads::sleeper;
 use contract::{DemoError, DemoRun};
 

@@ -1,0 +1,58 @@
+//! `channel`: throughput and round trips of the backend's channel, and raw ones.
+
+use super::prelude::*;
+
+/// The catalogue's row of `channel`.
+pub const ROW: Row = Row {
+    id: "channel",
+    section: "beyond",
+    description: "messages per second and round trips through the backend's channel, next to raw ones",
+    params: &[
+        Param { name: "count", default: "20000" },
+        Param { name: "sizes", default: "8 B, 64 KiB" },
+    ],
+    ideal_wall_s: 0.0,
+    default_count: Some(DEFAULT_COUNT),
+    outcome_depends_on_kind: false,
+    headlines: &[
+        Headline { key: "channel_8b_msgs_per_s", label: "8 B messages per second", better: Better::Higher },
+        Headline { key: "channel_8b_round_trip_us", label: "8 B round trip", better: Better::Lower },
+        Headline { key: "channel_64kib_mb_per_s", label: "64 KiB throughput", better: Better::Higher },
+    ],
+    check: check_json::<ChannelOutcome>,
+    comparable_outcome: super::same_outcome,
+    comparable_event: same_events,
+};
+
+pub const DEFAULT_COUNT: u64 = 20_000;
+pub const SMALL_BYTES: usize = 8;
+pub const LARGE_BYTES: usize = 64 * 1024;
+/// Large messages are this many times fewer than small ones.
+pub const LARGE_DIVISOR: u64 = 20;
+/// Round trips are this many times fewer than one-way messages.
+pub const ROUND_TRIP_DIVISOR: u64 = 10;
+
+/// `channel`: every message arrived intact and in order, on every path measured.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChannelOutcome {
+    /// (path, messages sent, messages received intact and in order)
+    pub paths: Vec<(String, u64, u64)>,
+}
+
+impl Outcome for ChannelOutcome {
+    fn check(&self) -> Result<(), String> {
+        if self.paths.is_empty() {
+            return Err("nothing was measured".into());
+        }
+        match self
+            .paths
+            .iter()
+            .find(|(_, sent, intact)| sent != intact || *sent == 0)
+        {
+            Some((path, sent, intact)) => Err(format!(
+                "{path}: {sent} sent, {intact} arrived intact and in order"
+            )),
+            None => Ok(()),
+        }
+    }
+}

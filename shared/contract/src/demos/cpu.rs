@@ -1,0 +1,168 @@
+//! `cpu`: count the primes below `n`, in chunks dealt to 1, 2, …, `workers` workers.
+
+use super::prelude::*;
+
+/// The catalogue's row of `cpu`.
+pub const ROW: Row = Row {
+    id: "cpu",
+    section: "beyond",
+    description: "count primes in chunks across 1…N workers: CPU-bound work scales with cores",
+    params: &[
+        Param { name: "n", default: "2000000" },
+        Param { name: "workers", default: "cores" },
+    ],
+    ideal_wall_s: 0.0,
+    default_count: None,
+    outcome_depends_on_kind: false,
+    headlines: &[
+        Headline { key: "speedup_2_workers", label: "speedup of 2 workers over 1", better: Better::Higher },
+    ],
+    check: check_json::<CpuOutcome>,
+    comparable_outcome: super::same_outcome,
+    comparable_event: same_events,
+};
+
+pub const DEFAULT_N: u64 = 2_000_000;
+/// The range is cut into this many chunks, dealt round-robin, so that every worker
+/// gets a share of the small (cheap) and the large (dear) numbers.
+pub const CHUNKS: u64 = 64;
+
+/// Worker names `t0`, `t1`, ….
+pub fn worker_name(index: usize) -> String {
+    format!("t{index}")
+}
+
+/// The default worker count: the number of cores.
+pub fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// `cpu`: the prime count of every pass (1, 2, … workers), and the sieve's count.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CpuOutcome {
+    pub n: u64,
+    /// π(n) by a sieve, independent of the workers' trial division.
+    pub expected: u64,
+    /// (workers, primes counted) per pass.
+    pub passes: Vec<(usize, u64)>,
+}
+
+impl CpuOutcome {
+    pub fn new(n: u64) -> Self {
+        CpuOutcome {
+            n,
+            expected: crate::demos::cpu::primes_below_by_sieve(n),
+            passes: Vec::new(),
+        }
+    }
+
+    /// Records one pass: its count here, its wall time and its speedup over the one-worker
+    /// pass (measured in the same run) in the demo's figures.
+    pub fn record_pass(
+        &mut self,
+        run: &crate::run::DemoRun,
+        workers: usize,
+        primes: u64,
+        wall_s: f64,
+    ) {
+        self.passes.push((workers, primes));
+        run.measured(&format!("wall_s_{workers}_workers"), wall_s);
+        let one_worker_s = run.measured_value("wall_s_1_workers").unwrap_or(wall_s);
+        run.measured(&format!("speedup_{workers}_workers"), one_worker_s / wall_s);
+        run.main_says(
+            "counted",
+            Some(format!("{primes} primes with {workers} workers")),
+        );
+    }
+}
+
+impl Outcome for CpuOutcome {
+    fn check(&self) -> Result<(), String> {
+        if self.passes.is_empty() {
+            return Err("no pass ran".into());
+        }
+        match self
+            .passes
+            .iter()
+            .find(|(_, primes)| *primes != self.expected)
+        {
+            Some((workers, primes)) => Err(format!(
+                "{workers} workers counted {primes} primes below {}, expected {}",
+                self.n, self.expected
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
+/// True when `k` is prime, by trial division by odd numbers up to √k: deliberately plain
+/// CPU work, the same in both backends.
+pub fn is_prime(k: u64) -> bool {
+    match k {
+        0 | 1 => false,
+        2 | 3 => true,
+        _ if k.is_multiple_of(2) => false,
+        _ => (3..)
+            .step_by(2)
+            .take_while(|d| d * d <= k)
+            .all(|d| !k.is_multiple_of(d)),
+    }
+}
+
+/// How many primes lie in `range`.
+pub fn count_primes(range: std::ops::Range<u64>) -> u64 {
+    range.filter(|&k| is_prime(k)).count() as u64
+}
+
+/// The chunks of `[0, n)` that worker `worker` of `workers` counts: [`CHUNKS`]
+/// equal chunks dealt round-robin, so that each worker gets cheap and dear numbers alike.
+///
+/// [`CHUNKS`]: CHUNKS
+pub fn prime_chunks(worker: usize, workers: usize, n: u64) -> Vec<std::ops::Range<u64>> {
+    let chunks = CHUNKS;
+    (worker as u64..chunks)
+        .step_by(workers)
+        .map(|i| n * i / chunks..n * (i + 1) / chunks)
+        .collect()
+}
+
+/// π(n), the number of primes below `n`, by a sieve of Eratosthenes: an independent check
+/// of the workers' count.
+pub fn primes_below_by_sieve(n: u64) -> u64 {
+    let n = n as usize;
+    let mut composite = vec![false; n.max(2)];
+    let mut count = 0;
+    for k in 2..n {
+        if !composite[k] {
+            count += 1;
+            for multiple in (k * k..n).step_by(k) {
+                composite[multiple] = true;
+            }
+        }
+    }
+    count
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn primes_are_counted_exactly() {
+        assert_eq!(primes_below_by_sieve(2_000_000), 148_933);
+        assert_eq!(count_primes(0..100), 25);
+        assert_eq!(primes_below_by_sieve(100), 25);
+        let n = 100_000;
+        for workers in 1..=3 {
+            let total: u64 = (0..workers)
+                .map(|w| {
+                    prime_chunks(w, workers, n)
+                        .into_iter()
+                        .map(count_primes)
+                        .sum::<u64>()
+                })
+                .sum();
+            assert_eq!(total, 9592, "{workers} workers");
+        }
+    }
+}

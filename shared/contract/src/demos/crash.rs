@@ -1,0 +1,190 @@
+//! `crash`: four sleepers, one of which dies.
+
+use super::prelude::*;
+use std::time::Duration;
+
+/// The catalogue's row of `crash`.
+pub const ROW: Row = Row {
+    id: "crash",
+    section: "beyond",
+    description: "one of four workers panics, aborts or is killed: who survives?",
+    params: &[
+        Param { name: "workers", default: "4" },
+        Param { name: "fault", default: "panic, abort, kill in turn" },
+        Param { name: "sleep", default: "1 s" },
+    ],
+    ideal_wall_s: SLEEP_S,
+    default_count: None,
+    outcome_depends_on_kind: true,
+    headlines: &[],
+    check: check_json::<CrashOutcome>,
+    comparable_outcome: super::same_outcome,
+    comparable_event: same_events,
+};
+
+pub const WORKERS: usize = 4;
+/// The doomed worker: `t2`.
+pub const DOOMED: usize = 1;
+pub const SLEEP_S: f64 = 1.0;
+
+/// Worker names `t1`…`t4`.
+pub fn worker_name(index: usize) -> String {
+    format!("t{}", index + 1)
+}
+
+/// `crash`: per fault, what the parent saw of the doomed worker and who survived.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CrashOutcome {
+    /// What the backend's workers are: the expected survivors depend on it, and that is the
+    /// point.
+    pub worker: crate::domain::WorkerKind,
+    /// A worker's abort or kill leaves the others running.
+    pub isolated: bool,
+    pub rounds: Vec<CrashRound>,
+}
+
+/// One fault in one worker of four.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CrashRound {
+    pub fault: crate::domain::CrashFault,
+    pub doomed: String,
+    /// How the parent saw the doomed worker end.
+    pub seen: String,
+    /// The other workers that finished their work, sorted.
+    pub survivors: Vec<String>,
+    /// The program that started the workers lived on to report.
+    pub program_survived: bool,
+}
+
+impl CrashRound {
+    /// What the contract expects: a panic is contained in both backends; `abort()` and
+    /// SIGKILL end a whole process, which in `threads` is the whole program.
+    pub fn expected(
+        worker: crate::domain::WorkerKind,
+        isolated: bool,
+        fault: crate::domain::CrashFault,
+    ) -> (Vec<String>, bool, &'static str) {
+        use crate::domain::{CrashFault, WorkerKind};
+        let others: Vec<String> = (0..WORKERS)
+            .filter(|&i| i != DOOMED)
+            .map(worker_name)
+            .collect();
+        // A panic is caught where the worker is joined: by `JoinHandle::join` for a thread,
+        // as the exit code Rust gives a process that panics (101) for a process.
+        let panic_seen = match worker {
+            WorkerKind::Thread => "panicked",
+            WorkerKind::Process => "exited with code 101",
+        };
+        match fault {
+            CrashFault::Panic => (others, true, panic_seen),
+            CrashFault::Abort if isolated => (others, true, "SIGABRT"),
+            CrashFault::Kill if isolated => (others, true, "SIGKILL"),
+            CrashFault::Abort => (vec![], false, "SIGABRT"),
+            CrashFault::Kill => (vec![], false, "SIGKILL"),
+        }
+    }
+}
+
+impl CrashOutcome {
+    /// The rounds as a backend of `kind` saw them.
+    pub fn new(kind: &crate::domain::BackendKind, rounds: Vec<CrashRound>) -> Self {
+        CrashOutcome {
+            worker: kind.worker,
+            isolated: kind.isolated,
+            rounds,
+        }
+    }
+}
+
+impl CrashRound {
+    /// The round as the parent saw it: `joins` holds each worker's join, in start order.
+    /// A worker that died other than the doomed one is not a crash to report but an error.
+    pub fn from_joins(
+        fault: crate::domain::CrashFault,
+        joins: Vec<Result<(), crate::run::DemoError>>,
+    ) -> Result<CrashRound, crate::run::DemoError> {
+        use {DOOMED, worker_name};
+        let mut round = CrashRound {
+            fault,
+            doomed: worker_name(DOOMED),
+            seen: String::new(),
+            survivors: Vec::new(),
+            program_survived: true,
+        };
+        for (index, join) in joins.into_iter().enumerate() {
+            match join {
+                Ok(()) => round.survivors.push(worker_name(index)),
+                Err(crate::run::DemoError::WorkerDied { how, .. }) if index == DOOMED => {
+                    round.seen = how
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(round)
+    }
+}
+
+impl Outcome for CrashOutcome {
+    fn check(&self) -> Result<(), String> {
+        if self.rounds.is_empty() {
+            return Err("no round ran".into());
+        }
+        for round in &self.rounds {
+            let (survivors, program_survived, seen) = CrashRound::expected(self.worker, self.isolated, round.fault);
+            let fault = round.fault.id();
+            if round.survivors != survivors {
+                return Err(format!(
+                    "{fault}: survivors {:?}, expected {survivors:?}",
+                    round.survivors
+                ));
+            }
+            if round.program_survived != program_survived {
+                return Err(format!(
+                    "{fault}: program survived: {}, expected {program_survived}",
+                    round.program_survived
+                ));
+            }
+            if !round.seen.contains(seen) {
+                return Err(format!(
+                    "{fault}: the parent saw {:?}, expected it to say {seen:?}",
+                    round.seen
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The `crash` demo's worker: like [`sleeper`], except that the doomed one dies as `fault`
+/// says right after it starts sleeping.
+pub fn crash_sleeper(out: &dyn EventSink, seconds: f64, doomed: Option<crate::domain::CrashFault>) {
+    out.emit(
+        "sleeping",
+        Some(format!("for {} s", format_seconds(seconds))),
+    );
+    if let Some(fault) = doomed {
+        out.emit("dying", Some(format!("by {}", fault.id())));
+        die(fault);
+    }
+    std::thread::sleep(Duration::from_secs_f64(seconds));
+    out.emit("finished", None);
+}
+
+/// Ends the calling worker as `fault` says. What else ends with it is the lesson: a panic
+/// unwinds one thread; `abort()` and SIGKILL end the whole process the worker is in.
+pub fn die(fault: crate::domain::CrashFault) -> ! {
+    use crate::domain::CrashFault;
+    match fault {
+        CrashFault::Panic => panic!("the doomed worker panics"),
+        CrashFault::Abort => {
+            // No core file: the demo must not leave one in the user's folder.
+            let _ = nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_CORE, 0, 0);
+            std::process::abort()
+        }
+        CrashFault::Kill => {
+            let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGKILL);
+            unreachable!("SIGKILL cannot be caught")
+        }
+    }
+}
+

@@ -1,0 +1,114 @@
+//! `custom-init` (notebook §4): ten numbered workers each doubling their input three times.
+
+use super::prelude::*;
+
+/// The catalogue's row of `custom-init`.
+pub const ROW: Row = Row {
+    id: "custom-init",
+    section: "§4",
+    description: "a worker built from (number, function, args) whose result returns to the parent",
+    params: &[
+        Param { name: "workers", default: "10" },
+        Param { name: "cycles", default: "3" },
+    ],
+    ideal_wall_s: 0.0,
+    default_count: None,
+    outcome_depends_on_kind: false,
+    headlines: &[],
+    check: check_json::<CustomInitOutcome>,
+    comparable_outcome: super::same_outcome,
+    comparable_event: same_events,
+};
+
+pub const WORKERS: u32 = 10;
+pub const CYCLES: u32 = 3;
+
+/// Worker `number` (1…10) is named `t<number>` and doubles `number - 1`.
+pub fn worker_name(number: u32) -> String {
+    format!("t{number}")
+}
+
+/// The input of worker `number`: the notebook passes `i` to worker `i + 1`.
+pub fn input(number: u32) -> u64 {
+    u64::from(number - 1)
+}
+
+/// `custom-init`: each worker's number with the value it computed, as the parent received it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CustomInitOutcome {
+    pub values: BTreeMap<u32, u64>,
+}
+
+impl CustomInitOutcome {
+    /// Worker k yields 8·(k−1): the set {0, 8, …, 72}.
+    pub fn expected() -> BTreeMap<u32, u64> {
+        (1..=WORKERS)
+            .map(|k| {
+                (
+                    k,
+                    crate::demos::custom_init::double(input(k), CYCLES),
+                )
+            })
+            .collect()
+    }
+}
+
+impl Outcome for CustomInitOutcome {
+    fn check(&self) -> Result<(), String> {
+        let expected = Self::expected();
+        if self.values == expected {
+            Ok(())
+        } else {
+            Err(format!("values {:?}, expected {:?}", self.values, expected))
+        }
+    }
+}
+
+/// The notebook's `double`: adds the number to itself `cycles` times.
+pub fn double(number: u64, cycles: u32) -> u64 {
+    (0..cycles).fold(number, |n, _| n + n)
+}
+
+/// The notebook's `MyThread(number, func, args)` (notebook §4): a task that carries its own
+/// state instead of a target and a name, and whose `run` yields `(number, value)`.
+#[derive(Clone, Copy, Debug)]
+pub struct NumberedTask {
+    pub number: u32,
+    pub func: fn(u64, u32) -> u64,
+    pub args: (u64, u32),
+}
+
+impl NumberedTask {
+    /// Emits `started`, `result = <value>`, `done`, and returns the number with the value.
+    pub fn run(self, out: &dyn EventSink) -> (u32, u64) {
+        out.emit("started", Some(format!("task {}", self.number)));
+        let (input, cycles) = self.args;
+        let value = (self.func)(input, cycles);
+        out.emit("result", Some(format!("= {value}")));
+        out.emit("done", None);
+        (self.number, value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn custom_init_expects_multiples_of_eight() {
+        let expected = CustomInitOutcome::expected();
+        assert_eq!(
+            expected.values().copied().collect::<Vec<_>>(),
+            (0..10).map(|k| 8 * k).collect::<Vec<_>>()
+        );
+        let mut wrong = expected.clone();
+        wrong.insert(3, 17);
+        assert!(CustomInitOutcome { values: wrong }.check().is_err());
+    }
+
+
+    #[test]
+    fn double_matches_the_notebook() {
+        let values: Vec<u64> = (0..10).map(|i| double(i, 3)).collect();
+        assert_eq!(values, [0, 8, 16, 24, 32, 40, 48, 56, 64, 72]);
+    }
+}

@@ -1,0 +1,84 @@
+//! `join` (notebook §2): five sleepers started, then all joined.
+
+use super::prelude::*;
+
+/// The catalogue's row of `join`.
+pub const ROW: Row = Row {
+    id: "join",
+    section: "§2",
+    description: "start five workers, then join them all: the sleeps overlap",
+    params: &[
+        Param { name: "workers", default: "5" },
+        Param { name: "sleep", default: "5 s" },
+    ],
+    ideal_wall_s: SLEEP_S,
+    default_count: None,
+    outcome_depends_on_kind: false,
+    headlines: &[],
+    check: check_json::<JoinOutcome>,
+    comparable_outcome: super::same_outcome,
+    comparable_event: same_events,
+};
+
+pub const WORKERS: usize = 5;
+pub const SLEEP_S: f64 = 5.0;
+
+/// Worker names `t0`…`t4`, as in the notebook.
+pub fn worker_name(index: usize) -> String {
+    format!("t{index}")
+}
+
+/// `join`: who finished, and whether the sleeps overlapped.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JoinOutcome {
+    /// Workers that emitted `finished`, sorted.
+    pub finished: Vec<String>,
+    /// Every worker was sleeping before the first one finished.
+    pub overlapped: bool,
+}
+
+impl JoinOutcome {
+    pub fn from_events(events: &[Event]) -> Self {
+        JoinOutcome {
+            finished: sorted_workers_that(events, "finished"),
+            overlapped: sleeps_overlapped(events),
+        }
+    }
+}
+
+impl Outcome for JoinOutcome {
+    fn check(&self) -> Result<(), String> {
+        let expected: Vec<String> = sorted((0..WORKERS).map(worker_name));
+        if self.finished != expected {
+            return Err(format!(
+                "finished {:?}, expected {:?}",
+                self.finished, expected
+            ));
+        }
+        if !self.overlapped {
+            return Err("a worker finished before all had started sleeping".to_string());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::testing::event;
+    #[test]
+    fn join_sees_sequential_sleeps() {
+        let mut events = Vec::new();
+        for i in 0..5 {
+            let name = format!("t{i}");
+            events.push(event(i as f64, &name, "sleeping"));
+            events.push(event(i as f64 + 0.5, &name, "finished"));
+        }
+        let outcome = JoinOutcome::from_events(&events);
+        assert_eq!(outcome.finished.len(), 5);
+        assert!(!outcome.overlapped);
+        assert!(outcome.check().is_err());
+    }
+
+}
+

@@ -1,0 +1,149 @@
+//! `queue` (notebook §6): a producer fills four queues, a consumer drains them.
+
+use super::prelude::*;
+use crate::queues::{Item, QueueName};
+
+/// The catalogue's row of `queue`.
+pub const ROW: Row = Row {
+    id: "queue",
+    section: "§6",
+    description: "a producer worker puts, a consumer worker gets: FIFO, LIFO and priority orders",
+    params: &[
+        Param { name: "orders", default: "fifo lifo priority priority-pairs" },
+        Param { name: "count", default: "10000" },
+    ],
+    ideal_wall_s: 0.0,
+    default_count: Some(DEFAULT_COUNT),
+    outcome_depends_on_kind: false,
+    headlines: &[
+        Headline { key: "ns_per_put_get", label: "one put and one get", better: Better::Lower },
+    ],
+    check: check_json::<QueueOutcome>,
+    comparable_outcome: super::same_outcome,
+    comparable_event: same_events,
+};
+
+pub const PRODUCER: &str = "producer";
+pub const CONSUMER: &str = "consumer";
+/// The worker of the timed pass: `--count` × (put, get).
+pub const TIMED: &str = "timer";
+/// The worker (processes) or thread (threads) that measures the raw channel round trips.
+pub const BASELINE: &str = "baseline";
+/// How long one get waits on an empty queue before it gives up. Not scaled: it is a
+/// bound on a wait that normally ends in microseconds, not one of the notebook's sleeps.
+pub const GET_TIMEOUT_S: f64 = 5.0;
+/// Put+get pairs in the timed pass, and round trips of each raw baseline. Fewer than
+/// `lock`'s updates: between processes each pair is two round trips through the parent.
+pub const DEFAULT_COUNT: u64 = 10_000;
+/// The notebook's integer puts: FIFO and LIFO get 0…4, priority gets 1, 3, 4, 2.
+pub const FIFO_PUTS: [i64; 5] = [0, 1, 2, 3, 4];
+pub const PRIORITY_PUTS: [i64; 4] = [1, 3, 4, 2];
+
+/// `queue`: what the consumer got from each of the notebook's queues, in order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QueueOutcome {
+    pub fifo: Vec<i64>,
+    pub lifo: Vec<i64>,
+    pub priority: Vec<i64>,
+    /// The text of each `(priority, text)` pair, as the notebook prints `q.get()[1]`.
+    pub priority_pairs: Vec<String>,
+    /// Items of the timed pass that came back as they were put (must be `--count`).
+    pub timed_returned: u64,
+    /// `--count`.
+    pub count: u64,
+}
+
+impl QueueOutcome {
+    /// Sorts what the consumer got into the four sequences.
+    pub fn from_batches(
+        batches: &[(QueueName, Vec<Item>)],
+        timed_returned: u64,
+        count: u64,
+    ) -> Self {
+        let numbers = |queue: QueueName| -> Vec<i64> {
+            batches
+                .iter()
+                .filter(|(name, _)| *name == queue)
+                .flat_map(|(_, items)| items)
+                .filter_map(|item| match item {
+                    Item::Number(n) => Some(*n),
+                    Item::Pair(..) => None,
+                })
+                .collect()
+        };
+        let priority_pairs = batches
+            .iter()
+            .filter(|(name, _)| *name == QueueName::PriorityPairs)
+            .flat_map(|(_, items)| items)
+            .filter(|item| matches!(item, Item::Pair(..)))
+            .map(Item::label)
+            .collect();
+        QueueOutcome {
+            fifo: numbers(QueueName::Fifo),
+            lifo: numbers(QueueName::Lifo),
+            priority: numbers(QueueName::Priority),
+            priority_pairs,
+            timed_returned,
+            count,
+        }
+    }
+}
+
+impl Outcome for QueueOutcome {
+    fn check(&self) -> Result<(), String> {
+        // The notebook's printed values, written out rather than derived from the queues.
+        let pairs: Vec<String> = (1..=4).map(|n| format!("Priority {n}")).collect();
+        let checks: [(&str, Vec<String>, Vec<String>); 4] = [
+            ("fifo", texts(&self.fifo), texts(&[0, 1, 2, 3, 4])),
+            ("lifo", texts(&self.lifo), texts(&[4, 3, 2, 1, 0])),
+            ("priority", texts(&self.priority), texts(&[1, 2, 3, 4])),
+            ("priority-pairs", self.priority_pairs.clone(), pairs),
+        ];
+        for (name, got, expected) in checks {
+            if got != expected {
+                return Err(format!("{name} got {got:?}, expected {expected:?}"));
+            }
+        }
+        if self.timed_returned != self.count {
+            return Err(format!(
+                "the timed pass got {} of {} items back",
+                self.timed_returned, self.count
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn texts(numbers: &[i64]) -> Vec<String> {
+    numbers.iter().map(i64::to_string).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn queue_wants_the_notebooks_sequences() {
+        let batches: Vec<(QueueName, Vec<Item>)> = vec![
+            (QueueName::Fifo, (0..5).map(Item::Number).collect()),
+            (QueueName::Lifo, (0..5).rev().map(Item::Number).collect()),
+            (QueueName::Priority, (1..5).map(Item::Number).collect()),
+            (
+                QueueName::PriorityPairs,
+                (1..5)
+                    .map(|n| Item::Pair(n, format!("Priority {n}")))
+                    .collect(),
+            ),
+        ];
+        assert_eq!(QueueOutcome::from_batches(&batches, 3, 3).check(), Ok(()));
+        assert!(QueueOutcome::from_batches(&batches, 2, 3).check().is_err());
+        let mut lifo_as_fifo = batches;
+        lifo_as_fifo[1].1.reverse();
+        assert!(
+            QueueOutcome::from_batches(&lifo_as_fifo, 3, 3)
+                .check()
+                .is_err()
+        );
+    }
+
+}
+

@@ -1,0 +1,46 @@
+//! `spawn`: start and join/reap `count` workers one after another, and the raw OS cost.
+
+use super::prelude::*;
+
+/// The catalogue's row of `spawn`.
+pub const ROW: Row = Row {
+    id: "spawn",
+    section: "beyond",
+    description: "the cost to create, start and join/reap one worker, next to the raw OS cost",
+    params: &[
+        Param { name: "count", default: "200" },
+        Param { name: "touched", default: "0, 64, 256 MiB" },
+    ],
+    ideal_wall_s: 0.0,
+    default_count: Some(DEFAULT_COUNT),
+    outcome_depends_on_kind: false,
+    headlines: &[
+        Headline { key: "worker_start_join_us", label: "start and join one worker", better: Better::Lower },
+        Headline { key: "raw_os_us", label: "the bare OS call, same run", better: Better::Lower },
+        Headline { key: "raw_os_us_per_touched_mib", label: "fork cost per touched MiB", better: Better::Lower },
+    ],
+    check: check_json::<SpawnOutcome>,
+    comparable_outcome: super::same_outcome,
+    comparable_event: same_events,
+};
+
+pub const DEFAULT_COUNT: u64 = 200;
+/// The fork cost is measured again after the parent has touched this much memory.
+pub const TOUCHED_MIB: [usize; 3] = [0, 64, 256];
+
+/// `spawn`: how many workers were started and joined, and whether every one came back.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SpawnOutcome {
+    pub started: u64,
+    pub joined: u64,
+}
+
+impl Outcome for SpawnOutcome {
+    fn check(&self) -> Result<(), String> {
+        if self.started > 0 && self.joined == self.started {
+            Ok(())
+        } else {
+            Err(format!("{} started, {} joined", self.started, self.joined))
+        }
+    }
+}
