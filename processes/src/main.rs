@@ -10,24 +10,13 @@ mod spawned;
 mod sync;
 mod workers;
 
-use contract::demos::channel::ChannelOutcome;
-use contract::demos::cpu::CpuOutcome;
-use contract::demos::crash::CrashOutcome;
-use contract::demos::custom_init::CustomInitOutcome;
-use contract::demos::download::DownloadOutcome;
-use contract::demos::event::EventOutcome;
-use contract::demos::join::JoinOutcome;
-use contract::demos::lock::LockOutcome;
-use contract::demos::queue::QueueOutcome;
-use contract::demos::run_hooks::RunHooksOutcome;
-use contract::demos::spawn::SpawnOutcome;
-use contract::demos::start::StartOutcome;
+use contract::DemoId;
 use contract::domain::WorkerKind;
 use contract::{DemoError, DemoRun};
-use runner::Backend;
+use runner::{Backend, Checked};
 use std::process::ExitCode;
 
-/// The processes backend: one method per demo, each in `demos/<id>.rs`.
+/// The processes backend: its demos are in `demos/<id>.rs`.
 struct Processes;
 
 impl Backend for Processes {
@@ -42,52 +31,8 @@ impl Backend for Processes {
         interrupt::install();
     }
 
-    fn start(run: &DemoRun) -> Result<StartOutcome, DemoError> {
-        demos::start::run(run)
-    }
-
-    fn join(run: &DemoRun) -> Result<JoinOutcome, DemoError> {
-        demos::join::run(run)
-    }
-
-    fn run_hooks(run: &DemoRun) -> Result<RunHooksOutcome, DemoError> {
-        demos::run_hooks::run(run)
-    }
-
-    fn custom_init(run: &DemoRun) -> Result<CustomInitOutcome, DemoError> {
-        demos::custom_init::run(run)
-    }
-
-    fn lock(run: &DemoRun) -> Result<LockOutcome, DemoError> {
-        demos::lock::run(run)
-    }
-
-    fn queue(run: &DemoRun) -> Result<QueueOutcome, DemoError> {
-        demos::queue::run(run)
-    }
-
-    fn event(run: &DemoRun) -> Result<EventOutcome, DemoError> {
-        demos::event::run(run)
-    }
-
-    fn download(run: &DemoRun) -> Result<DownloadOutcome, DemoError> {
-        demos::download::run(run)
-    }
-
-    fn cpu(run: &DemoRun) -> Result<CpuOutcome, DemoError> {
-        demos::cpu::run(run)
-    }
-
-    fn crash(run: &DemoRun) -> Result<CrashOutcome, DemoError> {
-        demos::crash::run(run)
-    }
-
-    fn spawn(run: &DemoRun) -> Result<SpawnOutcome, DemoError> {
-        demos::spawn::run(run)
-    }
-
-    fn channel(run: &DemoRun) -> Result<ChannelOutcome, DemoError> {
-        demos::channel::run(run)
+    fn run_demo(demo: DemoId, run: &DemoRun) -> Result<Checked, DemoError> {
+        demos::run(demo, run)
     }
 }
 

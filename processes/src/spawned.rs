@@ -2,12 +2,13 @@
 //! `--spawned-worker JOB SERVER PARENT`, connects to its parent's one-shot ipc-channel
 //! server, receives its job as data, runs it and exits.
 //!
-//! A fresh program knows nothing of its parent's closures, so a job is named on the
-//! command line (as Python's spawn names the target's module and function) and every job
-//! a spawned worker can run is listed here.
+//! A fresh program knows nothing of its parent's closures, so a job is named on the command
+//! line by its type's name (as Python's spawn names the target's module and function), and
+//! the program looks the name up among the jobs the demos declare. A demo file declares its
+//! job types in one [`jobs!`] line; only a type declared there is [`Registered`], and
+//! [`Workers::start`](crate::workers::Workers::start) takes only registered jobs, so a job a
+//! spawned worker could not find does not compile.
 
-use crate::demos::{channel, cpu, crash, custom_init, download, event, lock, queue, run_hooks};
-use crate::demos::{spawn, start};
 use crate::workers::{AskingJob, Job, spawned_asking_job, spawned_job};
 use nix::unistd::Pid;
 use std::process::ExitCode;
@@ -16,48 +17,64 @@ use std::process::ExitCode;
 /// exits at once: the raw cost of starting it, for `spawn`'s measurement.
 pub const FLAG: &str = "--spawned-worker";
 
+/// A job type that a spawned worker can find: implemented by [`jobs!`] alone.
+pub trait Registered {}
+
 /// One job a spawned worker can run, and how it enters it.
-struct Entry {
-    name: &'static str,
+pub struct Entry {
+    name: fn() -> &'static str,
     enter: fn(String, Pid) -> !,
 }
 
-const fn job<J: Job>() -> Entry {
+/// The name of job type `J` on a spawned worker's command line.
+pub fn job_name<J>() -> &'static str {
+    std::any::type_name::<J>()
+}
+
+/// The entry of a job that asks its parent nothing.
+pub const fn job<J: Job>() -> Entry {
     Entry {
-        name: J::NAME,
+        name: job_name::<J>,
         enter: spawned_job::<J>,
     }
 }
 
-const fn asking_job<J: AskingJob>() -> Entry {
+/// The entry of a job that asks its parent's service while it works.
+pub const fn asking_job<J: AskingJob>() -> Entry {
     Entry {
-        name: J::NAME,
+        name: job_name::<J>,
         enter: spawned_asking_job::<J>,
     }
 }
 
-/// Every job of every demo.
-const JOBS: &[Entry] = &[
-    job::<start::Sleep>(),
-    job::<run_hooks::HookedSleep>(),
-    job::<custom_init::Numbered>(),
-    job::<lock::Locked>(),
-    job::<lock::Unlocked>(),
-    asking_job::<queue::Produce>(),
-    asking_job::<queue::Consume>(),
-    asking_job::<queue::TimedPutGet>(),
-    job::<queue::RawRoundTrips>(),
-    job::<event::Flag>(),
-    job::<event::Ops>(),
-    job::<event::Waiter>(),
-    job::<download::FetchInTurn>(),
-    asking_job::<download::FetchFromQueue>(),
-    job::<download::FetchIntoMemory>(),
-    job::<cpu::CountPrimes>(),
-    job::<crash::CrashSleep>(),
-    job::<spawn::Nothing>(),
-    job::<channel::Peer>(),
-];
+/// Declares a demo file's job types, `jobs!(A, B; asking C)`: each becomes [`Registered`],
+/// and the file's `JOBS` lists their entries for a spawned worker.
+macro_rules! jobs {
+    ($($job:ty),* $(; asking $($asking:ty),+)?) => {
+        $(impl $crate::spawned::Registered for $job {})*
+        $($(impl $crate::spawned::Registered for $asking {})+)?
+
+        /// This demo's jobs, as a spawned worker finds them.
+        pub const JOBS: &[$crate::spawned::Entry] = &[
+            $($crate::spawned::job::<$job>(),)*
+            $($($crate::spawned::asking_job::<$asking>(),)+)?
+        ];
+    };
+}
+pub(crate) use jobs;
+
+/// Gathers every demo file's `JOBS` (called with the contract's list of demos).
+macro_rules! registry {
+    ($($module:ident => $variant:ident,)*) => {
+        /// The jobs of every demo, as a spawned worker finds them.
+        pub const JOBS: &[&[$crate::spawned::Entry]] = &[$($module::JOBS,)*];
+    };
+}
+pub(crate) use registry;
+
+fn every_job() -> impl Iterator<Item = &'static Entry> {
+    crate::demos::JOBS.iter().flat_map(|jobs| jobs.iter())
+}
 
 /// Runs this process as a spawned worker if its command line says so; `None` otherwise.
 pub fn run_if_asked() -> Option<ExitCode> {
@@ -71,7 +88,7 @@ pub fn run_if_asked() -> Option<ExitCode> {
         [job, server, parent] => [job, server, parent],
         _ => return Some(internal_error("expects JOB SERVER PARENT")),
     };
-    let Some(entry) = JOBS.iter().find(|entry| entry.name == job) else {
+    let Some(entry) = every_job().find(|entry| (entry.name)() == job) else {
         return Some(internal_error(&format!("no job named '{job}'")));
     };
     let Ok(parent) = parent.parse::<i32>() else {
@@ -87,16 +104,14 @@ fn internal_error(problem: &str) -> ExitCode {
 
 #[cfg(test)]
 mod tests {
-    use super::JOBS;
+    use super::every_job;
 
     #[test]
     fn every_job_has_its_own_name() {
-        for (i, entry) in JOBS.iter().enumerate() {
-            assert!(
-                JOBS[..i].iter().all(|earlier| earlier.name != entry.name),
-                "two jobs are named {}",
-                entry.name
-            );
+        let names: Vec<&str> = every_job().map(|entry| (entry.name)()).collect();
+        assert!(names.len() >= 19, "{names:?}");
+        for (i, name) in names.iter().enumerate() {
+            assert!(!names[..i].contains(name), "two jobs are named {name}");
         }
     }
 }

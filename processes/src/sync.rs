@@ -38,7 +38,7 @@ unsafe impl Sync for ProcessMutex {}
 // (glibc keeps the robust list in the holder's thread, not in the mutex), and is used only
 // through pthread calls; it needs no destructor on Linux.
 unsafe impl ProcessShared for ProcessMutex {
-    fn init_in_place(&self) -> Result<(), DemoError> {
+    unsafe fn init_in_place(&self) -> Result<(), DemoError> {
         let mut attr = MaybeUninit::<libc::pthread_mutexattr_t>::uninit();
         // SAFETY: `attr` is writable memory for a mutexattr, which this call initialises.
         check("pthread_mutexattr_init", unsafe {
@@ -52,8 +52,8 @@ unsafe impl ProcessShared for ProcessMutex {
         check("PTHREAD_MUTEX_ROBUST", unsafe {
             libc::pthread_mutexattr_setrobust(attr.as_mut_ptr(), libc::PTHREAD_MUTEX_ROBUST)
         })?;
-        // SAFETY: the mutex is at its final address in the mapping, not yet in use (no
-        // child exists yet), and `attr` is initialised.
+        // SAFETY: the mutex is at its final address in the mapping and not yet in use (the
+        // caller's promise), and `attr` is initialised.
         check("pthread_mutex_init", unsafe {
             libc::pthread_mutex_init(self.raw.get(), attr.as_ptr())
         })?;

@@ -22,6 +22,7 @@
 //! how `queue` keeps its queues in the parent, as Python's managers do.
 
 use crate::interrupt;
+use crate::spawned::{Registered, job_name};
 use contract::domain::{Fault, StartMethod};
 use contract::trace::Echo;
 use contract::{DemoError, DemoRun, Event, EventSink, Trace};
@@ -37,7 +38,6 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::cell::Cell;
 use std::collections::HashMap;
-use std::os::fd::RawFd;
 use std::os::unix::process::CommandExt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::process::Command;
@@ -67,25 +67,18 @@ impl WorkerId {
 /// it in its first message, as Python's spawn start method pickles the target and its
 /// arguments. A thread's job can be any closure; a process's must be something that can be
 /// sent to a program that shares no memory with its parent.
+///
+/// A spawned child finds the job's code by the job's type name; each demo file lists its job
+/// types in one `jobs!` line, which is what lets [`Workers::start`] take them.
 pub trait Job: Serialize + DeserializeOwned + Send + 'static {
-    /// Names the job on a spawned child's command line; listed in `spawned::JOBS`.
-    const NAME: &'static str;
     type Output: Serialize + DeserializeOwned + Send + 'static;
 
     /// The worker's work; its events go to `out`, its result back to the parent.
     fn run(self, out: &dyn EventSink) -> Self::Output;
-
-    /// The descriptors the job names (a shared memory file, a socket), which a spawned
-    /// worker must inherit across `exec`.
-    fn inherited_fds(&self) -> Vec<RawFd> {
-        Vec::new()
-    }
 }
 
 /// A job whose worker asks its parent's [`Service`] for things while it works.
 pub trait AskingJob: Serialize + DeserializeOwned + Send + 'static {
-    /// Names the job on a spawned child's command line; listed in `spawned::JOBS`.
-    const NAME: &'static str;
     type Service: Service;
     type Output: Serialize + DeserializeOwned + Send + 'static;
 
@@ -186,12 +179,11 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static> Workers<'run, T> {
     /// Starts a child named `name` that runs `job`, and returns once it has sent its first
     /// event, or has ended without one (Python's `start()` likewise returns once the
     /// worker runs).
-    pub fn start<J: Job<Output = T>>(&mut self, name: &str, job: J) -> Result<WorkerId, DemoError> {
-        let spawnable = Spawnable {
-            job_name: J::NAME,
-            inherited_fds: job.inherited_fds(),
-        };
-        self.launch(name, job, spawnable, None, run_job::<J>)
+    pub fn start<J>(&mut self, name: &str, job: J) -> Result<WorkerId, DemoError>
+    where
+        J: Job<Output = T> + Registered,
+    {
+        self.launch(name, job, None, run_job::<J>)
     }
 }
 
@@ -219,16 +211,12 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
     /// Like [`Workers::start`], for a child that asks this parent's service while it works.
     pub fn start_with<J>(&mut self, name: &str, job: J) -> Result<WorkerId, DemoError>
     where
-        J: AskingJob<Service = S, Output = T>,
+        J: AskingJob<Service = S, Output = T> + Registered,
     {
         // Made before the child starts: the parent keeps the sending end.
         let replies = ipc::channel::<S::Reply>()
             .map_err(|e| DemoError::system("creating a reply channel", e))?;
-        let spawnable = Spawnable {
-            job_name: J::NAME,
-            inherited_fds: Vec::new(),
-        };
-        self.launch(name, job, spawnable, Some(replies), run_asking_job::<J>)
+        self.launch(name, job, Some(replies), run_asking_job::<J>)
     }
 
     /// Starts a child named `name` that runs `job` with `run`'s start method, and returns
@@ -238,7 +226,6 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
         &mut self,
         name: &str,
         job: J,
-        spawnable: Spawnable<'_>,
         replies: Option<ReplyChannel<S::Reply>>,
         body: Body<J, T, S::Request, S::Reply>,
     ) -> Result<WorkerId, DemoError> {
@@ -270,7 +257,7 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
                 (fork_child(to_child, body)?, None)
             }
             StartMethod::Spawn => {
-                let handover = spawn_child(&spawnable)?;
+                let handover = spawn_child::<J, T, S::Request, S::Reply>()?;
                 (handover.pid, Some((handover, to_child)))
             }
         };
@@ -678,12 +665,6 @@ fn run_asking_job<J: AskingJob>(
     job.run(out, &parent)
 }
 
-/// What a spawned child is told on its command line: which job, and what it inherits.
-struct Spawnable<'a> {
-    job_name: &'a str,
-    inherited_fds: Vec<RawFd>,
-}
-
 /// A spawned child on its way to its job: the one-shot server's name and, from the helper
 /// thread that accepts the child's connection, the child's job inbox.
 struct Handover<J, T, Q, R> {
@@ -721,7 +702,7 @@ where
 
 /// `--start spawn`: forks and execs this program, which connects to a one-shot server and
 /// waits there for its job. Returns the child and the way to hand it its job.
-fn spawn_child<J, T, Q, R>(spawnable: &Spawnable<'_>) -> Result<Handover<J, T, Q, R>, DemoError>
+fn spawn_child<J, T, Q, R>() -> Result<Handover<J, T, Q, R>, DemoError>
 where
     J: Serialize + DeserializeOwned + Send + 'static,
     T: Serialize + DeserializeOwned + Send + 'static,
@@ -731,8 +712,8 @@ where
     let (server, server_name) = IpcOneShotServer::<JobInbox<J, T, Q, R>>::new()
         .map_err(|e| DemoError::system("creating a one-shot server", e))?;
     let parent = getpid().to_string();
-    let args = [spawnable.job_name, &server_name, &parent];
-    let pid = start_this_program(&args, spawnable.inherited_fds.clone())?;
+    let args = [job_name::<J>(), &server_name, &parent];
+    let pid = start_this_program(&args)?;
     let (sender, accepted) = mpsc::channel();
     let accepting = std::thread::spawn(move || {
         let _ = sender.send(server.accept());
@@ -745,28 +726,21 @@ where
     })
 }
 
-/// Forks and execs this program as a worker with `args` after the spawned-worker flag,
-/// keeping `inherited` descriptors open across the `exec`. Returns the child's pid; the
-/// caller reaps it.
-pub fn start_this_program(args: &[&str], inherited: Vec<RawFd>) -> Result<Pid, DemoError> {
+/// Forks and execs this program as a worker with `args` after the spawned-worker flag.
+/// Returns the child's pid; the caller reaps it.
+pub fn start_this_program(args: &[&str]) -> Result<Pid, DemoError> {
     let program = std::env::current_exe()
         .map_err(|e| DemoError::system("finding this program to spawn it", e))?;
     let mut command = Command::new(program);
     command.arg(crate::spawned::FLAG).args(args);
-    let before_exec = move || {
+    let before_exec = || {
         // Die with the parent; kept across `exec` (this program is not set-user-ID).
         nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)?;
-        for &fd in &inherited {
-            // SAFETY: `fcntl(F_SETFD)` only changes this process's flags of a descriptor.
-            if unsafe { libc::fcntl(fd, libc::F_SETFD, 0) } == -1 {
-                return Err(std::io::Error::last_os_error());
-            }
-        }
         Ok(())
     };
     // SAFETY: `before_exec` runs in the forked child before `exec`, where only
     // async-signal-safe calls are allowed (the parent may run other threads): it makes no
-    // allocation and calls only `prctl` and `fcntl`, on a list built before the fork.
+    // allocation and calls only `prctl`.
     unsafe { command.pre_exec(before_exec) };
     let child = command
         .spawn()

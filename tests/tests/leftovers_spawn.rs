@@ -72,7 +72,11 @@ fn spawned_workers_are_fresh_programs_and_none_is_left_behind() {
             let args: Vec<&str> = worker.iter().skip(1).map(String::as_str).collect();
             match method {
                 "spawn" => {
-                    assert_eq!(args[..2], ["--spawned-worker", "sleep"], "{worker:?}")
+                    assert_eq!(
+                        args[..2],
+                        ["--spawned-worker", "processes::demos::start::Sleep"],
+                        "{worker:?}"
+                    )
                 }
                 _ => assert_eq!(args, ["--start", "fork", "join"], "{worker:?}"),
             }

@@ -18,6 +18,8 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::sync::Arc;
 
+crate::spawned::jobs!(Peer);
+
 pub fn run(run: &DemoRun) -> Result<ChannelOutcome, DemoError> {
     let count = run.count();
     let mut outcome = ChannelOutcome { paths: Vec::new() };
@@ -107,16 +109,14 @@ pub struct Peer {
 }
 
 impl Job for Peer {
-    const NAME: &'static str = "channel-peer";
     type Output = Result<(), String>;
 
     fn run(self, out: &dyn EventSink) -> Result<(), String> {
         let mut ends = match self.link {
             PeerLink::Ipc { to_main, inbox } => ipc_channel_ends(to_main, inbox),
             PeerLink::Socket(kind, fd) => {
-                // SAFETY: the parent handed this worker the descriptor for this job alone
-                // (inherited by fork, or across exec); nothing else in this process owns it.
-                let socket = unsafe { OwnedFd::from_raw_fd(fd) };
+                // SAFETY: the parent made this link in `socket_ends` for this job alone.
+                let socket = unsafe { inherited_socket(fd) };
                 match kind {
                     Socket::SeqPacket => seqpacket_socket_ends(socket),
                     Socket::Stream => {
@@ -129,12 +129,6 @@ impl Job for Peer {
         peer(&mut ends, self.messages, self.bytes, self.round_trips)
     }
 
-    fn inherited_fds(&self) -> Vec<RawFd> {
-        match self.link {
-            PeerLink::Ipc { .. } => Vec::new(),
-            PeerLink::Socket(_, fd) => vec![fd],
-        }
-    }
 }
 
 /// Two ipc-channel byte channels, one each way. `bytes_channel` sends raw bytes, without
@@ -167,13 +161,11 @@ fn socket_ends(kind: Socket) -> Result<(PeerEnd, Ends), DemoError> {
         Socket::SeqPacket => SockType::SeqPacket,
         Socket::Stream => SockType::Stream,
     };
-    let (peer, main) = socketpair(
-        AddressFamily::Unix,
-        socket_type,
-        None,
-        SockFlag::SOCK_CLOEXEC,
-    )
-    .map_err(|e| DemoError::system("socketpair", e))?;
+    // Without close-on-exec: a spawned peer keeps the socket across its `exec`, as a forked
+    // one does across `fork`. The parent closes its copy of the peer's end as soon as the peer
+    // has started, before any other worker starts.
+    let (peer, main) = socketpair(AddressFamily::Unix, socket_type, None, SockFlag::empty())
+        .map_err(|e| DemoError::system("socketpair", e))?;
     let main_ends = match kind {
         Socket::SeqPacket => seqpacket_socket_ends(main),
         Socket::Stream => stream_ends(UnixStream::from(main))?,
@@ -183,6 +175,17 @@ fn socket_ends(kind: Socket) -> Result<(PeerEnd, Ends), DemoError> {
         socket_kept_until_started: Some(peer),
     };
     Ok((peer_end, main_ends))
+}
+
+/// The peer's socket, from the descriptor number its job names.
+///
+/// # Safety
+/// `fd` must be the peer's end of a socketpair made by `socket_ends` for this job, inherited
+/// by this worker (by `fork`, or kept open across `exec`), and taken only once: the returned
+/// `OwnedFd` closes it.
+unsafe fn inherited_socket(fd: RawFd) -> OwnedFd {
+    // SAFETY: the caller's promise: the descriptor is open and nothing else owns it.
+    unsafe { OwnedFd::from_raw_fd(fd) }
 }
 
 /// A `SOCK_SEQPACKET` socket's ends: each send is one message, each receive takes one whole

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use std::ops::Range;
 use std::time::Instant;
 
+crate::spawned::jobs!(CountPrimes);
+
 pub fn run(run: &DemoRun) -> Result<CpuOutcome, DemoError> {
     let n = run.options().n.unwrap_or(DEFAULT_N);
     let most_workers = run.options().workers.unwrap_or_else(default_workers);
@@ -35,7 +37,6 @@ pub struct CountPrimes {
 }
 
 impl Job for CountPrimes {
-    const NAME: &'static str = "count-primes";
     type Output = u64;
 
     fn run(self, out: &dyn EventSink) -> u64 {

@@ -12,6 +12,8 @@ use contract::domain::CrashFault;
 use contract::{DemoError, DemoRun, EventSink};
 use serde::{Deserialize, Serialize};
 
+crate::spawned::jobs!(CrashSleep);
+
 pub fn run(run: &DemoRun) -> Result<CrashOutcome, DemoError> {
     let faults = run
         .options()
@@ -53,7 +55,6 @@ pub struct CrashSleep {
 }
 
 impl Job for CrashSleep {
-    const NAME: &'static str = "crash-sleep";
     type Output = ();
 
     fn run(self, out: &dyn EventSink) {

@@ -7,6 +7,8 @@ use contract::demos::custom_init::{NumberedTask, double};
 use contract::{DemoError, DemoRun, EventSink};
 use serde::{Deserialize, Serialize};
 
+crate::spawned::jobs!(Numbered);
+
 pub fn run(run: &DemoRun) -> Result<CustomInitOutcome, DemoError> {
     let mut workers = Workers::new(run);
 
@@ -34,7 +36,6 @@ pub struct Numbered {
 }
 
 impl Job for Numbered {
-    const NAME: &'static str = "numbered-double";
     type Output = (u32, u64);
 
     fn run(self, out: &dyn EventSink) -> (u32, u64) {

@@ -19,6 +19,8 @@ use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::time::Instant;
 
+crate::spawned::jobs!(FetchInTurn, FetchIntoMemory; asking FetchFromQueue);
+
 pub fn run(run: &DemoRun) -> Result<DownloadOutcome, DemoError> {
     // The local image server runs as its own process, stopped when `plan` is dropped.
     let plan = DownloadPlan::prepare(run)?;
@@ -141,7 +143,6 @@ pub struct FetchInTurn {
 }
 
 impl Job for FetchInTurn {
-    const NAME: &'static str = "download-in-turn";
     type Output = Result<SequentialResult, String>;
 
     fn run(self, out: &dyn EventSink) -> Self::Output {
@@ -167,7 +168,6 @@ pub struct FetchFromQueue {
 }
 
 impl AskingJob for FetchFromQueue {
-    const NAME: &'static str = "download-from-queue";
     type Service = UrlQueue;
     type Output = Result<Vec<Download>, String>;
 
@@ -191,7 +191,6 @@ pub struct FetchIntoMemory {
 }
 
 impl Job for FetchIntoMemory {
-    const NAME: &'static str = "download-into-memory";
     type Output = Result<u64, String>;
 
     fn run(self, out: &dyn EventSink) -> Result<u64, String> {

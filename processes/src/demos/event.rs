@@ -16,8 +16,9 @@ use contract::event_flag::{self, OpsReport, SetTime, wake_up_setter, wake_up_wai
 use contract::report::{median, percentile};
 use contract::{DemoError, DemoRun, EventSink};
 use serde::{Deserialize, Serialize};
-use std::os::fd::RawFd;
 use std::time::Duration;
+
+crate::spawned::jobs!(Flag, Ops, Waiter);
 
 /// Where the event lives and how a waiter sleeps, for the report.
 const SHARED_VIA: &str = "a memfd mapped MAP_SHARED by the parent and by each worker: an \
@@ -115,18 +116,15 @@ pub struct Flag {
 }
 
 impl Job for Flag {
-    const NAME: &'static str = "event-flag";
     type Output = DrawsResult;
 
     fn run(self, out: &dyn EventSink) -> DrawsResult {
-        let event = self.event.map()?;
+        // SAFETY: the parent made this handle with `SharedMapping::handle` for this job.
+        let event = unsafe { self.event.map() }?;
         event_flag::flag(out, &*event, self.set_after, self.clear_after);
         Ok(None)
     }
 
-    fn inherited_fds(&self) -> Vec<RawFd> {
-        vec![self.event.fd()]
-    }
 }
 
 /// The notebook's `ops` worker: waits for the event, then draws while it is set.
@@ -139,17 +137,14 @@ pub struct Ops {
 }
 
 impl Job for Ops {
-    const NAME: &'static str = "event-ops";
     type Output = DrawsResult;
 
     fn run(self, out: &dyn EventSink) -> DrawsResult {
-        let event = self.event.map()?;
+        // SAFETY: the parent made this handle with `SharedMapping::handle` for this job.
+        let event = unsafe { self.event.map() }?;
         event_flag::ops(out, &*event, self.seed, self.draw_every, self.wait_limit).map(Some)
     }
 
-    fn inherited_fds(&self) -> Vec<RawFd> {
-        vec![self.event.fd()]
-    }
 }
 
 /// The waiting side of the timed wake-ups.
@@ -160,17 +155,14 @@ pub struct Waiter {
 }
 
 impl Job for Waiter {
-    const NAME: &'static str = "event-waiter";
     type Output = Result<Vec<f64>, String>;
 
     fn run(self, out: &dyn EventSink) -> Result<Vec<f64>, String> {
-        let events = self.events.map()?;
+        // SAFETY: the parent made this handle with `SharedMapping::handle` for this job.
+        let events = unsafe { self.events.map() }?;
         out.emit("timing", Some(format!("{} wake-ups", self.trials)));
         let TrialEvents { go, done, set_at } = &*events;
         wake_up_waiter(go, done, set_at, self.trials)
     }
 
-    fn inherited_fds(&self) -> Vec<RawFd> {
-        vec![self.events.fd()]
-    }
 }

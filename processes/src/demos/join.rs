@@ -6,6 +6,8 @@ use contract::demos::join::JoinOutcome;
 use contract::demos::join::{SLEEP_S, WORKERS, worker_name};
 use contract::{DemoError, DemoRun};
 
+crate::spawned::jobs!();
+
 pub fn run(run: &DemoRun) -> Result<JoinOutcome, DemoError> {
     let mut workers = Workers::new(run);
     let seconds = run.seconds(SLEEP_S);

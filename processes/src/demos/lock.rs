@@ -16,9 +16,10 @@ use contract::demos::lock::LockOutcome;
 use contract::demos::lock::{DELTAS, START_LINE_LIMIT_S, worker_name};
 use contract::{DemoError, DemoRun, EventSink};
 use serde::{Deserialize, Serialize};
-use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
+
+crate::spawned::jobs!(Locked, Unlocked);
 
 /// Where the counter lives and what guards it, for the report.
 const SHARED_VIA: &str = "a memfd mapped MAP_SHARED by the parent and by each worker: \
@@ -34,8 +35,10 @@ pub struct LockedCounter {
 
 // SAFETY: a process-shared pthread mutex and an atomic: no pointers, no destructor.
 unsafe impl ProcessShared for LockedCounter {
-    fn init_in_place(&self) -> Result<(), DemoError> {
-        self.lock.init_in_place()
+    unsafe fn init_in_place(&self) -> Result<(), DemoError> {
+        // SAFETY: the lock is part of this value, initialised once with it (our caller's
+        // promise).
+        unsafe { self.lock.init_in_place() }
     }
 }
 
@@ -124,11 +127,11 @@ pub struct Locked {
 }
 
 impl Job for Locked {
-    const NAME: &'static str = "lock-locked-loop";
     type Output = LoopResult;
 
     fn run(self, out: &dyn EventSink) -> LoopResult {
-        let shared = self.shared.map()?;
+        // SAFETY: the parent made this handle with `SharedMapping::handle` for this job.
+        let shared = unsafe { self.shared.map() }?;
         // EOWNERDEAD: a worker died holding the lock, and the counter may be half-done.
         let Ok(_held) = shared.lock.lock() else {
             out.emit("lock poisoned", Some("its holder died".into()));
@@ -143,9 +146,6 @@ impl Job for Locked {
         Ok(nanos)
     }
 
-    fn inherited_fds(&self) -> Vec<RawFd> {
-        vec![self.shared.fd()]
-    }
 }
 
 /// One worker's loop without the lock, from the start line.
@@ -157,11 +157,11 @@ pub struct Unlocked {
 }
 
 impl Job for Unlocked {
-    const NAME: &'static str = "lock-unlocked-loop";
     type Output = LoopResult;
 
     fn run(self, out: &dyn EventSink) -> LoopResult {
-        let shared = self.shared.map()?;
+        // SAFETY: the parent made this handle with `SharedMapping::handle` for this job.
+        let shared = unsafe { self.shared.map() }?;
         out.emit(
             "adding",
             Some(format!("{:+} × {}, no lock", self.delta, self.count)),
@@ -175,7 +175,4 @@ impl Job for Unlocked {
         Ok(nanos)
     }
 
-    fn inherited_fds(&self) -> Vec<RawFd> {
-        vec![self.shared.fd()]
-    }
 }

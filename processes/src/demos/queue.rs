@@ -16,6 +16,8 @@ use contract::{DemoError, DemoRun, EventSink};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
+crate::spawned::jobs!(RawRoundTrips; asking Produce, Consume, TimedPutGet);
+
 /// Where the queues live and how workers reach them, for the report.
 const SHARED_VIA: &str = "the parent, which owns the queues: each put and get is an \
                           ipc-channel request and reply; a get on an empty queue is answered \
@@ -82,7 +84,6 @@ type Batched = Result<Batches, String>;
 pub struct Produce;
 
 impl AskingJob for Produce {
-    const NAME: &'static str = "queue-produce";
     type Service = QueueOwner;
     type Output = Batched;
 
@@ -98,7 +99,6 @@ pub struct Consume {
 }
 
 impl AskingJob for Consume {
-    const NAME: &'static str = "queue-consume";
     type Service = QueueOwner;
     type Output = Batched;
 
@@ -115,7 +115,6 @@ pub struct TimedPutGet {
 }
 
 impl AskingJob for TimedPutGet {
-    const NAME: &'static str = "queue-timed-put-get";
     type Service = QueueOwner;
     type Output = Result<f64, String>;
 
@@ -132,7 +131,6 @@ pub struct RawRoundTrips {
 }
 
 impl Job for RawRoundTrips {
-    const NAME: &'static str = "queue-raw-round-trips";
     type Output = Result<(f64, f64), String>;
 
     fn run(self, out: &dyn EventSink) -> Result<(f64, f64), String> {

@@ -8,6 +8,8 @@ use contract::workloads::sleeper;
 use contract::{DemoError, DemoRun, EventSink};
 use serde::{Deserialize, Serialize};
 
+crate::spawned::jobs!(HookedSleep);
+
 pub fn run(run: &DemoRun) -> Result<RunHooksOutcome, DemoError> {
     let mut workers = Workers::new(run);
     let seconds = run.seconds(SLEEP_S);
@@ -28,7 +30,6 @@ pub struct HookedSleep {
 }
 
 impl Job for HookedSleep {
-    const NAME: &'static str = "hooked-sleep";
     type Output = ();
 
     fn run(self, out: &dyn EventSink) {

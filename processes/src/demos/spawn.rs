@@ -19,6 +19,8 @@ use nix::sys::wait::waitpid;
 use nix::unistd::{ForkResult, fork};
 use serde::{Deserialize, Serialize};
 
+crate::spawned::jobs!(Nothing);
+
 pub fn run(run: &DemoRun) -> Result<SpawnOutcome, DemoError> {
     let count = run.count();
     ensure_single_threaded()?;
@@ -97,7 +99,6 @@ fn record_method_costs(run: &DemoRun, method: StartMethod, workers_us: &[f64], r
 pub struct Nothing;
 
 impl Job for Nothing {
-    const NAME: &'static str = "nothing";
     type Output = ();
 
     fn run(self, _: &dyn EventSink) {}
@@ -116,7 +117,7 @@ fn bare_start_and_reap(method: StartMethod) -> Result<(), DemoError> {
             ForkResult::Child => exit_child(0),
             ForkResult::Parent { child } => child,
         },
-        StartMethod::Spawn => start_this_program(&[], Vec::new())?,
+        StartMethod::Spawn => start_this_program(&[])?,
     };
     waitpid(child, None).map_err(|e| DemoError::system("waitpid", e))?;
     Ok(())

@@ -7,6 +7,8 @@ use contract::workloads::sleeper;
 use contract::{DemoError, DemoRun, EventSink};
 use serde::{Deserialize, Serialize};
 
+crate::spawned::jobs!(Sleep);
+
 pub fn run(run: &DemoRun) -> Result<StartOutcome, DemoError> {
     let mut workers = Workers::new(run);
     let seconds = run.seconds(SLEEP_S);
@@ -29,7 +31,6 @@ pub struct Sleep {
 }
 
 impl Job for Sleep {
-    const NAME: &'static str = "sleep";
     type Output = ();
 
     fn run(self, out: &dyn EventSink) {

@@ -5,18 +5,6 @@ pub mod cli;
 use crate::cli::Cli;
 use clap::Parser;
 use contract::demos::DemoId;
-use contract::demos::channel::ChannelOutcome;
-use contract::demos::cpu::CpuOutcome;
-use contract::demos::crash::CrashOutcome;
-use contract::demos::custom_init::CustomInitOutcome;
-use contract::demos::download::DownloadOutcome;
-use contract::demos::event::EventOutcome;
-use contract::demos::join::JoinOutcome;
-use contract::demos::lock::LockOutcome;
-use contract::demos::queue::QueueOutcome;
-use contract::demos::run_hooks::RunHooksOutcome;
-use contract::demos::spawn::SpawnOutcome;
-use contract::demos::start::StartOutcome;
 use contract::domain::{BackendKind, WorkerKind};
 use contract::outcome::Outcome;
 use contract::report::{Listing, RunDocument, say, verdict_line};
@@ -26,10 +14,8 @@ use contract::{DemoError, DemoRun};
 use std::process::ExitCode;
 use std::time::Instant;
 
-/// A way of making workers. One method per demo, so a backend missing a demo does not compile.
-///
-/// Each method runs the demo on this backend and returns its typed outcome; the runner
-/// checks it against the contract, times it and reports it.
+/// A way of making workers: a backend binary's one type, whose demos live in its
+/// `src/demos/`, one file per demo, generated into a module by [`backend_demos!`].
 pub trait Backend {
     /// `threads` or `processes`.
     const NAME: &'static str;
@@ -46,18 +32,33 @@ pub trait Backend {
     /// Called once before any demo runs (e.g. to take over Ctrl-C).
     fn prepare() {}
 
-    fn start(run: &DemoRun) -> Result<StartOutcome, DemoError>;
-    fn join(run: &DemoRun) -> Result<JoinOutcome, DemoError>;
-    fn run_hooks(run: &DemoRun) -> Result<RunHooksOutcome, DemoError>;
-    fn custom_init(run: &DemoRun) -> Result<CustomInitOutcome, DemoError>;
-    fn lock(run: &DemoRun) -> Result<LockOutcome, DemoError>;
-    fn queue(run: &DemoRun) -> Result<QueueOutcome, DemoError>;
-    fn event(run: &DemoRun) -> Result<EventOutcome, DemoError>;
-    fn download(run: &DemoRun) -> Result<DownloadOutcome, DemoError>;
-    fn cpu(run: &DemoRun) -> Result<CpuOutcome, DemoError>;
-    fn crash(run: &DemoRun) -> Result<CrashOutcome, DemoError>;
-    fn spawn(run: &DemoRun) -> Result<SpawnOutcome, DemoError>;
-    fn channel(run: &DemoRun) -> Result<ChannelOutcome, DemoError>;
+    /// Runs one demo: the `run` of its file in `src/demos/` (see [`backend_demos!`]).
+    fn run_demo(demo: DemoId, run: &DemoRun) -> Result<Checked, DemoError>;
+}
+
+/// A demo's outcome as JSON, with the contract's check of it.
+pub type Checked = (serde_json::Value, Result<(), String>);
+
+/// Generates a backend's `demos` module from the contract's list of demos: one module per
+/// demo, in `src/demos/<module>.rs` with `pub fn run(run: &DemoRun) -> Result<Outcome,
+/// DemoError>`, and `run`, which runs a demo by its id and checks its outcome. Use it as
+/// `contract::for_each_demo!(runner::backend_demos);`: a backend that lacks a demo's file
+/// does not compile.
+#[macro_export]
+macro_rules! backend_demos {
+    ($($module:ident => $variant:ident,)*) => {
+        $(pub mod $module;)*
+
+        /// Runs `demo` on this backend: its outcome as JSON, with the contract's check of it.
+        pub fn run(
+            demo: ::contract::DemoId,
+            run: &::contract::DemoRun,
+        ) -> Result<$crate::Checked, ::contract::DemoError> {
+            match demo {
+                $(::contract::DemoId::$variant => Ok($crate::checked($module::run(run)?)),)*
+            }
+        }
+    };
 }
 
 /// The backend's kind as its JSON declares it, with the start method of this run.
@@ -74,28 +75,10 @@ fn runtime() -> std::collections::BTreeMap<String, String> {
     [("language".to_string(), "Rust".to_string())].into()
 }
 
-fn checked<O: Outcome>(outcome: O) -> (serde_json::Value, Result<(), String>) {
+/// Serialises an outcome and runs the contract's check of it.
+pub fn checked<O: Outcome>(outcome: O) -> Checked {
     let value = serde_json::to_value(&outcome).expect("outcomes are plain data");
     (value, outcome.check())
-}
-
-fn run_demo<B: Backend>(
-    run: &DemoRun,
-) -> Result<(serde_json::Value, Result<(), String>), DemoError> {
-    Ok(match run.demo() {
-        DemoId::Start => checked(B::start(run)?),
-        DemoId::Join => checked(B::join(run)?),
-        DemoId::RunHooks => checked(B::run_hooks(run)?),
-        DemoId::CustomInit => checked(B::custom_init(run)?),
-        DemoId::Lock => checked(B::lock(run)?),
-        DemoId::Queue => checked(B::queue(run)?),
-        DemoId::Event => checked(B::event(run)?),
-        DemoId::Download => checked(B::download(run)?),
-        DemoId::Cpu => checked(B::cpu(run)?),
-        DemoId::Crash => checked(B::crash(run)?),
-        DemoId::Spawn => checked(B::spawn(run)?),
-        DemoId::Channel => checked(B::channel(run)?),
-    })
 }
 
 /// The whole program of a backend binary: `fn main() -> ExitCode { runner::main::<Backend>() }`.
@@ -160,7 +143,7 @@ pub fn main<B: Backend>() -> ExitCode {
         }
         let run = DemoRun::new(demo, (B::NAME, &kind), &settings, echo);
         let started = Instant::now();
-        let result = run_demo::<B>(&run);
+        let result = B::run_demo(demo, &run);
         let wall_s = started.elapsed().as_secs_f64();
         if let Err(DemoError::Interrupted) = result {
             eprintln!("{}: interrupted; every worker has been stopped", B::NAME);
@@ -216,7 +199,7 @@ fn crash_copy<B: Backend>(cli: &Cli) -> ExitCode {
         &cli.settings(),
         Echo::JsonLines,
     );
-    match B::crash(&run) {
+    match B::run_demo(DemoId::Crash, &run) {
         Ok(_) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("{}: crash copy: {error}", B::NAME);
