@@ -63,19 +63,10 @@ impl WorkerId {
     }
 }
 
-/// A worker process's job, as data. A forked child runs it at once; a spawned child receives
-/// it in its first message, as Python's spawn start method pickles the target and its
-/// arguments. A thread's job can be any closure; a process's must be something that can be
-/// sent to a program that shares no memory with its parent.
-///
-/// A spawned child finds the job's code by the job's type name; each demo file lists its job
-/// types in one `jobs!` line, which is what lets [`Workers::start`] take them.
-pub trait Job: Serialize + DeserializeOwned + Send + 'static {
-    type Output: Serialize + DeserializeOwned + Send + 'static;
-
-    /// The worker's work; its events go to `out`, its result back to the parent.
-    fn run(self, out: &dyn EventSink) -> Self::Output;
-}
+/// A worker process's job is data: see [`contract::Job`]. A spawned child finds the job's
+/// code by the job's type name; each demo file lists its job types in one `jobs!` line,
+/// which is what lets [`Workers::start`] take them.
+pub use contract::Job;
 
 /// A job whose worker asks its parent's [`Service`] for things while it works.
 pub trait AskingJob: Serialize + DeserializeOwned + Send + 'static {

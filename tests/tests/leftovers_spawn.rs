@@ -74,7 +74,7 @@ fn spawned_workers_are_fresh_programs_and_none_is_left_behind() {
                 "spawn" => {
                     assert_eq!(
                         args[..2],
-                        ["--spawned-worker", "processes::demos::start::Sleep"],
+                        ["--spawned-worker", "contract::workloads::Sleeper"],
                         "{worker:?}"
                     )
                 }

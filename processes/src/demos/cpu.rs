@@ -1,12 +1,10 @@
 //! `cpu` (beyond the notebook) on processes: count primes in chunks across 1, 2, …, N workers.
 
-use crate::workers::{Job, Workers};
+use crate::workers::Workers;
 use contract::demos::cpu::CpuOutcome;
+use contract::demos::cpu::{CountPrimes, prime_chunks};
 use contract::demos::cpu::{DEFAULT_N, default_workers, worker_name};
-use contract::demos::cpu::{count_primes, prime_chunks};
-use contract::{DemoError, DemoRun, EventSink};
-use serde::{Deserialize, Serialize};
-use std::ops::Range;
+use contract::{DemoError, DemoRun};
 use std::time::Instant;
 
 crate::spawned::jobs!(CountPrimes);
@@ -28,19 +26,4 @@ pub fn run(run: &DemoRun) -> Result<CpuOutcome, DemoError> {
         outcome.record_pass(run, worker_count, primes, started.elapsed().as_secs_f64());
     }
     Ok(outcome)
-}
-
-/// One worker's share of the primes: its chunks of the range.
-#[derive(Serialize, Deserialize)]
-pub struct CountPrimes {
-    chunks: Vec<Range<u64>>,
-}
-
-impl Job for CountPrimes {
-    type Output = u64;
-
-    fn run(self, out: &dyn EventSink) -> u64 {
-        out.emit("counting", Some(format!("{} chunks", self.chunks.len())));
-        self.chunks.into_iter().map(count_primes).sum()
-    }
 }

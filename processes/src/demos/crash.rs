@@ -4,15 +4,14 @@
 //! how it ended from `waitpid` (exit code 101 for a panic, or the signal: SIGABRT for
 //! `abort()`, SIGKILL), and its siblings finish their work.
 
-use crate::workers::{Job, Workers};
-use contract::demos::crash::crash_sleeper;
+use crate::workers::Workers;
+use contract::demos::crash::CrashSleeper;
 use contract::demos::crash::{CrashOutcome, CrashRound};
 use contract::demos::crash::{DOOMED, SLEEP_S, WORKERS, worker_name};
 use contract::domain::CrashFault;
-use contract::{DemoError, DemoRun, EventSink};
-use serde::{Deserialize, Serialize};
+use contract::{DemoError, DemoRun};
 
-crate::spawned::jobs!(CrashSleep);
+crate::spawned::jobs!(CrashSleeper);
 
 pub fn run(run: &DemoRun) -> Result<CrashOutcome, DemoError> {
     let faults = run
@@ -40,24 +39,9 @@ fn round_here(run: &DemoRun, fault: CrashFault) -> Result<CrashRound, DemoError>
     let mut started = Vec::new();
     for index in 0..WORKERS {
         let doomed = (index == DOOMED).then_some(fault);
-        started.push(workers.start(&worker_name(index), CrashSleep { seconds, doomed })?);
+        started.push(workers.start(&worker_name(index), CrashSleeper { seconds, doomed })?);
     }
     // Each join says how its worker ended; the doomed one's tells what the parent saw.
     let joins = started.into_iter().map(|id| workers.join(id)).collect();
     CrashRound::from_joins(fault, joins)
-}
-
-/// A sleeper that, if doomed, dies by its fault after its first event.
-#[derive(Serialize, Deserialize)]
-pub struct CrashSleep {
-    seconds: f64,
-    doomed: Option<CrashFault>,
-}
-
-impl Job for CrashSleep {
-    type Output = ();
-
-    fn run(self, out: &dyn EventSink) {
-        crash_sleeper(out, self.seconds, self.doomed)
-    }
 }

@@ -6,12 +6,12 @@
 //! bytes never cross a process boundary. Each child builds its own HTTP client once it
 //! runs: a client runs a thread of its own, and a fork copies only the calling thread.
 
-use crate::workers::{AskingJob, Job, Parent, Service, WorkerId, Workers};
+use crate::workers::{AskingJob, Parent, Service, WorkerId, Workers};
 use contract::demos::download::DownloadOutcome;
 use contract::demos::download::{BASELINE_WORKER, SEQUENTIAL_WORKER, worker_name};
 use contract::download::{
-    BaselineRun, Download, DownloadPlan, FetchSettings, ImageUrl, Pass, PassRun, SequentialResult,
-    fetch_into_memory, fetch_manifest, fetch_one,
+    BaselineRun, Download, DownloadPlan, FetchInTurn, FetchIntoMemory,
+    FetchSettings, ImageUrl, Pass, PassRun, fetch_one,
 };
 use contract::{DemoError, DemoRun, EventSink};
 use serde::{Deserialize, Serialize};
@@ -133,33 +133,6 @@ fn baseline_pass(run: &DemoRun, plan: &DownloadPlan) -> Result<BaselineRun, Demo
     Ok(BaselineRun { bytes, wall_s })
 }
 
-/// The sequential pass's worker: the manifest, then every URL in turn.
-#[derive(Serialize, Deserialize)]
-pub struct FetchInTurn {
-    urls: Vec<ImageUrl>,
-    settings: FetchSettings,
-    manifest_base: Option<String>,
-    folder: PathBuf,
-}
-
-impl Job for FetchInTurn {
-    type Output = Result<SequentialResult, String>;
-
-    fn run(self, out: &dyn EventSink) -> Self::Output {
-        // A client of its own, built in the worker.
-        let client = self.settings.client()?;
-        out.emit("ready", None);
-        let manifest = (self.manifest_base).and_then(|base| fetch_manifest(&client, &base));
-        let downloads = (self.urls.iter())
-            .map(|url| fetch_one(out, &client, url, &self.folder, &self.settings))
-            .collect();
-        Ok(SequentialResult {
-            manifest,
-            downloads,
-        })
-    }
-}
-
 /// A concurrent pass's worker: asks the parent for the next URL until the queue is empty.
 #[derive(Serialize, Deserialize)]
 pub struct FetchFromQueue {
@@ -180,22 +153,5 @@ impl AskingJob for FetchFromQueue {
             downloads.push(fetch_one(out, &client, &url, &self.folder, &self.settings));
         }
         Ok(downloads)
-    }
-}
-
-/// `--baseline`'s worker: one client fetching every URL into memory.
-#[derive(Serialize, Deserialize)]
-pub struct FetchIntoMemory {
-    urls: Vec<ImageUrl>,
-    settings: FetchSettings,
-}
-
-impl Job for FetchIntoMemory {
-    type Output = Result<u64, String>;
-
-    fn run(self, out: &dyn EventSink) -> Result<u64, String> {
-        let client = self.settings.client()?;
-        out.emit("ready", None);
-        Ok(fetch_into_memory(&client, &self.urls))
     }
 }

@@ -124,7 +124,6 @@ impl Job for Flag {
         event_flag::flag(out, &*event, self.set_after, self.clear_after);
         Ok(None)
     }
-
 }
 
 /// The notebook's `ops` worker: waits for the event, then draws while it is set.
@@ -144,7 +143,6 @@ impl Job for Ops {
         let event = unsafe { self.event.map() }?;
         event_flag::ops(out, &*event, self.seed, self.draw_every, self.wait_limit).map(Some)
     }
-
 }
 
 /// The waiting side of the timed wake-ups.
@@ -164,5 +162,4 @@ impl Job for Waiter {
         let TrialEvents { go, done, set_at } = &*events;
         wake_up_waiter(go, done, set_at, self.trials)
     }
-
 }

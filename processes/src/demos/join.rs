@@ -1,9 +1,9 @@
 //! `join` (notebook §2) on processes: five sleepers started one after another, then all joined.
 
-use super::start::Sleep;
 use crate::workers::Workers;
 use contract::demos::join::JoinOutcome;
 use contract::demos::join::{SLEEP_S, WORKERS, worker_name};
+use contract::workloads::Sleeper;
 use contract::{DemoError, DemoRun};
 
 crate::spawned::jobs!();
@@ -14,7 +14,7 @@ pub fn run(run: &DemoRun) -> Result<JoinOutcome, DemoError> {
 
     for index in 0..WORKERS {
         let name = worker_name(index);
-        workers.start(&name, Sleep { seconds })?;
+        workers.start(&name, Sleeper { seconds })?;
         run.main_says("started", Some(name));
     }
 

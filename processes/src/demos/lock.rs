@@ -145,7 +145,6 @@ impl Job for Locked {
         out.emit("done", None);
         Ok(nanos)
     }
-
 }
 
 /// One worker's loop without the lock, from the start line.
@@ -174,5 +173,4 @@ impl Job for Unlocked {
         out.emit("done", None);
         Ok(nanos)
     }
-
 }

@@ -7,8 +7,8 @@
 //! parent answers while it pumps every child's channel.
 
 use crate::sync::QueueOwner;
-use crate::workers::{AskingJob, Job, Parent, Workers};
-use contract::baseline::{crossbeam_round_trip_ns, ipc_round_trip_ns};
+use crate::workers::{AskingJob, Parent, Workers};
+use contract::baseline::RawRoundTrips;
 use contract::demos::queue::QueueOutcome;
 use contract::demos::queue::{BASELINE, CONSUMER, GET_TIMEOUT_S, PRODUCER, TIMED};
 use contract::queues::{self, Batches};
@@ -121,24 +121,5 @@ impl AskingJob for TimedPutGet {
     fn run(self, out: &dyn EventSink, owner: &Parent<'_, QueueOwner>) -> Result<f64, String> {
         out.emit("timing", Some(format!("{} × (put, get)", self.count)));
         queues::timed_put_get(owner, self.count, self.timeout)
-    }
-}
-
-/// The raw round trips through a crossbeam channel and an ipc-channel, in one worker.
-#[derive(Serialize, Deserialize)]
-pub struct RawRoundTrips {
-    count: u64,
-}
-
-impl Job for RawRoundTrips {
-    type Output = Result<(f64, f64), String>;
-
-    fn run(self, out: &dyn EventSink) -> Result<(f64, f64), String> {
-        let count = self.count;
-        out.emit(
-            "timing",
-            Some(format!("{count} raw round trips per channel")),
-        );
-        Ok((crossbeam_round_trip_ns(count)?, ipc_round_trip_ns(count)?))
     }
 }

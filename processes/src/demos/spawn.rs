@@ -6,18 +6,17 @@
 //! fewer workers, so that every run reports what `spawn` costs over `fork`.
 
 use crate::interrupt;
-use crate::workers::{Job, Workers, ensure_single_threaded, exit_child, start_this_program};
+use crate::workers::{Workers, ensure_single_threaded, exit_child, start_this_program};
 use contract::bench::{
-    median_or_zero, record_spawn_costs, record_touched_cost, time_alternately, time_each,
+    record_method_costs, record_spawn_costs, record_touched_cost, time_alternately, time_each,
     touch_memory,
 };
 use contract::demos::spawn::SpawnOutcome;
-use contract::demos::spawn::TOUCHED_MIB;
+use contract::demos::spawn::{Nothing, TOUCHED_MIB};
 use contract::domain::StartMethod;
-use contract::{DemoError, DemoRun, EventSink};
+use contract::{DemoError, DemoRun};
 use nix::sys::wait::waitpid;
 use nix::unistd::{ForkResult, fork};
-use serde::{Deserialize, Serialize};
 
 crate::spawned::jobs!(Nothing);
 
@@ -44,7 +43,7 @@ pub fn run(run: &DemoRun) -> Result<SpawnOutcome, DemoError> {
         Some(format!("{joined} workers, one after another")),
     );
     record_spawn_costs(run, &through_workers, &raw);
-    record_method_costs(run, method, &through_workers, &raw);
+    record_method_costs(run, method.id(), &through_workers, &raw);
 
     // The other start method, measured in this same run.
     let other = match method {
@@ -61,13 +60,7 @@ pub fn run(run: &DemoRun) -> Result<SpawnOutcome, DemoError> {
         || bare_start_and_reap(other),
     )?;
     drop(workers);
-    record_method_costs(run, other, &other_through_workers, &other_raw);
-    if let (Some(spawn), Some(fork)) = (
-        run.measured_value("spawn_worker_start_join_us"),
-        run.measured_value("fork_worker_start_join_us"),
-    ) {
-        run.measured("spawn_over_fork", spawn / fork);
-    }
+    record_method_costs(run, other.id(), &other_through_workers, &other_raw);
 
     // fork copies the parent's page tables: the more memory it touched, the dearer the fork.
     for mib in TOUCHED_MIB {
@@ -82,26 +75,6 @@ pub fn run(run: &DemoRun) -> Result<SpawnOutcome, DemoError> {
         started: count,
         joined,
     })
-}
-
-/// The figures of one start method: through `Workers` and bare, in microseconds.
-fn record_method_costs(run: &DemoRun, method: StartMethod, workers_us: &[f64], raw_us: &[f64]) {
-    let name = method.id();
-    run.measured(
-        &format!("{name}_worker_start_join_us"),
-        median_or_zero(workers_us),
-    );
-    run.measured(&format!("{name}_raw_os_us"), median_or_zero(raw_us));
-}
-
-/// A worker that does nothing: what is left is the cost of starting and reaping it.
-#[derive(Serialize, Deserialize)]
-pub struct Nothing;
-
-impl Job for Nothing {
-    type Output = ();
-
-    fn run(self, _: &dyn EventSink) {}
 }
 
 /// The bare OS cost. fork: `fork`, the child `_exit`s at once, the parent `waitpid`s.

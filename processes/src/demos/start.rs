@@ -1,20 +1,19 @@
 //! `start` (notebook §1) on processes: one worker sleeps while the main flow says hello.
 
-use crate::workers::{Job, Workers};
+use crate::workers::Workers;
 use contract::demos::start::StartOutcome;
 use contract::demos::start::{HELLOS, SLEEP_S, WORKER};
-use contract::workloads::sleeper;
-use contract::{DemoError, DemoRun, EventSink};
-use serde::{Deserialize, Serialize};
+use contract::workloads::Sleeper;
+use contract::{DemoError, DemoRun};
 
-crate::spawned::jobs!(Sleep);
+crate::spawned::jobs!(Sleeper);
 
 pub fn run(run: &DemoRun) -> Result<StartOutcome, DemoError> {
     let mut workers = Workers::new(run);
     let seconds = run.seconds(SLEEP_S);
 
     // `start` returns once t1 has said it is sleeping, so the hellos come while it sleeps.
-    let t1 = workers.start(WORKER, Sleep { seconds })?;
+    let t1 = workers.start(WORKER, Sleeper { seconds })?;
     for _ in 0..HELLOS {
         run.main_says("hello", None);
     }
@@ -22,18 +21,4 @@ pub fn run(run: &DemoRun) -> Result<StartOutcome, DemoError> {
     // Python waits for non-daemon threads at exit; Rust's main does not, so wait explicitly.
     workers.join(t1)?;
     Ok(StartOutcome::from_events(&run.trace().events()))
-}
-
-/// The notebook's `sleeper` as a worker process's job (also `join`'s).
-#[derive(Serialize, Deserialize)]
-pub struct Sleep {
-    pub seconds: f64,
-}
-
-impl Job for Sleep {
-    type Output = ();
-
-    fn run(self, out: &dyn EventSink) {
-        sleeper(out, self.seconds)
-    }
 }

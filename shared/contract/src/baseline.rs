@@ -2,6 +2,9 @@
 //! both binaries, between two threads of one process (in `processes` it runs inside a
 //! worker, so that the parent that forks stays single-threaded).
 
+use crate::job::Job;
+use crate::trace::EventSink;
+use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
 /// Nanoseconds per round trip over a pair of crossbeam channels to an echo thread.
@@ -82,4 +85,23 @@ fn round_trip_ns(
     echo.join()
         .map_err(|_| "the echo thread panicked".to_string())?;
     Ok(per_trip)
+}
+
+/// The raw round trips through a crossbeam channel and an ipc-channel, as one worker's job.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub struct RawRoundTrips {
+    pub count: u64,
+}
+
+impl Job for RawRoundTrips {
+    type Output = Result<(f64, f64), String>;
+
+    fn run(self, out: &dyn EventSink) -> Result<(f64, f64), String> {
+        let count = self.count;
+        out.emit(
+            "timing",
+            Some(format!("{count} raw round trips per channel")),
+        );
+        Ok((crossbeam_round_trip_ns(count)?, ipc_round_trip_ns(count)?))
+    }
 }

@@ -107,6 +107,63 @@ pub fn stream_ends(stream: std::os::unix::net::UnixStream) -> Result<Ends, DemoE
     })
 }
 
+/// The kinds of raw socketpair measured: the raw figures of a channel between processes.
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
+pub enum Socket {
+    /// `SOCK_SEQPACKET`, the kind ipc-channel uses: each send is one whole message.
+    SeqPacket,
+    /// `SOCK_STREAM`: bytes without boundaries (messages have known lengths here).
+    Stream,
+}
+
+/// A raw `AF_UNIX` socketpair of `kind`: one socket to hand to a peer process, and the main
+/// flow's ends of the other. Neither is close-on-exec: a spawned peer keeps its socket across
+/// its `exec`, as a forked one does across `fork`.
+pub fn raw_socketpair(kind: Socket) -> Result<(std::os::fd::OwnedFd, Ends), DemoError> {
+    use nix::sys::socket::{AddressFamily, SockFlag, SockType, socketpair};
+    let socket_type = match kind {
+        Socket::SeqPacket => SockType::SeqPacket,
+        Socket::Stream => SockType::Stream,
+    };
+    let (peer, main) = socketpair(AddressFamily::Unix, socket_type, None, SockFlag::empty())
+        .map_err(|e| DemoError::system("socketpair", e))?;
+    Ok((peer, socket_ends(kind, main)?))
+}
+
+/// The ends of one socket of a raw socketpair of `kind`.
+pub fn socket_ends(kind: Socket, socket: std::os::fd::OwnedFd) -> Result<Ends, DemoError> {
+    match kind {
+        Socket::SeqPacket => Ok(seqpacket_ends(socket)),
+        Socket::Stream => stream_ends(std::os::unix::net::UnixStream::from(socket)),
+    }
+}
+
+/// A `SOCK_SEQPACKET` socket's ends: each send is one message, each receive takes one whole
+/// message.
+fn seqpacket_ends(socket: std::os::fd::OwnedFd) -> Ends {
+    use nix::sys::socket::{MsgFlags, recv, send};
+    use std::os::fd::AsRawFd;
+    let socket = std::sync::Arc::new(socket);
+    let reader = std::sync::Arc::clone(&socket);
+    Ends {
+        send: Box::new(move |message| {
+            send(socket.as_raw_fd(), message, MsgFlags::empty())
+                .map(drop)
+                .map_err(|e| e.to_string())
+        }),
+        receive: Box::new(move |bytes| {
+            let mut message = vec![0; bytes.max(1)];
+            let received = recv(reader.as_raw_fd(), &mut message, MsgFlags::empty())
+                .map_err(|e| e.to_string())?;
+            if received == 0 {
+                return Err("the peer closed the socket".into());
+            }
+            message.truncate(received);
+            Ok(message)
+        }),
+    }
+}
+
 /// The "go" message the main flow sends before it starts its clock.
 pub const GO: &[u8] = b"go";
 
@@ -253,6 +310,27 @@ pub fn record_spawn_costs(run: &crate::run::DemoRun, through_workers_us: &[f64],
     run.measured("worker_start_join_us", workers);
     run.measured("raw_os_us", raw);
     run.measured("worker_over_raw", workers / raw);
+}
+
+/// Records the figures of one start method (`fork`, `spawn`): through the backend's workers
+/// and bare, in microseconds; once both are in, what spawn costs over fork.
+pub fn record_method_costs(
+    run: &crate::run::DemoRun,
+    method: &str,
+    workers_us: &[f64],
+    raw_us: &[f64],
+) {
+    run.measured(
+        &format!("{method}_worker_start_join_us"),
+        median_or_zero(workers_us),
+    );
+    run.measured(&format!("{method}_raw_os_us"), median_or_zero(raw_us));
+    if let (Some(spawn), Some(fork)) = (
+        run.measured_value("spawn_worker_start_join_us"),
+        run.measured_value("fork_worker_start_join_us"),
+    ) {
+        run.measured("spawn_over_fork", spawn / fork);
+    }
 }
 
 /// Records the bare OS cost after the parent touched `mib` MiB, and the cost per MiB.

@@ -8,6 +8,7 @@
 use crate::demos::download as download_demo;
 use crate::demos::download::{DownloadOutcome, Fetched, ImageResult, PassOutcome};
 use crate::images::{self, ManifestEntry};
+use crate::job::Job;
 use crate::local_server::{LocalImageServer, ServedManifest, ServerArgs};
 use crate::run::{DemoError, DemoRun};
 use crate::trace::{EventSink, format_seconds};
@@ -759,6 +760,51 @@ fn saved_bytes(outcome: &PassOutcome) -> u64 {
             Fetched::Failed { .. } => 0,
         })
         .sum()
+}
+
+/// The sequential pass's worker, as a job: the manifest, then every URL in turn, with a
+/// client of its own, built in the worker (a client runs a thread of its own, and a fork
+/// copies only the calling thread).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FetchInTurn {
+    pub urls: Vec<ImageUrl>,
+    pub settings: FetchSettings,
+    pub manifest_base: Option<String>,
+    pub folder: PathBuf,
+}
+
+impl Job for FetchInTurn {
+    type Output = Result<SequentialResult, String>;
+
+    fn run(self, out: &dyn EventSink) -> Self::Output {
+        let client = self.settings.client()?;
+        out.emit("ready", None);
+        let manifest = (self.manifest_base).and_then(|base| fetch_manifest(&client, &base));
+        let downloads = (self.urls.iter())
+            .map(|url| fetch_one(out, &client, url, &self.folder, &self.settings))
+            .collect();
+        Ok(SequentialResult {
+            manifest,
+            downloads,
+        })
+    }
+}
+
+/// `--baseline`'s worker, as a job: one client fetching every URL into memory.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FetchIntoMemory {
+    pub urls: Vec<ImageUrl>,
+    pub settings: FetchSettings,
+}
+
+impl Job for FetchIntoMemory {
+    type Output = Result<u64, String>;
+
+    fn run(self, out: &dyn EventSink) -> Result<u64, String> {
+        let client = self.settings.client()?;
+        out.emit("ready", None);
+        Ok(fetch_into_memory(&client, &self.urls))
+    }
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ pub mod download;
 pub mod event_flag;
 pub mod files;
 pub mod images;
+pub mod job;
 pub mod local_server;
 pub mod outcome;
 pub mod queues;
@@ -35,5 +36,6 @@ pub mod trace;
 pub mod workloads;
 
 pub use demos::DemoId;
+pub use job::Job;
 pub use run::{DemoError, DemoRun, RunSettings};
 pub use trace::{Event, EventSink, Trace};

@@ -3,8 +3,8 @@
 use crate::workers::Workers;
 use contract::demos::cpu::CpuOutcome;
 use contract::demos::cpu::{DEFAULT_N, default_workers, worker_name};
-use contract::demos::cpu::{count_primes, prime_chunks};
-use contract::{DemoError, DemoRun};
+use contract::demos::cpu::{CountPrimes, prime_chunks};
+use contract::{DemoError, DemoRun, Job};
 use std::time::Instant;
 
 pub fn run(run: &DemoRun) -> Result<CpuOutcome, DemoError> {
@@ -17,10 +17,8 @@ pub fn run(run: &DemoRun) -> Result<CpuOutcome, DemoError> {
         let mut workers = Workers::new(run);
         for index in 0..worker_count {
             let chunks = prime_chunks(index, worker_count, n);
-            workers.start(&worker_name(index), move |out| {
-                out.emit("counting", Some(format!("{} chunks", chunks.len())));
-                chunks.into_iter().map(count_primes).sum::<u64>()
-            })?;
+            let task = CountPrimes { chunks };
+            workers.start(&worker_name(index), move |out| task.run(out))?;
         }
         // Threads run in parallel on every core: Rust has no global interpreter lock.
         let primes: u64 = workers.join_all()?.into_iter().sum();

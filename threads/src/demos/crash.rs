@@ -5,12 +5,12 @@
 //! in a copy of this program, and watches the copy.
 
 use crate::workers::Workers;
-use contract::demos::crash::crash_sleeper;
+use contract::demos::crash::CrashSleeper;
 use contract::demos::crash::{CrashOutcome, CrashRound};
 use contract::demos::crash::{DOOMED, SLEEP_S, WORKERS, worker_name};
 use contract::domain::CrashFault;
 use contract::report::signal_name;
-use contract::{DemoError, DemoRun, Event};
+use contract::{DemoError, DemoRun, Event, Job};
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
@@ -44,9 +44,8 @@ fn round_here(run: &DemoRun, fault: CrashFault) -> Result<CrashRound, DemoError>
     let mut started = Vec::new();
     for index in 0..WORKERS {
         let doomed = (index == DOOMED).then_some(fault);
-        started.push(workers.start(&worker_name(index), move |out| {
-            crash_sleeper(out, seconds, doomed)
-        })?);
+        let task = CrashSleeper { seconds, doomed };
+        started.push(workers.start(&worker_name(index), move |out| task.run(out))?);
     }
     // Each join says how its worker ended; the doomed one's tells what the parent saw.
     let joins = started.into_iter().map(|id| workers.join(id)).collect();

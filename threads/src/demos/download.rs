@@ -8,10 +8,9 @@ use crate::workers::Workers;
 use contract::demos::download::DownloadOutcome;
 use contract::demos::download::{BASELINE_WORKER, SEQUENTIAL_WORKER, worker_name};
 use contract::download::{
-    BaselineRun, DownloadPlan, Pass, PassRun, SequentialResult, fetch_into_memory, fetch_manifest,
-    fetch_one,
+    BaselineRun, DownloadPlan, FetchInTurn, FetchIntoMemory, Pass, PassRun, fetch_one,
 };
-use contract::{DemoError, DemoRun};
+use contract::{DemoError, DemoRun, Job};
 use std::time::Instant;
 
 pub fn run(run: &DemoRun) -> Result<DownloadOutcome, DemoError> {
@@ -41,19 +40,13 @@ fn sequential_pass(
     let started = Instant::now();
     let mut workers = Workers::new(run);
 
-    let seq = workers.start(SEQUENTIAL_WORKER, move |out| {
-        // A client of its own, on this thread.
-        let client = settings.client()?;
-        out.emit("ready", None);
-        let manifest = manifest_base.and_then(|base| fetch_manifest(&client, &base));
-        let downloads = (urls.iter())
-            .map(|url| fetch_one(out, &client, url, &folder, &settings))
-            .collect();
-        Ok(SequentialResult {
-            manifest,
-            downloads,
-        })
-    })?;
+    let task = FetchInTurn {
+        urls,
+        settings,
+        manifest_base,
+        folder,
+    };
+    let seq = workers.start(SEQUENTIAL_WORKER, move |out| task.run(out))?;
 
     let result = workers.join(seq)?.map_err(DemoError::System)?;
     let wall_s = started.elapsed().as_secs_f64();
@@ -112,11 +105,8 @@ fn baseline_pass(run: &DemoRun, plan: &DownloadPlan) -> Result<BaselineRun, Demo
     let started = Instant::now();
     let mut workers = Workers::new(run);
 
-    let baseline = workers.start(BASELINE_WORKER, move |out| {
-        let client = settings.client()?;
-        out.emit("ready", None);
-        Ok(fetch_into_memory(&client, &urls))
-    })?;
+    let task = FetchIntoMemory { urls, settings };
+    let baseline = workers.start(BASELINE_WORKER, move |out| task.run(out))?;
 
     let bytes = workers.join(baseline)?.map_err(DemoError::System)?;
     let wall_s = started.elapsed().as_secs_f64();

@@ -3,8 +3,8 @@
 use crate::workers::Workers;
 use contract::demos::join::JoinOutcome;
 use contract::demos::join::{SLEEP_S, WORKERS, worker_name};
-use contract::workloads::sleeper;
-use contract::{DemoError, DemoRun};
+use contract::workloads::Sleeper;
+use contract::{DemoError, DemoRun, Job};
 
 pub fn run(run: &DemoRun) -> Result<JoinOutcome, DemoError> {
     let mut workers = Workers::new(run);
@@ -12,7 +12,7 @@ pub fn run(run: &DemoRun) -> Result<JoinOutcome, DemoError> {
 
     for index in 0..WORKERS {
         let name = worker_name(index);
-        workers.start(&name, move |out| sleeper(out, seconds))?;
+        workers.start(&name, move |out| Sleeper { seconds }.run(out))?;
         run.main_says("started", Some(name));
     }
 

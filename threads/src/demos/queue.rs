@@ -6,11 +6,11 @@
 
 use crate::sync::ThreadQueues;
 use crate::workers::Workers;
-use contract::baseline::{crossbeam_round_trip_ns, ipc_round_trip_ns};
+use contract::baseline::RawRoundTrips;
 use contract::demos::queue::QueueOutcome;
 use contract::demos::queue::{BASELINE, CONSUMER, GET_TIMEOUT_S, PRODUCER, TIMED};
 use contract::queues::{self, Batches};
-use contract::{DemoError, DemoRun};
+use contract::{DemoError, DemoRun, Job};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -73,13 +73,8 @@ fn raw_round_trips(run: &DemoRun) -> Result<(), DemoError> {
     let mut workers = Workers::new(run);
     let count = run.count();
 
-    workers.start(BASELINE, move |out| {
-        out.emit(
-            "timing",
-            Some(format!("{count} raw round trips per channel")),
-        );
-        Ok((crossbeam_round_trip_ns(count)?, ipc_round_trip_ns(count)?))
-    })?;
+    let task = RawRoundTrips { count };
+    workers.start(BASELINE, move |out| task.run(out))?;
 
     let (crossbeam, ipc) = workers.join_all()?.remove(0).map_err(DemoError::System)?;
     run.measured("ns_per_crossbeam_round_trip", crossbeam);

@@ -1,19 +1,17 @@
 //! `run-hooks` (notebook §3) on threads: each worker's target wrapped in before/after hooks.
 
 use crate::workers::Workers;
-use contract::demos::run_hooks::Hooked;
+use contract::demos::run_hooks::HookedSleeper;
 use contract::demos::run_hooks::RunHooksOutcome;
 use contract::demos::run_hooks::{SLEEP_S, WORKERS, worker_name};
-use contract::workloads::sleeper;
-use contract::{DemoError, DemoRun, EventSink};
+use contract::{DemoError, DemoRun, Job};
 
 pub fn run(run: &DemoRun) -> Result<RunHooksOutcome, DemoError> {
     let mut workers = Workers::new(run);
     let seconds = run.seconds(SLEEP_S);
 
     for index in 0..WORKERS {
-        // The task, not the thread, carries the hooks: Rust has no Thread to subclass.
-        let task = Hooked::new(move |out: &dyn EventSink| sleeper(out, seconds));
+        let task = HookedSleeper { seconds };
         workers.start(&worker_name(index), move |out| task.run(out))?;
     }
 

@@ -3,15 +3,15 @@
 use crate::workers::Workers;
 use contract::demos::start::StartOutcome;
 use contract::demos::start::{HELLOS, SLEEP_S, WORKER};
-use contract::workloads::sleeper;
-use contract::{DemoError, DemoRun};
+use contract::workloads::Sleeper;
+use contract::{DemoError, DemoRun, Job};
 
 pub fn run(run: &DemoRun) -> Result<StartOutcome, DemoError> {
     let mut workers = Workers::new(run);
     let seconds = run.seconds(SLEEP_S);
 
     // `start` returns once t1 has said it is sleeping, so the hellos come while it sleeps.
-    let t1 = workers.start(WORKER, move |out| sleeper(out, seconds))?;
+    let t1 = workers.start(WORKER, move |out| Sleeper { seconds }.run(out))?;
     for _ in 0..HELLOS {
         run.main_says("hello", None);
     }

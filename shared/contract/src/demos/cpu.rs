@@ -1,6 +1,8 @@
 //! `cpu`: count the primes below `n`, in chunks dealt to 1, 2, …, `workers` workers.
 
 use super::prelude::*;
+use crate::job::Job;
+use std::ops::Range;
 
 /// The catalogue's row of `cpu`.
 pub const ROW: Row = Row {
@@ -141,6 +143,21 @@ pub fn primes_below_by_sieve(n: u64) -> u64 {
         }
     }
     count
+}
+
+/// One worker's share of the primes, as a job: its chunks of the range.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CountPrimes {
+    pub chunks: Vec<Range<u64>>,
+}
+
+impl Job for CountPrimes {
+    type Output = u64;
+
+    fn run(self, out: &dyn EventSink) -> u64 {
+        out.emit("counting", Some(format!("{} chunks", self.chunks.len())));
+        self.chunks.into_iter().map(count_primes).sum()
+    }
 }
 
 #[cfg(test)]

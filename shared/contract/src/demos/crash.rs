@@ -1,6 +1,7 @@
 //! `crash`: four sleepers, one of which dies.
 
 use super::prelude::*;
+use crate::job::Job;
 use std::time::Duration;
 
 /// The catalogue's row of `crash`.
@@ -188,3 +189,17 @@ pub fn die(fault: crate::domain::CrashFault) -> ! {
     }
 }
 
+/// A sleeper that, if doomed, dies by its fault after its first event, as a job.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub struct CrashSleeper {
+    pub seconds: f64,
+    pub doomed: Option<crate::domain::CrashFault>,
+}
+
+impl Job for CrashSleeper {
+    type Output = ();
+
+    fn run(self, out: &dyn EventSink) {
+        crash_sleeper(out, self.seconds, self.doomed)
+    }
+}

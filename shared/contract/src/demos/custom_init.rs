@@ -1,6 +1,7 @@
 //! `custom-init` (notebook §4): ten numbered workers each doubling their input three times.
 
 use super::prelude::*;
+use crate::job::Job;
 
 /// The catalogue's row of `custom-init`.
 pub const ROW: Row = Row {
@@ -87,6 +88,28 @@ impl NumberedTask {
         out.emit("result", Some(format!("= {value}")));
         out.emit("done", None);
         (self.number, value)
+    }
+}
+
+/// The notebook's `MyThread(number, func, args)` as data, for a worker process: a function
+/// pointer cannot be sent to another program, so the job names `double` by running it.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub struct Numbered {
+    pub number: u32,
+    pub input: u64,
+    pub cycles: u32,
+}
+
+impl Job for Numbered {
+    type Output = (u32, u64);
+
+    fn run(self, out: &dyn EventSink) -> (u32, u64) {
+        let task = NumberedTask {
+            number: self.number,
+            func: double,
+            args: (self.input, self.cycles),
+        };
+        task.run(out)
     }
 }
 

@@ -1,6 +1,8 @@
 //! `run-hooks` (notebook §3): four sleepers wrapped in before/after hooks.
 
 use super::prelude::*;
+use crate::job::Job;
+use crate::workloads::sleeper;
 
 /// The catalogue's row of `run-hooks`.
 pub const ROW: Row = Row {
@@ -110,11 +112,27 @@ where
     }
 }
 
+/// A sleeper between hooks, as a job. The task, not the worker, carries the hooks: Rust has
+/// no Thread to subclass, and a process's job must be data.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub struct HookedSleeper {
+    pub seconds: f64,
+}
+
+impl Job for HookedSleeper {
+    type Output = ();
+
+    fn run(self, out: &dyn EventSink) {
+        let seconds = self.seconds;
+        Hooked::new(move |out: &dyn EventSink| sleeper(out, seconds)).run(out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::outcome::testing::event;
-    use crate::workloads::{sleeper, testing::Recorder};
+    use crate::workloads::testing::Recorder;
     #[test]
     fn run_hooks_checks_each_workers_order() {
         let mut events = Vec::new();

@@ -1,6 +1,7 @@
 //! `spawn`: start and join/reap `count` workers one after another, and the raw OS cost.
 
 use super::prelude::*;
+use crate::job::Job;
 
 /// The catalogue's row of `spawn`.
 pub const ROW: Row = Row {
@@ -43,4 +44,14 @@ impl Outcome for SpawnOutcome {
             Err(format!("{} started, {} joined", self.started, self.joined))
         }
     }
+}
+
+/// A worker that does nothing: what is left is the cost of starting and joining it.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub struct Nothing;
+
+impl Job for Nothing {
+    type Output = ();
+
+    fn run(self, _: &dyn EventSink) {}
 }
