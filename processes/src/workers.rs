@@ -451,7 +451,7 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
     /// Sends the service's replies, each on its worker's reply channel.
     fn send_replies(&mut self, replies: Vec<(WorkerId, S::Reply)>) {
         for (to, reply) in replies {
-            let bytes = postcard::to_allocvec(&reply).map_or(0, |encoded| encoded.len());
+            let bytes = encoded_size(&reply);
             // A worker that has died cannot read it; its death is reported by the pump.
             let sent = self.children[to.0]
                 .replies
@@ -468,8 +468,7 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
         let message: ToParent<T, S::Request> = message
             .to()
             .map_err(|e| DemoError::system("decoding a worker's message", e))?;
-        // ipc-channel does not expose the received length; re-encoding gives the same bytes.
-        let bytes = postcard::to_allocvec(&message).map_or(0, |encoded| encoded.len());
+        let bytes = encoded_size(&message);
         self.run.figures(|f| f.count_ipc_message(bytes));
         let child = &mut self.children[index];
         match message {
@@ -803,6 +802,14 @@ where
         Err(_) => EXIT_PANICKED,
     };
     exit_child(code)
+}
+
+/// The payload bytes of a message as ipc-channel encodes it (postcard), counted without
+/// encoding it again: ipc-channel does not expose a received message's length, and postcard's
+/// size count walks the value without writing it anywhere. The messages counted hold plain
+/// data only (events, requests, replies, results), never a channel end.
+fn encoded_size<M: Serialize>(message: &M) -> usize {
+    postcard::serialize_with_flavor(message, postcard::ser_flavors::Size::default()).unwrap_or(0)
 }
 
 /// How the workers were started, for the report.

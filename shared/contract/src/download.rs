@@ -7,6 +7,7 @@
 
 use crate::demos::download as download_demo;
 use crate::demos::download::{DownloadOutcome, Fetched, ImageResult, PassOutcome};
+use crate::files::PendingFile;
 use crate::images::{self, ManifestEntry};
 use crate::job::Job;
 use crate::local_server::{LocalImageServer, ServedManifest, ServerArgs};
@@ -16,10 +17,7 @@ use reqwest::Url;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
-use std::fs::File;
 use std::io::{self, Read, Write};
-use std::os::fd::AsRawFd;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -89,23 +87,9 @@ pub fn file_name_of(url: &Url) -> Result<String, String> {
 /// `%2f` → `/` and so on; a malformed escape stays as it is. Bytes that are not UTF-8
 /// become U+FFFD.
 fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
-            (b'%', Some(&hi), Some(&lo)) if hex(hi).is_some() && hex(lo).is_some() => {
-                out.push((hex(hi).unwrap() * 16 + hex(lo).unwrap()) as u8);
-                i += 3;
-            }
-            (byte, _, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// The tutorial's 14 images under `base`: `<base>/<name>.png`.
@@ -192,15 +176,26 @@ pub struct Download {
     pub attempts: u32,
 }
 
-/// Fetches the server's manifest, if it serves one at `<base>/manifest.json`.
+/// Fetches the server's manifest at `<base>/manifest.json`: `None` when the server has none
+/// (404: a real server, whose images are then checked pass against pass), an error when the
+/// fetch fails or the manifest does not parse (a check against nothing would pass anything).
 pub fn fetch_manifest(
     client: &reqwest::blocking::Client,
     base: &str,
-) -> Option<Vec<ManifestEntry>> {
+) -> Result<Option<Vec<ManifestEntry>>, String> {
     let url = format!("{}/manifest.json", base.trim_end_matches('/'));
-    let response = client.get(url).send().ok()?.error_for_status().ok()?;
-    let manifest: ServedManifest = serde_json::from_slice(&response.bytes().ok()?).ok()?;
-    Some(manifest.images)
+    let failed = |e: &dyn std::fmt::Display| format!("the manifest at {url}: {e}");
+    let response = client
+        .get(&url)
+        .send()
+        .map_err(|e| failed(&root_cause(&e)))?;
+    if response.status() == reqwest::StatusCode::NOT_FOUND {
+        return Ok(None);
+    }
+    let response = response.error_for_status().map_err(|e| failed(&e))?;
+    let body = response.bytes().map_err(|e| failed(&root_cause(&e)))?;
+    let manifest: ServedManifest = serde_json::from_slice(&body).map_err(|e| failed(&e))?;
+    Ok(Some(manifest.images))
 }
 
 /// Fetches one image into `folder`, retrying as `settings` say, and tells `out` what
@@ -384,80 +379,6 @@ fn body_failure(error: &io::Error, settings: &FetchSettings) -> Failure {
         return Failure::Retryable(timed_out(settings));
     }
     Failure::Retryable(format!("body cut short: {}", root_cause(error)))
-}
-
-/// A file being written that has no final name yet.
-enum PendingFile {
-    /// `O_TMPFILE`: no name at all until [`PendingFile::publish`] links it in.
-    Unnamed(File),
-    /// The fallback: a `.part` name in the same folder, removed if never published.
-    Named(File, PathBuf),
-}
-
-impl PendingFile {
-    fn create(folder: &Path, file_name: &str) -> io::Result<Self> {
-        let unnamed = std::fs::OpenOptions::new()
-            .write(true)
-            .custom_flags(nix::fcntl::OFlag::O_TMPFILE.bits())
-            .mode(0o644)
-            .open(folder);
-        match unnamed {
-            Ok(file) => Ok(PendingFile::Unnamed(file)),
-            // The file system (or kernel) has no O_TMPFILE: a hidden temporary name.
-            Err(_) => {
-                let part = folder.join(format!(".{file_name}.{}.part", std::process::id()));
-                let file = std::fs::OpenOptions::new()
-                    .write(true)
-                    .create(true)
-                    .truncate(true)
-                    .open(&part)?;
-                Ok(PendingFile::Named(file, part))
-            }
-        }
-    }
-
-    fn file(&mut self) -> &mut File {
-        match self {
-            PendingFile::Unnamed(file) | PendingFile::Named(file, _) => file,
-        }
-    }
-
-    /// Gives the complete file its name, replacing any older file of that name.
-    fn publish(&self, target: &Path) -> io::Result<()> {
-        match self {
-            PendingFile::Unnamed(file) => {
-                let fd_path = format!("/proc/self/fd/{}", file.as_raw_fd());
-                let link = || {
-                    nix::unistd::linkat(
-                        nix::fcntl::AT_FDCWD,
-                        fd_path.as_str(),
-                        nix::fcntl::AT_FDCWD,
-                        target,
-                        nix::fcntl::AtFlags::AT_SYMLINK_FOLLOW,
-                    )
-                };
-                match link() {
-                    Err(nix::errno::Errno::EEXIST) => {
-                        // An older file of that name (a re-run into the same folder).
-                        std::fs::remove_file(target)?;
-                        link().map_err(io::Error::from)
-                    }
-                    other => other.map_err(io::Error::from),
-                }
-            }
-            // `Drop` removes the `.part` name if the rename failed.
-            PendingFile::Named(_, part) => std::fs::rename(part, target),
-        }
-    }
-}
-
-impl Drop for PendingFile {
-    fn drop(&mut self) {
-        if let PendingFile::Named(_, part) = self {
-            // A published file was renamed away: this only removes an abandoned one.
-            let _ = std::fs::remove_file(part);
-        }
-    }
 }
 
 /// What a pass left in `folder`, read back by the parent: for each URL in `urls` order,
@@ -779,7 +700,10 @@ impl Job for FetchInTurn {
     fn run(self, out: &dyn EventSink) -> Self::Output {
         let client = self.settings.client()?;
         out.emit("ready", None);
-        let manifest = (self.manifest_base).and_then(|base| fetch_manifest(&client, &base));
+        let manifest = match self.manifest_base {
+            Some(base) => fetch_manifest(&client, &base)?,
+            None => None,
+        };
         let downloads = (self.urls.iter())
             .map(|url| fetch_one(out, &client, url, &self.folder, &self.settings))
             .collect();

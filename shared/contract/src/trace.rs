@@ -66,6 +66,11 @@ pub struct Trace {
     origin_ns: u64,
     echo: Echo,
     events: Mutex<Vec<Event>>,
+    /// Narration lines recorded but not yet written, in record order.
+    unwritten: Mutex<Vec<String>>,
+    /// Held by the one thread writing narration: lines leave in the order they were recorded,
+    /// and no thread writes to stdout while it holds `events`.
+    writing: Mutex<()>,
 }
 
 impl Trace {
@@ -81,6 +86,8 @@ impl Trace {
             origin_ns,
             echo,
             events: Mutex::new(Vec::new()),
+            unwritten: Mutex::new(Vec::new()),
+            writing: Mutex::new(()),
         }
     }
 
@@ -106,16 +113,20 @@ impl Trace {
             what: what.to_string(),
             detail,
         };
-        self.narrate(&event);
+        self.queue_narration(&event);
         events.push(event);
+        drop(events);
+        self.write_narration();
         t_s
     }
 
     /// Records an event that happened elsewhere (in a child process) at its own time.
     pub fn record(&self, event: Event) {
         let mut events = self.lock();
-        self.narrate(&event);
+        self.queue_narration(&event);
         events.push(event);
+        drop(events);
+        self.write_narration();
     }
 
     /// The events so far, in time order.
@@ -126,33 +137,44 @@ impl Trace {
         events
     }
 
-    fn narrate(&self, event: &Event) {
-        // A closed stdout must not kill a worker mid-demo; the verdict reports the run.
-        match self.echo {
-            Echo::Silent => {}
-            Echo::Narrate => {
-                let _ = writeln!(
-                    std::io::stdout().lock(),
-                    "  {:>8.3} s  {}",
-                    event.t_s,
-                    event.narration()
-                );
-            }
-            Echo::JsonLines => {
-                let line = serde_json::to_string(event).expect("events are plain data");
-                let mut out = std::io::stdout().lock();
-                let _ = writeln!(out, "{line}");
-                let _ = out.flush();
-            }
+    /// Queues the event's narration line, if the trace narrates; called under `events`, so
+    /// that lines queue in record order.
+    fn queue_narration(&self, event: &Event) {
+        let line = match self.echo {
+            Echo::Silent => return,
+            Echo::Narrate => format!("  {:>8.3} s  {}", event.t_s, event.narration()),
+            Echo::JsonLines => serde_json::to_string(event).expect("events are plain data"),
+        };
+        recover(self.unwritten.lock()).push(line);
+    }
+
+    /// Writes the queued lines, in order, outside the `events` lock: a slow or blocked stdout
+    /// holds up the narration, never a worker's record of its event. On return, this thread's
+    /// own line has been written (and flushed: a copy of the program that may die at any
+    /// moment reports this way).
+    fn write_narration(&self) {
+        if self.echo == Echo::Silent {
+            return;
         }
+        let _writing = recover(self.writing.lock());
+        let lines = std::mem::take(&mut *recover(self.unwritten.lock()));
+        let mut out = std::io::stdout().lock();
+        // A closed stdout must not kill a worker mid-demo; the verdict reports the run.
+        for line in lines {
+            let _ = writeln!(out, "{line}");
+        }
+        let _ = out.flush();
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Event>> {
-        // A worker that panicked while holding the lock cannot have left a half-pushed event.
-        self.events
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner())
+        recover(self.events.lock())
     }
+}
+
+/// A worker that panicked while holding one of the trace's locks cannot have left a
+/// half-pushed event or line: the data is whole, so the lock is taken anyway.
+fn recover<T>(locked: std::sync::LockResult<T>) -> T {
+    locked.unwrap_or_else(|poison| poison.into_inner())
 }
 
 /// The system-wide monotonic clock (what `std::time::Instant` reads on Linux), in nanoseconds.
