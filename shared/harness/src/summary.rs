@@ -165,8 +165,7 @@ impl DemoSummary {
         let outcomes_equal = outcomes.compared.then_some(outcomes.differences.is_empty());
         match outcomes_equal {
             Some(true) if across_kinds => {
-                parts.push("outcomes agree within each kind".into());
-                parts.push("they differ between kinds by design, each as the contract says".into());
+                parts.push("outcomes agree within a kind and differ between kinds by design".into())
             }
             Some(true) => parts.push("outcomes equal".into()),
             Some(false) => {
