@@ -1,30 +1,30 @@
 //! The comparison harness run as a user would: agreement, consistent figures, failures shown
-//! in their row and never averaged in, and well-formed exports.
+//! in their row and never averaged in, outcomes checked again whatever a backend says,
+//! differences that fail the comparison, any number of backends, and well-formed exports.
 
-use cross_backend::{binary, command, finish};
+use cross_backend::{binary, command, finish, interrupt_when};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("compare-test-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// What one run of compare left.
+struct Compared {
+    code: i32,
+    stdout: String,
+    /// The JSON export.
+    report: Value,
 }
 
-/// Runs compare with `args` (and `envs`), returns its exit code, stdout and the JSON export.
-fn compare(args: &[&str], envs: &[(&str, &Path)], dir: &Path) -> (i32, String, Value) {
-    let json = dir.join("report.json");
+/// Runs compare with `args`, the JSON export going to a temporary folder that is removed
+/// once it has been read.
+fn compare(args: &[&str]) -> Compared {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("report.json");
     let mut all: Vec<String> = vec!["--export-json".into(), json.display().to_string()];
     all.extend(args.iter().map(|a| a.to_string()));
     let all: Vec<&str> = all.iter().map(String::as_str).collect();
-    let mut cmd = command("compare", &all);
-    for (key, value) in envs {
-        cmd.env(key, value);
-    }
-    let child = cmd
+    let child = command("compare", &all)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -32,11 +32,32 @@ fn compare(args: &[&str], envs: &[(&str, &Path)], dir: &Path) -> (i32, String, V
     let finished = finish(child, Duration::from_secs(120));
     let export = std::fs::read_to_string(&json)
         .unwrap_or_else(|e| panic!("no JSON export ({e}): {finished:?}"));
-    (
-        finished.code(),
-        finished.stdout,
-        serde_json::from_str(&export).unwrap(),
-    )
+    Compared {
+        code: finished.code(),
+        stdout: finished.stdout,
+        report: serde_json::from_str(&export).unwrap(),
+    }
+}
+
+/// `--backend NAME=PATH` for a real backend program of this build.
+fn real(name: &str, program: &str) -> String {
+    format!("{name}={}", binary(program).display())
+}
+
+/// `--backend NAME=faulty-backend FAULT REAL`: the fixture around a real backend program.
+fn faulty(name: &str, fault: &str, program: &str) -> String {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/faulty-backend");
+    let command = format!(
+        "{} {fault} {}",
+        fixture.display(),
+        binary(program).display()
+    );
+    assert_eq!(
+        command.split_whitespace().count(),
+        3,
+        "COMMAND is split on spaces: the paths must hold none: {command}"
+    );
+    format!("{name}={command}")
 }
 
 fn backend<'a>(demo: &'a Value, name: &str) -> &'a Value {
@@ -45,25 +66,33 @@ fn backend<'a>(demo: &'a Value, name: &str) -> &'a Value {
         .unwrap()
         .iter()
         .find(|b| b["backend"] == name)
+        .unwrap_or_else(|| panic!("no backend {name} in {demo}"))
+}
+
+fn names<'a>(values: &'a Value, key: &str) -> Vec<&'a str> {
+    values
+        .as_array()
         .unwrap()
+        .iter()
+        .map(|v| v[key].as_str().unwrap())
+        .collect()
 }
 
 #[test]
 fn two_demos_agree_and_their_figures_are_consistent() {
-    let dir = scratch("agree");
-    let (code, stdout, report) = compare(
-        &["--runs", "2", "--scale", "0.01", "start", "custom-init"],
-        &[],
-        &dir,
-    );
+    let Compared {
+        code,
+        stdout,
+        report,
+        ..
+    } = compare(&["--runs", "2", "--scale", "0.01", "start", "custom-init"]);
     assert_eq!(code, 0, "{stdout}");
     let demos = report["demos"].as_array().unwrap();
+    assert_eq!(names(&report["demos"], "id"), ["start", "custom-init"]);
     assert_eq!(
-        demos
-            .iter()
-            .map(|d| d["id"].as_str().unwrap())
-            .collect::<Vec<_>>(),
-        ["start", "custom-init"]
+        names(&report["settings"]["backends"], "name"),
+        ["threads", "processes"],
+        "the default backends"
     );
     let cores = report["settings"]["cores"].as_f64().unwrap();
     for demo in demos {
@@ -71,14 +100,14 @@ fn two_demos_agree_and_their_figures_are_consistent() {
         assert_eq!(summary["outcomes_equal"], true, "{summary}");
         assert_eq!(summary["events_same_multiset"], true, "{summary}");
         assert_eq!(summary["failed"], false);
+        assert_eq!(summary["problems"], serde_json::json!([]));
         let runs = demo["runs"].as_array().unwrap();
         assert_eq!(runs.len(), 4, "2 runs × 2 backends");
         // Backends alternate: threads first in run 1, processes first in run 2.
-        let order: Vec<&str> = runs
-            .iter()
-            .map(|r| r["backend"].as_str().unwrap())
-            .collect();
-        assert_eq!(order, ["threads", "processes", "processes", "threads"]);
+        assert_eq!(
+            names(&demo["runs"], "backend"),
+            ["threads", "processes", "processes", "threads"]
+        );
         for run in runs {
             assert_eq!(run["status"], "ok", "{run}");
             let wall = run["process_wall_s"].as_f64().unwrap();
@@ -105,26 +134,107 @@ fn two_demos_agree_and_their_figures_are_consistent() {
     }
     let harness = &report["harness"];
     assert!(harness["overhead_s"].as_f64().unwrap() >= 0.0, "{harness}");
+    assert_eq!(report["failed"], false);
     assert!(stdout.contains("outcomes equal"), "{stdout}");
     assert!(stdout.contains("times faster than"), "{stdout}");
+    assert!(stdout.contains("compare: every demo agrees"), "{stdout}");
+    let widest = stdout.lines().map(|l| l.chars().count()).max().unwrap();
+    assert!(widest <= 100, "a line of {widest} columns: {stdout}");
 }
 
 #[test]
-fn start_spawn_goes_to_processes_alone() {
-    let dir = scratch("spawn");
-    let (code, stdout, report) = compare(
-        &[
-            "--runs",
-            "1",
-            "--scale",
-            "0.01",
-            "--start",
-            "spawn",
-            "custom-init",
-        ],
-        &[],
-        &dir,
+fn three_backends_side_by_side() {
+    let backends = [
+        real("threads", "threads"),
+        real("processes", "processes"),
+        real("spare", "threads"),
+    ];
+    let mut args = vec!["--runs", "2", "--scale", "0.01"];
+    for spec in &backends {
+        args.extend(["--backend", spec]);
+    }
+    args.extend(["start", "custom-init", "crash"]);
+    let Compared {
+        code,
+        stdout,
+        report,
+        ..
+    } = compare(&args);
+    assert_eq!(code, 0, "{stdout}");
+    let settings = &report["settings"]["backends"];
+    assert_eq!(names(settings, "name"), ["threads", "processes", "spare"]);
+    assert_eq!(
+        names(settings, "listed_as"),
+        ["threads", "processes", "threads"]
     );
+    assert_eq!(settings[1]["kind"]["worker"], "process");
+    assert_eq!(settings[2]["kind"]["worker"], "thread");
+    for demo in report["demos"].as_array().unwrap() {
+        // Each run starts with another backend, in the order given.
+        assert_eq!(
+            names(&demo["runs"], "backend"),
+            [
+                "threads",
+                "processes",
+                "spare",
+                "processes",
+                "spare",
+                "threads"
+            ]
+        );
+        let summary = &demo["summary"];
+        assert_eq!(
+            names(&summary["backends"], "backend"),
+            ["threads", "processes", "spare"]
+        );
+        assert_eq!(summary["outcomes_equal"], true, "{summary}");
+        assert_eq!(summary["events_same_multiset"], true, "{summary}");
+        // Every ratio is against the first backend; crash's only against the backend of
+        // the same kind, as its outcomes and events are compared only there.
+        let others: &[&str] = if demo["id"] == "crash" {
+            let verdict = summary["verdict"].as_str().unwrap();
+            assert!(
+                verdict.contains("agree within a kind and differ between kinds by design"),
+                "{verdict}"
+            );
+            &["spare"]
+        } else {
+            &["processes", "spare"]
+        };
+        let ratios = summary["ratios"].as_array().unwrap();
+        assert_eq!(ratios.len(), others.len(), "{summary}");
+        for (ratio, other) in ratios.iter().zip(others) {
+            let pair = [ratio["faster"].as_str(), ratio["slower"].as_str()];
+            assert!(
+                pair.contains(&Some("threads")) && pair.contains(&Some(*other)),
+                "{ratio}"
+            );
+            assert!(ratio["ratio"].as_f64().unwrap() >= 1.0, "{ratio}");
+        }
+    }
+    assert!(stdout.contains("spare"), "{stdout}");
+    let widest = stdout.lines().map(|l| l.chars().count()).max().unwrap();
+    assert!(widest <= 100, "a line of {widest} columns: {stdout}");
+}
+
+#[test]
+fn start_spawn_reaches_only_backends_with_a_start_method() {
+    let backends = [
+        real("threads", "threads"),
+        real("processes", "processes"),
+        real("spare", "threads"),
+    ];
+    let mut args = vec!["--runs", "1", "--scale", "0.01", "--start", "spawn"];
+    for spec in &backends {
+        args.extend(["--backend", spec]);
+    }
+    args.push("custom-init");
+    let Compared {
+        code,
+        stdout,
+        report,
+        ..
+    } = compare(&args);
     assert_eq!(code, 0, "{stdout}");
     assert!(stdout.contains("processes --start spawn"), "{stdout}");
     let demo = &report["demos"][0];
@@ -133,22 +243,32 @@ fn start_spawn_goes_to_processes_alone() {
         let started_by = &run["report"]["figures"]["notes"]["start_method"];
         match run["backend"].as_str().unwrap() {
             "processes" => assert!(started_by.as_str().unwrap().starts_with("spawn"), "{run}"),
-            _ => assert!(started_by.is_null(), "threads has no start method: {run}"),
+            _ => assert!(started_by.is_null(), "a thread has no start method: {run}"),
         }
     }
+    for settings in report["settings"]["backends"].as_array().unwrap() {
+        let has_start = settings["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "--start");
+        assert_eq!(has_start, settings["name"] == "processes", "{settings}");
+    }
+    assert_eq!(
+        report["settings"]["backends"][1]["kind"]["start_method"],
+        "spawn"
+    );
 }
 
 #[test]
 fn a_failing_backend_is_shown_in_its_row_and_never_averaged_in() {
-    let dir = scratch("failing");
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/faulty-backend");
-    let real = binary("processes");
-    let fixture_arg = fixture.display().to_string();
     for (fault, expected) in [
         ("kill-worker", "t1 was killed by signal SIGKILL"),
         ("invalid-json", "not the JSON document"),
         ("hang", "no end within 1 s"),
+        ("no-kind", "does not declare its kind"),
     ] {
+        let processes = faulty("processes", fault, "processes");
         let args = [
             "--runs",
             "2",
@@ -156,21 +276,27 @@ fn a_failing_backend_is_shown_in_its_row_and_never_averaged_in() {
             "0.01",
             "--timeout",
             "1",
-            "--processes-bin",
-            &fixture_arg,
+            "--backend",
+            &real("threads", "threads"),
+            "--backend",
+            &processes,
             "start",
         ];
-        let fault_path = PathBuf::from(fault);
-        let (code, stdout, report) = compare(
-            &args,
-            &[("REAL_BACKEND", &real), ("FAULT", &fault_path)],
-            &dir,
-        );
+        let Compared {
+            code,
+            stdout,
+            report,
+            ..
+        } = compare(&args);
         assert_eq!(code, 1, "{fault}: {stdout}");
         assert!(stdout.contains(expected), "{fault}: {stdout}");
         assert!(
             stdout.contains("processes FAILED 2 of 2 runs"),
             "{fault}: {stdout}"
+        );
+        assert!(
+            stdout.contains("compare: FAILED: 1 of 1 demos: start"),
+            "{stdout}"
         );
         let demo = &report["demos"][0];
         let processes = backend(demo, "processes");
@@ -190,16 +316,218 @@ fn a_failing_backend_is_shown_in_its_row_and_never_averaged_in() {
         );
         assert_eq!(backend(demo, "threads")["ok_runs"], 2, "{fault}");
         assert_eq!(demo["summary"]["failed"], true);
+        assert_eq!(report["failed"], true);
     }
 }
 
 #[test]
+fn an_ok_whose_outcome_does_not_check_is_a_failed_run() {
+    let liar = faulty("liar", "lying-ok", "threads");
+    let Compared {
+        code,
+        stdout,
+        report,
+        ..
+    } = compare(&[
+        "--runs",
+        "2",
+        "--scale",
+        "0.01",
+        "--backend",
+        &real("threads", "threads"),
+        "--backend",
+        &liar,
+        "custom-init",
+    ]);
+    assert_eq!(code, 1, "{stdout}");
+    let reason = "the backend says ok, but its outcome does not check";
+    assert!(stdout.contains(reason), "{stdout}");
+    assert!(stdout.contains("liar FAILED 2 of 2 runs"), "{stdout}");
+    let demo = &report["demos"][0];
+    for run in demo["runs"].as_array().unwrap() {
+        if run["backend"] == "liar" {
+            assert_eq!(run["report"]["ok"], true, "the backend said ok: {run}");
+            assert_eq!(run["status"], "outcome-rejected", "{run}");
+            let problem = run["problem"].as_str().unwrap();
+            // The checker's own reason: which values it got.
+            assert!(
+                problem.contains(reason) && problem.contains("values"),
+                "{run}"
+            );
+        } else {
+            assert_eq!(run["status"], "ok", "{run}");
+        }
+    }
+    let liar = backend(demo, "liar");
+    assert_eq!(
+        (&liar["ok_runs"], &liar["failed_runs"]),
+        (&0.into(), &2.into())
+    );
+    assert_eq!(liar["demo_wall_s"], Value::Null, "never counted in figures");
+    assert_eq!(
+        liar["peak_pss_kib"],
+        Value::Null,
+        "never counted in figures"
+    );
+    assert_eq!(demo["summary"]["failed"], true);
+}
+
+#[test]
+fn events_that_differ_fail_the_comparison() {
+    let renamer = faulty("renamer", "renamed-event", "threads");
+    let Compared {
+        code,
+        stdout,
+        report,
+        ..
+    } = compare(&[
+        "--runs",
+        "1",
+        "--scale",
+        "0.01",
+        "--backend",
+        &real("threads", "threads"),
+        "--backend",
+        &renamer,
+        "custom-init",
+    ]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("EVENTS DIFFER"), "{stdout}");
+    assert!(
+        stdout.contains("`t1 finished`"),
+        "names the event: {stdout}"
+    );
+    let summary = &report["demos"][0]["summary"];
+    assert_eq!(summary["outcomes_equal"], true, "{summary}");
+    assert_eq!(summary["events_same_multiset"], false, "{summary}");
+    assert_eq!(summary["failed"], true, "{summary}");
+    assert!(
+        summary["problems"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("EVENTS DIFFER"),
+        "{summary}"
+    );
+    assert!(
+        summary["backends"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|b| b["failed_runs"] == 0),
+        "every run checked: {summary}"
+    );
+}
+
+#[test]
+fn outcomes_that_check_but_differ_fail_the_comparison() {
+    let other = faulty("other", "other-outcome", "threads");
+    let Compared {
+        code,
+        stdout,
+        report,
+        ..
+    } = compare(&[
+        "--runs",
+        "1",
+        "--scale",
+        "0.01",
+        "--count",
+        "3",
+        "--backend",
+        &real("threads", "threads"),
+        "--backend",
+        &other,
+        "spawn",
+    ]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("OUTCOMES DIFFER: other run 1 differs from threads run 1"),
+        "{stdout}"
+    );
+    let demo = &report["demos"][0];
+    for run in demo["runs"].as_array().unwrap() {
+        assert_eq!(run["status"], "ok", "each outcome checks on its own: {run}");
+    }
+    assert_eq!(demo["summary"]["outcomes_equal"], false);
+    assert_eq!(demo["summary"]["failed"], true);
+    assert!(stdout.contains("compare: FAILED"), "{stdout}");
+}
+
+#[test]
+fn a_demo_missing_from_a_listing_is_not_supported_there() {
+    let partial = faulty("partial", "no-custom-init", "threads");
+    let Compared {
+        code,
+        stdout,
+        report,
+        ..
+    } = compare(&[
+        "--runs",
+        "1",
+        "--scale",
+        "0.01",
+        "--backend",
+        &real("threads", "threads"),
+        "--backend",
+        &partial,
+        "start",
+        "custom-init",
+    ]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("not supported by partial"), "{stdout}");
+    let custom_init = &report["demos"][1];
+    assert_eq!(names(&custom_init["runs"], "backend"), ["threads"]);
+    assert_eq!(backend(custom_init, "partial")["supported"], false);
+    assert_eq!(backend(&report["demos"][0], "partial")["ok_runs"], 1);
+}
+
+#[test]
+fn ctrl_c_keeps_what_was_measured_and_ends_with_130() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("report.json");
+    let json_arg = json.display().to_string();
+    // At scale 1, start sleeps 5 s: the interrupt lands in its first run.
+    let args = [
+        "--export-json",
+        &json_arg,
+        "--runs",
+        "1",
+        "--scale",
+        "1",
+        "start",
+    ];
+    let finished = interrupt_when(
+        "compare",
+        &args,
+        "compare: backends",
+        true,
+        Duration::from_secs(30),
+    );
+    assert_eq!(finished.code(), 130, "{finished:?}");
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["interrupted"], true, "{report}");
+    assert_eq!(
+        report["demos"],
+        serde_json::json!([]),
+        "the interrupted demo is left out"
+    );
+    assert!(
+        report["verdict"]
+            .as_str()
+            .unwrap()
+            .starts_with("interrupted"),
+        "{report}"
+    );
+}
+
+#[test]
 fn the_html_export_is_well_formed_with_one_chart_per_demo() {
-    let dir = scratch("html");
-    let html = dir.join("report.html");
-    let markdown = dir.join("report.md");
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("report.html");
+    let markdown = dir.path().join("report.md");
     let html_arg = html.display().to_string();
     let markdown_arg = markdown.display().to_string();
+    let spare = real("spare", "threads");
     let args = [
         "--runs",
         "1",
@@ -209,11 +537,17 @@ fn the_html_export_is_well_formed_with_one_chart_per_demo() {
         &html_arg,
         "--export-markdown",
         &markdown_arg,
+        "--backend",
+        &real("threads", "threads"),
+        "--backend",
+        &real("processes", "processes"),
+        "--backend",
+        &spare,
         "join",
         "run-hooks",
     ];
-    let (code, stdout, _) = compare(&args, &[], &dir);
-    assert_eq!(code, 0, "{stdout}");
+    let compared = compare(&args);
+    assert_eq!(compared.code, 0, "{}", compared.stdout);
     let page = std::fs::read_to_string(&html).unwrap();
     let mut reader = quick_xml::Reader::from_str(&page);
     reader.config_mut().check_end_names = true;
@@ -246,12 +580,22 @@ fn the_html_export_is_well_formed_with_one_chart_per_demo() {
     assert_eq!(depth, 0, "every element is closed");
     assert_eq!(time_charts, 2, "one time chart per demo");
     assert_eq!(memory_charts, 1);
-    let markdown = std::fs::read_to_string(&markdown).unwrap();
-    assert!(
-        markdown.contains("| `join` | threads |") && markdown.contains("| `run-hooks` | threads |"),
-        "{markdown}"
+    assert!(page.contains("<h1>threads vs processes vs spare</h1>"));
+    assert_eq!(
+        page.matches("<td>spare</td>").count(),
+        2,
+        "spare in the table"
     );
-    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+    let markdown = std::fs::read_to_string(&markdown).unwrap();
+    for row in [
+        "| `join` | threads |",
+        "|  | spare |",
+        "| `run-hooks` | threads |",
+    ] {
+        assert!(markdown.contains(row), "{row}: {markdown}");
+    }
+    assert!(markdown.starts_with("# threads vs processes vs spare"));
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .filter(|name| name.contains(".part"))
@@ -261,21 +605,43 @@ fn the_html_export_is_well_formed_with_one_chart_per_demo() {
 
 #[test]
 fn bad_input_is_one_line_and_exit_2() {
-    let dir = scratch("bad");
-    let missing = dir.join("no-such-folder/report.json").display().to_string();
-    for (args, names) in [
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir
+        .path()
+        .join("no-such-folder/report.json")
+        .display()
+        .to_string();
+    let threads = real("threads", "threads");
+    let processes = real("processes", "processes");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["bogus"], "unknown demo 'bogus'"),
         (vec!["--runs", "0"], "--runs"),
         (vec!["--scale", "-1"], "--scale"),
         (vec!["--timeout", "nan"], "--timeout"),
         (vec!["--export-json", &missing], "does not exist"),
-        (
-            vec!["--threads-bin", "/nonexistent/threads"],
-            "threads binary",
-        ),
         (vec!["--", "--no-such-option"], "refused by threads"),
         (vec!["--workers", "0"], "--workers"),
-    ] {
+        (vec!["--backend", "noequals"], "NAME=COMMAND"),
+        (vec!["--backend", "=x"], "name before '=' is empty"),
+        (vec!["--backend", "x="], "no program"),
+        (
+            vec!["--backend", &threads, "--backend", &threads],
+            "'threads' is given twice",
+        ),
+        (
+            vec!["--backend", "gone=/nonexistent/program"],
+            "cannot run the backend gone (/nonexistent/program)",
+        ),
+        (
+            vec!["--backend", &threads, "--start", "spawn"],
+            "--start spawn reaches no backend",
+        ),
+        (
+            vec!["--backend", &processes, "--", "--no-such-option"],
+            "refused by processes",
+        ),
+    ];
+    for (args, names) in cases {
         let child = command("compare", &args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -289,5 +655,6 @@ fn bad_input_is_one_line_and_exit_2() {
             lines[0].starts_with("compare: error:") && lines[0].contains(names),
             "{args:?}: {lines:?}"
         );
+        assert!(finished.stdout.is_empty(), "nothing ran: {finished:?}");
     }
 }

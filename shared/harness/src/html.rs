@@ -1,12 +1,15 @@
 //! The HTML export: one self-contained, well-formed page with SVG charts drawn by hand
 //! (time per demo per backend with min–max whiskers; peak memory per demo).
 
-use super::DemoComparison;
 use super::render::{kib, time};
 use super::summary::BackendSummary;
+use super::{CompareDocument, DemoComparison};
 use std::fmt::Write;
 
-const BAR_COLOURS: [&str; 2] = ["#3b7dd8", "#d8843b"];
+/// One colour per backend, in the order given (repeating after the sixth).
+const BAR_COLOURS: [&str; 6] = [
+    "#3b7dd8", "#d8843b", "#2e9e5b", "#9b59b6", "#c0392b", "#7f8c8d",
+];
 const CHART_WIDTH: f64 = 820.0;
 const LABEL_WIDTH: f64 = 170.0;
 const PLOT_WIDTH: f64 = 380.0;
@@ -21,17 +24,23 @@ pub fn escape(text: &str) -> String {
 }
 
 /// The whole page.
-pub fn page(header: &str, comparisons: &[DemoComparison]) -> String {
+pub fn page(title: &str, header: &str, document: &CompareDocument) -> String {
+    let comparisons = &document.demos;
     let mut out = String::new();
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n");
-    out.push_str("<title>threads vs processes</title>\n<style>\n");
+    let _ = writeln!(out, "<title>{}</title>\n<style>", escape(title));
     out.push_str(
         "body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}\n\
          table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:left}\n\
          .failed{color:#b00020;font-weight:bold}.ok{color:#1b7f3b}svg text{font-size:12px;font-family:sans-serif}\n",
     );
-    out.push_str("</style>\n</head>\n<body>\n<h1>threads vs processes</h1>\n");
+    out.push_str("</style>\n</head>\n<body>\n");
+    let _ = writeln!(out, "<h1>{}</h1>", escape(title));
     let _ = writeln!(out, "<p>{}</p>", escape(header));
+    if let Some(verdict) = &document.verdict {
+        let class = if document.failed { "failed" } else { "ok" };
+        let _ = writeln!(out, "<p class=\"{class}\">{}</p>", escape(verdict));
+    }
     out.push_str(&summary_table(comparisons));
     for comparison in comparisons {
         let class = if comparison.summary.failed {
@@ -87,13 +96,17 @@ fn summary_table(comparisons: &[DemoComparison]) -> String {
                 .map_or(("–".into(), "–".into()), |t| {
                     (time(t.median), format!("{}–{}", time(t.min), time(t.max)))
                 });
+            let ok_runs = if s.supported {
+                format!("{}/{}", s.ok_runs, s.ok_runs + s.failed_runs)
+            } else {
+                "not listed".to_string()
+            };
             let _ = writeln!(
                 out,
-                "<tr{class}><td>{}</td><td>{}</td><td>{}/{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr{class}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 escape(&comparison.id),
                 escape(&s.backend),
-                s.ok_runs,
-                s.ok_runs + s.failed_runs,
+                escape(&ok_runs),
                 escape(&median),
                 escape(&range),
                 s.cpu_s.as_ref().map_or("–".into(), |c| time(c.median)),
@@ -171,9 +184,14 @@ fn time_chart(comparison: &DemoComparison) -> String {
                 );
             }
             None => {
+                let said = if s.supported {
+                    "no successful run"
+                } else {
+                    "not supported"
+                };
                 let _ = writeln!(
                     svg,
-                    "<text x=\"{LABEL_WIDTH}\" y=\"{:.1}\" fill=\"#b00020\">no successful run</text>",
+                    "<text x=\"{LABEL_WIDTH}\" y=\"{:.1}\" fill=\"#b00020\">{said}</text>",
                     y + 15.0
                 );
             }

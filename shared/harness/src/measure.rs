@@ -1,18 +1,22 @@
-//! One backend run, measured from outside: the binary runs as a child process with `--json`
+//! One backend run, measured from outside: the program runs as a child process with `--json`
 //! for one demo, while a sampler walks its process tree in /proc; CPU time and context
-//! switches come from the rusage of the reaped tree.
+//! switches come from the rusage of the reaped tree. Its report is read and its outcome
+//! checked again with the contract's checker: the backend's own `ok` is never trusted.
 
+use crate::backends::{Backend, describe_kind};
+use crate::error::ReportError;
 use contract::demos::DemoId;
+use contract::domain::BackendKind;
 use contract::report::{DemoReport, RunDocument};
 use nix::sys::resource::{Usage, UsageWho, getrusage};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
+use procfs::process::Process;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::io::Read;
 use std::os::unix::process::ExitStatusExt;
-use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -24,19 +28,23 @@ pub const SAMPLE_EVERY: Duration = Duration::from_millis(10);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RunStatus {
-    /// Exit 0 and the outcome checked.
+    /// Exit 0, the backend said ok, and the contract's checker passed its outcome.
     Ok,
-    /// Exit 1: the outcome did not check, or a worker died.
+    /// The backend said its outcome did not check (exit 1), or a worker died; or it said ok
+    /// but exited 1.
     OutcomeFailed,
-    /// Any other exit code (bad input, a crash of the binary itself).
+    /// The backend said ok, but the contract's checker refused its outcome.
+    OutcomeRejected,
+    /// Any other exit code (bad input, a crash of the program itself, an interrupt).
     ExitCode,
     /// Killed by a signal.
     Signal,
     /// No end within `--timeout`; killed.
     TimedOut,
-    /// Ended, but stdout was not the JSON document for this demo.
+    /// Ended, but stdout was not the JSON document for this demo, with the kind its listing
+    /// declared.
     InvalidJson,
-    /// The binary could not be started.
+    /// The program could not be started.
     NotStarted,
 }
 
@@ -84,10 +92,8 @@ impl Run {
 
 /// What to run.
 pub struct RunSpec<'a> {
-    pub backend: &'a str,
-    pub binary: &'a Path,
+    pub backend: &'a Backend,
     pub demo: DemoId,
-    pub args: &'a [String],
     pub timeout: Duration,
 }
 
@@ -95,7 +101,7 @@ pub struct RunSpec<'a> {
 /// went wrong.
 pub fn measure(spec: &RunSpec, index: u32) -> Run {
     let mut run = Run {
-        backend: spec.backend.to_string(),
+        backend: spec.backend.name().to_string(),
         index,
         status: RunStatus::NotStarted,
         problem: None,
@@ -113,10 +119,9 @@ pub fn measure(spec: &RunSpec, index: u32) -> Run {
     };
     let before = children_usage();
     let started = Instant::now();
-    let child = Command::new(spec.binary)
-        .arg("--json")
-        .arg(spec.demo.id())
-        .args(spec.args)
+    let child = spec
+        .backend
+        .command(spec.demo)
         .env("NO_COLOR", "1")
         // A panic's backtrace would be symbolised into the memory figures (tens of MiB).
         .env("RUST_BACKTRACE", "0")
@@ -127,7 +132,10 @@ pub fn measure(spec: &RunSpec, index: u32) -> Run {
     let mut child = match child {
         Ok(child) => child,
         Err(error) => {
-            run.problem = Some(format!("cannot start {}: {error}", spec.binary.display()));
+            run.problem = Some(format!(
+                "cannot start {}: {error}",
+                spec.backend.spec.program.display()
+            ));
             return run;
         }
     };
@@ -135,12 +143,7 @@ pub fn measure(spec: &RunSpec, index: u32) -> Run {
     let stdout = read_all(child.stdout.take());
     let stderr = read_all(child.stderr.take());
     let (stop_sampling, sampling_stopped) = mpsc::channel::<()>();
-    let root_name = spec
-        .binary
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let sampler = thread::spawn(move || sample_tree(pid, &root_name, sampling_stopped));
+    let sampler = thread::spawn(move || sample_tree(pid as i32, sampling_stopped));
     let (reaped, watch) = mpsc::channel::<()>();
     let timeout = spec.timeout;
     let watchdog = thread::spawn(move || {
@@ -213,40 +216,72 @@ pub fn measure(spec: &RunSpec, index: u32) -> Run {
         run.problem = Some(format!("exit code {code}: {last_stderr_line}"));
         return run;
     }
-    match parse_report(&stdout, spec.demo) {
+    match read_report(&stdout, spec.demo, spec.backend.kind()) {
         Ok(report) => {
-            run.status = if code == 0 && report.ok {
-                RunStatus::Ok
-            } else {
-                RunStatus::OutcomeFailed
-            };
-            if !report.ok || code != 0 {
-                run.problem = Some(
-                    report
-                        .problem
-                        .clone()
-                        .unwrap_or_else(|| format!("exit code {code}")),
-                );
-            }
+            let (status, problem) = judge(spec.demo, &report, code);
+            run.status = status;
+            run.problem = problem;
             run.report = Some(report);
         }
         Err(problem) => {
             run.status = RunStatus::InvalidJson;
-            run.problem = Some(problem);
+            run.problem = Some(problem.to_string());
         }
     }
     run
 }
 
-fn parse_report(stdout: &str, demo: DemoId) -> Result<DemoReport, String> {
-    let document: RunDocument = serde_json::from_str(stdout)
-        .map_err(|e| format!("stdout is not the JSON document: {e}"))?;
+/// How a run that printed its report ended: the contract's checker has the last word on
+/// the outcome, whatever the backend said; the backend's own failure is believed.
+fn judge(demo: DemoId, report: &DemoReport, code: i32) -> (RunStatus, Option<String>) {
+    let check = demo.check_outcome(&report.outcome);
+    match (report.ok, check) {
+        (false, check) => (
+            RunStatus::OutcomeFailed,
+            Some(
+                report
+                    .problem
+                    .clone()
+                    .or(check.err())
+                    .unwrap_or_else(|| "the backend says its outcome does not check".into()),
+            ),
+        ),
+        (true, Err(reason)) => (
+            RunStatus::OutcomeRejected,
+            Some(format!(
+                "the backend says ok, but its outcome does not check: {reason}"
+            )),
+        ),
+        (true, Ok(())) if code != 0 => (
+            RunStatus::OutcomeFailed,
+            Some(format!("exit code {code}, though its outcome checks")),
+        ),
+        (true, Ok(())) => (RunStatus::Ok, None),
+    }
+}
+
+/// The report of `demo` in the backend's `--json` document, which must declare the kind
+/// the backend's listing declared.
+fn read_report(
+    stdout: &str,
+    demo: DemoId,
+    listed: &BackendKind,
+) -> Result<DemoReport, ReportError> {
+    let value: serde_json::Value = serde_json::from_str(stdout).map_err(ReportError::NotJson)?;
+    if value.get("kind").is_none() {
+        return Err(ReportError::NoKind);
+    }
+    let document: RunDocument = serde_json::from_value(value).map_err(ReportError::NotADocument)?;
+    if document.kind != *listed {
+        return Err(ReportError::KindChanged {
+            found: describe_kind(&document.kind),
+            listed: describe_kind(listed),
+        });
+    }
     let mut demos = document.demos.into_iter();
     match (demos.next(), demos.next()) {
         (Some(report), None) if report.id == demo.id() => Ok(report),
-        _ => Err(format!(
-            "the JSON document does not hold exactly the demo {demo}"
-        )),
+        _ => Err(ReportError::WrongDemo(demo.id().to_string())),
     }
 }
 
@@ -273,29 +308,31 @@ fn read_all(stream: Option<impl Read + Send + 'static>) -> thread::JoinHandle<St
 struct Peak {
     pss_kib: u64,
     largest_rss_kib: u64,
-    processes: BTreeSet<u32>,
-    threads: BTreeSet<u32>,
+    processes: BTreeSet<i32>,
+    threads: BTreeSet<i32>,
     samples: u32,
 }
 
 /// Samples the tree under `root` every [`SAMPLE_EVERY`] until told to stop. Samples are
-/// taken only once `root` runs the backend binary (before its exec it is a copy of us).
-fn sample_tree(root: u32, root_name: &str, stop: mpsc::Receiver<()>) -> Peak {
+/// taken only once `root` runs the backend's program: before its exec it is a copy of this
+/// one.
+fn sample_tree(root: i32, stop: mpsc::Receiver<()>) -> Peak {
     let mut peak = Peak::default();
-    let comm: String = root_name.chars().take(15).collect();
+    let this_program = std::env::current_exe().ok();
     loop {
-        let running_backend = std::fs::read_to_string(format!("/proc/{root}/comm"))
-            .is_ok_and(|name| name.trim_end() == comm);
+        let running_backend = Process::new(root)
+            .and_then(|process| process.exe())
+            .is_ok_and(|exe| Some(exe) != this_program);
         if running_backend {
             let mut pss_sum = 0;
             let mut sampled = false;
-            for pid in tree(root) {
-                if let Some((pss, rss)) = memory_kib(pid) {
+            for member in tree(root) {
+                if let Some((pss, rss)) = member.memory_kib {
                     sampled = true;
                     pss_sum += pss;
                     peak.largest_rss_kib = peak.largest_rss_kib.max(rss);
-                    peak.processes.insert(pid);
-                    peak.threads.extend(threads_of(pid));
+                    peak.processes.insert(member.pid);
+                    peak.threads.extend(&member.threads);
                 }
             }
             if sampled {
@@ -310,63 +347,45 @@ fn sample_tree(root: u32, root_name: &str, stop: mpsc::Receiver<()>) -> Peak {
     }
 }
 
-/// `root` and all its descendants, from the parent links in /proc/<pid>/stat.
-fn tree(root: u32) -> Vec<u32> {
-    let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
-    if let Ok(entries) = std::fs::read_dir("/proc") {
-        for entry in entries.flatten() {
-            let Some(pid) = entry
-                .file_name()
-                .to_str()
-                .and_then(|n| n.parse::<u32>().ok())
-            else {
-                continue;
-            };
-            if let Some(parent) = parent_of(pid) {
-                children.entry(parent).or_default().push(pid);
+/// One process of a sampled tree.
+struct Member {
+    pid: i32,
+    /// (PSS, RSS) in KiB, from its smaps_rollup; `None` once it has gone.
+    memory_kib: Option<(u64, u64)>,
+    threads: Vec<i32>,
+}
+
+/// `root` and all its descendants, each with its memory and threads. The children of a
+/// process are those of each of its threads (`/proc/<pid>/task/<tid>/children`).
+fn tree(root: i32) -> Vec<Member> {
+    let mut found = Vec::new();
+    let mut queue = vec![root];
+    while let Some(pid) = queue.pop() {
+        let Ok(process) = Process::new(pid) else {
+            continue;
+        };
+        let mut threads = Vec::new();
+        for task in process.tasks().into_iter().flatten().flatten() {
+            threads.push(task.tid);
+            if let Ok(children) = task.children() {
+                queue.extend(children.into_iter().filter_map(|c| i32::try_from(c).ok()));
             }
         }
-    }
-    let mut found = vec![root];
-    let mut next = 0;
-    while next < found.len() {
-        if let Some(kids) = children.get(&found[next]) {
-            found.extend(kids);
-        }
-        next += 1;
+        found.push(Member {
+            pid,
+            memory_kib: memory_kib(&process),
+            threads,
+        });
     }
     found
 }
 
-fn parent_of(pid: u32) -> Option<u32> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // "pid (comm) state ppid …": comm may hold spaces and parentheses, so split after the last ')'.
-    let after_comm = &stat[stat.rfind(')')? + 1..];
-    after_comm.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// (PSS, RSS) of one process in KiB, from /proc/<pid>/smaps_rollup.
-fn memory_kib(pid: u32) -> Option<(u64, u64)> {
-    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
-    let field = |name: &str| {
-        rollup
-            .lines()
-            .find_map(|line| line.strip_prefix(name))
-            .and_then(|rest| rest.split_whitespace().next())
-            .and_then(|kib| kib.parse::<u64>().ok())
-    };
-    Some((field("Pss:")?, field("Rss:")?))
-}
-
-fn threads_of(pid: u32) -> Vec<u32> {
-    std::fs::read_dir(format!("/proc/{pid}/task"))
-        .map(|entries| {
-            entries
-                .flatten()
-                .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse().ok()))
-                .collect()
-        })
-        .unwrap_or_default()
+/// (PSS, RSS) of one process in KiB.
+fn memory_kib(process: &Process) -> Option<(u64, u64)> {
+    let rollup = process.smaps_rollup().ok()?;
+    let fields = &rollup.memory_map_rollup.iter().next()?.extension.map;
+    // procfs gives these in bytes; the report speaks KiB, as /proc does.
+    Some((*fields.get("Pss")? / 1024, *fields.get("Rss")? / 1024))
 }
 
 #[cfg(test)]
@@ -374,12 +393,53 @@ mod tests {
     use super::*;
 
     #[test]
-    fn this_process_has_memory_and_a_parent() {
-        let me = std::process::id();
-        let (pss, rss) = memory_kib(me).expect("smaps_rollup of this process");
+    fn this_process_has_memory_threads_and_a_place_in_its_parents_tree() {
+        let me = std::process::id() as i32;
+        let parent = nix::unistd::getppid().as_raw();
+        let members = tree(parent);
+        let mine = members
+            .iter()
+            .find(|m| m.pid == me)
+            .expect("this process is in its parent's tree");
+        let (pss, rss) = mine.memory_kib.expect("smaps_rollup of this process");
         assert!(pss > 0 && rss >= pss);
-        assert_eq!(parent_of(me), Some(nix::unistd::getppid().as_raw() as u32));
-        assert!(threads_of(me).contains(&(nix::unistd::gettid().as_raw() as u32)));
-        assert!(tree(nix::unistd::getppid().as_raw() as u32).contains(&me));
+        assert!(mine.threads.contains(&nix::unistd::gettid().as_raw()));
+    }
+
+    fn report(ok: bool, outcome: serde_json::Value) -> DemoReport {
+        DemoReport {
+            id: "custom-init".into(),
+            ok,
+            outcome,
+            problem: None,
+            wall_s: 0.1,
+            ideal_wall_s: 0.0,
+            events: vec![],
+            figures: Default::default(),
+        }
+    }
+
+    #[test]
+    fn the_checker_has_the_last_word_on_an_outcome() {
+        let good = serde_json::json!({"values": {"1": 0, "2": 8, "3": 16, "4": 24, "5": 32,
+            "6": 40, "7": 48, "8": 56, "9": 64, "10": 72}});
+        let mut lying = good.clone();
+        lying["values"]["2"] = serde_json::json!(9);
+        let demo = DemoId::CustomInit;
+        assert_eq!(
+            judge(demo, &report(true, good.clone()), 0),
+            (RunStatus::Ok, None)
+        );
+        let (status, problem) = judge(demo, &report(true, lying), 0);
+        assert_eq!(status, RunStatus::OutcomeRejected);
+        assert!(problem.unwrap().contains("does not check"));
+        assert_eq!(
+            judge(demo, &report(true, good.clone()), 1).0,
+            RunStatus::OutcomeFailed
+        );
+        assert_eq!(
+            judge(demo, &report(false, good), 1).0,
+            RunStatus::OutcomeFailed
+        );
     }
 }

@@ -1,8 +1,12 @@
 //! What the report says about one demo: per-backend summaries of the successful runs, and
-//! the differences between the backends (outcome, events, time).
+//! the differences between the backends (outcome, events, time), judged by their declared
+//! kinds, never by their names.
 
+use super::backends::{agreement_group, describe_kind};
 use super::measure::Run;
 use super::stats::{Ratio, Summary, out_of_order};
+use contract::demos::DemoId;
+use contract::domain::BackendKind;
 use contract::report::median;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -12,6 +16,8 @@ use std::collections::BTreeMap;
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct BackendSummary {
     pub backend: String,
+    /// The backend's listing names the demo; when it does not, the backend did not run it.
+    pub supported: bool,
     pub ok_runs: usize,
     pub failed_runs: usize,
     /// The problem of each failed run, as `run N: …`.
@@ -34,7 +40,7 @@ pub struct BackendSummary {
 }
 
 impl BackendSummary {
-    pub fn of(backend: &str, runs: &[Run]) -> Self {
+    pub fn of(backend: &str, supported: bool, runs: &[Run]) -> Self {
         let mine: Vec<&Run> = runs.iter().filter(|r| r.backend == backend).collect();
         let ok: Vec<&Run> = mine.iter().copied().filter(|r| r.succeeded()).collect();
         let summary = |f: &dyn Fn(&Run) -> Option<f64>| {
@@ -56,6 +62,7 @@ impl BackendSummary {
             .collect();
         BackendSummary {
             backend: backend.to_string(),
+            supported,
             ok_runs: ok.len(),
             failed_runs: mine.len() - ok.len(),
             failures: mine
@@ -90,135 +97,493 @@ impl BackendSummary {
     }
 }
 
-/// The differences between the two backends for one demo.
+/// A backend as the summary of one demo sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct Contender<'a> {
+    pub name: &'a str,
+    pub kind: &'a BackendKind,
+    /// Its listing names the demo.
+    pub supported: bool,
+}
+
+/// An event as two correct runs must agree on it: worker, what, detail.
+type EventKey = (String, String, Option<String>);
+
+/// The differences between the backends for one demo.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DemoSummary {
     pub backends: Vec<BackendSummary>,
-    /// Every successful run of both backends had the same outcome (`None`: nothing to
-    /// compare). For a demo whose outcome differs by design, each backend's runs agreed.
+    /// Every successful run of the backends that must agree had the same outcome (`None`:
+    /// fewer than two successful runs to compare). For a demo whose outcome depends on the
+    /// kind (crash), the backends of one kind must agree; across kinds outcomes differ by
+    /// design, each checked against what the contract expects of its kind.
     pub outcomes_equal: Option<bool>,
-    /// The first successful run of each backend emitted the same events (ignoring order, and
-    /// ignoring those that depend on the interleaving).
+    /// The first successful run of each backend emitted the same events as the first such
+    /// backend's (ignoring order, and ignoring those that depend on the interleaving), among
+    /// the backends that must agree (`None`: fewer than two to compare).
     pub events_same_multiset: Option<bool>,
-    /// How many events came in another order (length minus longest common subsequence).
+    /// The most events of one backend that came in another order than in the first one's
+    /// (length minus longest common subsequence).
     pub events_in_another_order: Option<usize>,
-    /// Demo wall time, faster against slower; only when both backends had successful runs.
-    pub ratio: Option<Ratio>,
-    /// Some run failed, or the outcomes differ.
+    /// Demo wall time of every other backend against the first backend with successful runs.
+    pub ratios: Vec<Ratio>,
+    /// A run failed, outcomes or events differ where the contract says they must agree, or
+    /// no backend supports the demo.
     pub failed: bool,
-    /// The one-line reading of all the above.
+    /// Why it failed, one reason each (empty when it did not).
+    pub problems: Vec<String>,
+    /// The one-line reading of all the above, its parts separated by ` · `.
     pub verdict: String,
 }
 
 impl DemoSummary {
-    pub fn of(demo: contract::demos::DemoId, backends: &[&str], runs: &[Run]) -> Self {
-        let summaries: Vec<BackendSummary> = backends
+    pub fn of(demo: DemoId, contenders: &[Contender], runs: &[Run]) -> Self {
+        let summaries: Vec<BackendSummary> = contenders
             .iter()
-            .map(|b| BackendSummary::of(b, runs))
+            .map(|c| BackendSummary::of(c.name, c.supported, runs))
             .collect();
-        let all_have_runs = summaries.iter().all(|s| s.ok_runs > 0);
-
-        // Outcomes must agree across every successful run; for a demo whose outcome differs
-        // by design between backends (crash), across the runs of each backend.
         let by_design = demo.outcome_depends_on_kind();
-        let same_outcomes = |backend: Option<&str>| {
-            let outcomes: Vec<serde_json::Value> = runs
-                .iter()
-                .filter(|r| r.succeeded() && backend.is_none_or(|b| r.backend == b))
-                .filter_map(|r| {
-                    r.report
-                        .as_ref()
-                        .map(|rep| demo.comparable_outcome(&rep.outcome))
-                })
-                .collect();
-            outcomes.windows(2).all(|w| w[0] == w[1])
-        };
-        let outcomes_equal = all_have_runs.then(|| {
-            if by_design {
-                backends.iter().all(|b| same_outcomes(Some(b)))
-            } else {
-                same_outcomes(None)
-            }
-        });
+        let groups = groups(contenders, by_design);
+        let across_kinds = by_design && groups.len() > 1;
+        let within = if across_kinds { " within a kind" } else { "" };
 
-        let first_events: Vec<Vec<(String, String, Option<String>)>> = backends
-            .iter()
-            .filter_map(|b| runs.iter().find(|r| r.backend == *b && r.succeeded()))
-            .filter_map(|r| r.report.as_ref())
-            .map(|report| {
-                report
-                    .events
-                    .iter()
-                    .filter_map(|e| demo.comparable_event(e))
-                    .collect()
-            })
-            .collect();
-        let (events_same_multiset, events_in_another_order) = match first_events.as_slice() {
-            [a, b] if all_have_runs => {
-                let (mut sorted_a, mut sorted_b) = (a.clone(), b.clone());
-                sorted_a.sort();
-                sorted_b.sort();
-                (Some(sorted_a == sorted_b), Some(out_of_order(a, b)))
-            }
-            _ => (None, None),
-        };
-
-        let ratio = match summaries.as_slice() {
-            [a, b] => match (&a.demo_wall_s, &b.demo_wall_s) {
-                (Some(ta), Some(tb)) => Ratio::between((&a.backend, ta), (&b.backend, tb)),
-                _ => None,
-            },
-            _ => None,
-        };
-
-        let any_failed_run = summaries.iter().any(|s| s.failed_runs > 0);
-        let failed = any_failed_run || outcomes_equal == Some(false) || !all_have_runs;
-        let mut parts = Vec::new();
+        let mut problems = Vec::new();
+        if contenders.iter().all(|c| !c.supported) {
+            problems.push("no backend supports it".to_string());
+        }
         for s in summaries.iter().filter(|s| s.failed_runs > 0) {
-            parts.push(format!(
+            problems.push(format!(
                 "{} FAILED {} of {} runs",
                 s.backend,
                 s.failed_runs,
                 s.failed_runs + s.ok_runs
             ));
         }
+        let mut parts = problems.clone();
+
+        let outcomes = compare_outcomes(demo, &groups, runs);
+        let outcomes_equal = outcomes.compared.then_some(outcomes.differences.is_empty());
         match outcomes_equal {
-            Some(true) if by_design => {
-                parts.push("outcomes differ by design, each as the contract says".into())
+            Some(true) if across_kinds => {
+                parts.push("outcomes agree within a kind and differ between kinds by design".into())
             }
             Some(true) => parts.push("outcomes equal".into()),
-            Some(false) => parts.push("OUTCOMES DIFFER".into()),
+            Some(false) => {
+                let problem = format!(
+                    "OUTCOMES DIFFER{within}: {}",
+                    outcomes.differences.join("; ")
+                );
+                problems.push(problem.clone());
+                parts.push(problem);
+            }
+            None if across_kinds => parts
+                .push("outcomes differ between kinds by design, each as the contract says".into()),
             None => parts.push("outcomes not comparable".into()),
         }
-        if let (Some(same), Some(moved)) = (events_same_multiset, events_in_another_order) {
-            let events = if same {
-                "same events"
-            } else {
-                "DIFFERENT events"
-            };
-            parts.push(format!("{events}, {moved} in another order"));
-        }
-        match &ratio {
-            // The backends do different work by design (a threads crash round that aborts
-            // ends at once): their times say nothing about the mechanisms.
-            Some(_) if by_design => {
-                parts.push("times not compared: the work differs by design".into())
-            }
-            Some(ratio) if !failed => parts.push(ratio.sentence()),
-            Some(ratio) => parts.push(format!(
-                "(timing of successful runs only: {})",
-                ratio.sentence()
+
+        let events = compare_events(demo, &groups, runs);
+        let events_same_multiset = events.compared.then_some(events.differences.is_empty());
+        let events_in_another_order = events.compared.then_some(events.moved);
+        let within_each = if across_kinds {
+            " within each kind"
+        } else {
+            ""
+        };
+        match events_same_multiset {
+            Some(true) => parts.push(format!(
+                "same events{within_each}, {} in another order",
+                events.moved
             )),
+            Some(false) => {
+                let problem = format!(
+                    "EVENTS DIFFER{within}: {}; {} in another order",
+                    events.differences.join("; "),
+                    events.moved
+                );
+                problems.push(problem.clone());
+                parts.push(problem);
+            }
+            None if across_kinds => {
+                parts.push("events not compared between kinds: they differ by design".into())
+            }
             None => {}
+        }
+
+        // Every ratio is against the first backend given that has successful runs: the order
+        // of the command line names the reference, N backends give N − 1 ratios instead of
+        // N(N − 1)/2 pairs, and each reads as "how does this one fare against the reference".
+        let timed: Vec<(&Contender, &Summary)> = contenders
+            .iter()
+            .zip(&summaries)
+            .filter_map(|(c, s)| Some((c, s.demo_wall_s.as_ref()?)))
+            .collect();
+        let mut ratios = Vec::new();
+        let mut kinds_not_timed = false;
+        if let Some(((reference, reference_time), others)) = timed.split_first() {
+            for (other, time) in others {
+                if by_design && agreement_group(other.kind) != agreement_group(reference.kind) {
+                    // A threads crash round that aborts ends at once: the work differs by
+                    // design, and the times say nothing about the mechanisms.
+                    kinds_not_timed = true;
+                    continue;
+                }
+                ratios.extend(Ratio::between(
+                    (reference.name, reference_time),
+                    (other.name, time),
+                ));
+            }
+        }
+        let failed = !problems.is_empty();
+        let sentences: Vec<String> = ratios.iter().map(Ratio::sentence).collect();
+        if !sentences.is_empty() {
+            if failed {
+                parts.push(format!(
+                    "(timing of successful runs only: {})",
+                    sentences.join("; ")
+                ));
+            } else {
+                parts.extend(sentences);
+            }
+        }
+        if kinds_not_timed {
+            parts.push("times not compared between kinds: the work differs by design".into());
+        }
+        for c in contenders.iter().filter(|c| !c.supported) {
+            parts.push(format!("not supported by {}", c.name));
         }
         DemoSummary {
             backends: summaries,
             outcomes_equal,
             events_same_multiset,
             events_in_another_order,
-            ratio,
+            ratios,
             failed,
+            problems,
             verdict: parts.join(" · "),
         }
+    }
+}
+
+/// The groups of backends that must agree: every backend that supports the demo, or for a
+/// demo whose outcome depends on the kind, those of one kind (worker and isolation), in the
+/// order given.
+fn groups<'a>(contenders: &[Contender<'a>], by_design: bool) -> Vec<Vec<Contender<'a>>> {
+    let mut groups: Vec<Vec<Contender>> = Vec::new();
+    for c in contenders.iter().filter(|c| c.supported) {
+        let joins = groups
+            .iter_mut()
+            .find(|group| !by_design || agreement_group(group[0].kind) == agreement_group(c.kind));
+        match joins {
+            Some(group) => group.push(*c),
+            None => groups.push(vec![*c]),
+        }
+    }
+    groups
+}
+
+/// What comparing within the groups found.
+#[derive(Default)]
+struct Agreement {
+    /// At least two things were compared.
+    compared: bool,
+    /// One line per difference.
+    differences: Vec<String>,
+    /// Events only: the most that came in another order.
+    moved: usize,
+}
+
+/// The successful runs of a group's backends, in the order given, then by run.
+fn successful_runs<'r>(group: &[Contender], runs: &'r [Run]) -> Vec<&'r Run> {
+    let mut chosen: Vec<&Run> = runs
+        .iter()
+        .filter(|r| r.succeeded() && r.report.is_some())
+        .filter(|r| group.iter().any(|c| c.name == r.backend))
+        .collect();
+    chosen.sort_by_key(|r| (group.iter().position(|c| c.name == r.backend), r.index));
+    chosen
+}
+
+/// Every successful run's outcome against the first one of its group.
+fn compare_outcomes(demo: DemoId, groups: &[Vec<Contender>], runs: &[Run]) -> Agreement {
+    let mut agreement = Agreement::default();
+    for group in groups {
+        let outcomes: Vec<(&Run, serde_json::Value)> = successful_runs(group, runs)
+            .into_iter()
+            .filter_map(|r| Some((r, demo.comparable_outcome(&r.report.as_ref()?.outcome))))
+            .collect();
+        let Some(((reference_run, reference), others)) = outcomes.split_first() else {
+            continue;
+        };
+        agreement.compared |= !others.is_empty();
+        let differing: Vec<String> = others
+            .iter()
+            .filter(|(_, outcome)| outcome != reference)
+            .map(|(r, _)| format!("{} run {}", r.backend, r.index + 1))
+            .collect();
+        if !differing.is_empty() {
+            agreement.differences.push(format!(
+                "{} differ{} from {} run {}",
+                differing.join(", "),
+                if differing.len() == 1 { "s" } else { "" },
+                reference_run.backend,
+                reference_run.index + 1
+            ));
+        }
+    }
+    agreement
+}
+
+/// The first successful run's events of each backend against the first backend's of its
+/// group.
+fn compare_events(demo: DemoId, groups: &[Vec<Contender>], runs: &[Run]) -> Agreement {
+    let mut agreement = Agreement::default();
+    for group in groups {
+        let firsts: Vec<(&str, Vec<EventKey>)> = group
+            .iter()
+            .filter_map(|c| {
+                let run = successful_runs(std::slice::from_ref(c), runs)
+                    .into_iter()
+                    .next()?;
+                let events = run.report.as_ref()?.events.iter();
+                Some((
+                    c.name,
+                    events.filter_map(|e| demo.comparable_event(e)).collect(),
+                ))
+            })
+            .collect();
+        let Some(((reference_name, reference), others)) = firsts.split_first() else {
+            continue;
+        };
+        for (name, events) in others {
+            agreement.compared = true;
+            agreement.moved = agreement.moved.max(out_of_order(reference, events));
+            let (missing, extra) = multiset_difference(reference, events);
+            if missing.is_empty() && extra.is_empty() {
+                continue;
+            }
+            let mut said = Vec::new();
+            if let Some(first) = missing.first() {
+                said.push(format!("{} missing (e.g. {})", missing.len(), show(first)));
+            }
+            if let Some(first) = extra.first() {
+                said.push(format!("{} extra (e.g. {})", extra.len(), show(first)));
+            }
+            agreement.differences.push(format!(
+                "{name} against {reference_name}: {}",
+                said.join(", ")
+            ));
+        }
+    }
+    agreement
+}
+
+/// `t1 done`, `t2 result = 8`.
+fn show(event: &EventKey) -> String {
+    match &event.2 {
+        Some(detail) => format!("`{} {} {detail}`", event.0, event.1),
+        None => format!("`{} {}`", event.0, event.1),
+    }
+}
+
+/// What `a` holds that `b` lacks, and what `b` holds that `a` lacks, counting repeats.
+fn multiset_difference<T: Ord + Clone>(a: &[T], b: &[T]) -> (Vec<T>, Vec<T>) {
+    let (mut a, mut b) = (a.to_vec(), b.to_vec());
+    a.sort();
+    b.sort();
+    let (mut only_a, mut only_b) = (Vec::new(), Vec::new());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => {
+                only_a.push(a[i].clone());
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                only_b.push(b[j].clone());
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    only_a.extend_from_slice(&a[i..]);
+    only_b.extend_from_slice(&b[j..]);
+    (only_a, only_b)
+}
+
+/// `threads, spare (thread workers, not isolated) · processes (process workers, isolated,
+/// started by fork)`: the backends by kind, in the order given.
+pub fn kinds_line<'a>(backends: impl IntoIterator<Item = (&'a str, &'a BackendKind)>) -> String {
+    let mut kinds: Vec<(&BackendKind, Vec<&str>)> = Vec::new();
+    for (name, kind) in backends {
+        match kinds.iter_mut().find(|(seen, _)| *seen == kind) {
+            Some((_, names)) => names.push(name),
+            None => kinds.push((kind, vec![name])),
+        }
+    }
+    kinds
+        .iter()
+        .map(|(kind, names)| format!("{} ({})", names.join(", "), describe_kind(kind)))
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::measure::RunStatus;
+    use contract::domain::WorkerKind;
+    use contract::report::{DemoReport, Figures};
+    use contract::trace::Event;
+
+    fn kind(worker: WorkerKind, isolated: bool) -> BackendKind {
+        BackendKind {
+            worker,
+            isolated,
+            start_method: None,
+        }
+    }
+
+    fn run(backend: &str, index: u32, outcome: serde_json::Value, events: &[&str]) -> Run {
+        Run {
+            backend: backend.into(),
+            index,
+            status: RunStatus::Ok,
+            problem: None,
+            process_wall_s: 0.2,
+            user_s: 0.01,
+            sys_s: 0.01,
+            voluntary_switches: 1,
+            involuntary_switches: 1,
+            peak_pss_kib: 100,
+            largest_rss_kib: 100,
+            processes_seen: 1,
+            threads_seen: 2,
+            samples: 1,
+            report: Some(DemoReport {
+                id: "crash".into(),
+                ok: true,
+                outcome,
+                problem: None,
+                wall_s: 0.1 + f64::from(index) / 100.0,
+                ideal_wall_s: 0.0,
+                events: events
+                    .iter()
+                    .map(|what| Event {
+                        t_s: 0.0,
+                        worker: "t1".into(),
+                        what: what.to_string(),
+                        detail: None,
+                    })
+                    .collect(),
+                figures: Figures::default(),
+            }),
+        }
+    }
+
+    #[test]
+    fn crash_agrees_within_a_kind_and_differs_between_kinds() {
+        let thread = kind(WorkerKind::Thread, false);
+        let process = kind(WorkerKind::Process, true);
+        let contenders = [
+            Contender {
+                name: "a",
+                kind: &thread,
+                supported: true,
+            },
+            Contender {
+                name: "b",
+                kind: &process,
+                supported: true,
+            },
+            Contender {
+                name: "c",
+                kind: &thread,
+                supported: true,
+            },
+        ];
+        let one = serde_json::json!({"x": 1});
+        let two = serde_json::json!({"x": 2});
+        let runs = [
+            run("a", 0, one.clone(), &["died"]),
+            run("b", 0, two.clone(), &["lived"]),
+            run("c", 0, one.clone(), &["died"]),
+        ];
+        let summary = DemoSummary::of(DemoId::Crash, &contenders, &runs);
+        assert_eq!(summary.outcomes_equal, Some(true), "{}", summary.verdict);
+        assert_eq!(summary.events_same_multiset, Some(true));
+        assert!(!summary.failed, "{}", summary.verdict);
+        assert_eq!(summary.ratios.len(), 1, "a against c only");
+
+        let runs = [
+            run("a", 0, one.clone(), &["died"]),
+            run("b", 0, two, &["lived"]),
+            run("c", 0, serde_json::json!({"x": 3}), &["died", "again"]),
+        ];
+        let summary = DemoSummary::of(DemoId::Crash, &contenders, &runs);
+        assert_eq!(summary.outcomes_equal, Some(false));
+        assert_eq!(summary.events_same_multiset, Some(false));
+        assert!(summary.failed);
+        assert!(
+            summary
+                .verdict
+                .contains("OUTCOMES DIFFER within a kind: c run 1 differs from a run 1"),
+            "{}",
+            summary.verdict
+        );
+        assert!(
+            summary
+                .verdict
+                .contains("EVENTS DIFFER within a kind: c against a: 1 extra (e.g. `t1 again`)"),
+            "{}",
+            summary.verdict
+        );
+    }
+
+    #[test]
+    fn other_demos_agree_across_kinds() {
+        let thread = kind(WorkerKind::Thread, false);
+        let process = kind(WorkerKind::Process, true);
+        let contenders = [
+            Contender {
+                name: "a",
+                kind: &thread,
+                supported: true,
+            },
+            Contender {
+                name: "b",
+                kind: &process,
+                supported: true,
+            },
+            Contender {
+                name: "c",
+                kind: &process,
+                supported: false,
+            },
+        ];
+        let runs = [
+            run("a", 0, serde_json::json!({"x": 1}), &["done"]),
+            run("b", 0, serde_json::json!({"x": 2}), &["done"]),
+        ];
+        let summary = DemoSummary::of(DemoId::Start, &contenders, &runs);
+        assert_eq!(summary.outcomes_equal, Some(false));
+        assert!(summary.failed);
+        assert!(
+            summary.verdict.contains("not supported by c"),
+            "{}",
+            summary.verdict
+        );
+        assert_eq!(summary.backends.len(), 3);
+        assert!(!summary.backends[2].supported);
+    }
+
+    #[test]
+    fn multiset_difference_counts_repeats() {
+        assert_eq!(
+            multiset_difference(&[1, 2, 2, 3], &[2, 3, 3]),
+            (vec![1, 2], vec![3])
+        );
     }
 }

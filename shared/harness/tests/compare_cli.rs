@@ -19,6 +19,9 @@ fn help_names_the_exports_and_the_pass_through() {
         "--export-json",
         "--export-markdown",
         "--export-html",
+        "--backend",
+        "NAME=COMMAND",
+        "--start",
         "BACKEND OPTIONS",
     ] {
         assert!(help.contains(flag), "{flag} missing from:\n{help}");
