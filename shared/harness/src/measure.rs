@@ -218,7 +218,7 @@ pub fn measure(spec: &RunSpec, index: u32) -> Run {
     }
     match read_report(&stdout, spec.demo, spec.backend.kind()) {
         Ok(report) => {
-            let (status, problem) = judge(spec.demo, &report, code);
+            let (status, problem) = judge(spec.demo, spec.backend.kind(), &report, code);
             run.status = status;
             run.problem = problem;
             run.report = Some(report);
@@ -233,8 +233,13 @@ pub fn measure(spec: &RunSpec, index: u32) -> Run {
 
 /// How a run that printed its report ended: the contract's checker has the last word on
 /// the outcome, whatever the backend said; the backend's own failure is believed.
-fn judge(demo: DemoId, report: &DemoReport, code: i32) -> (RunStatus, Option<String>) {
-    let check = demo.check_outcome(&report.outcome);
+fn judge(
+    demo: DemoId,
+    kind: &BackendKind,
+    report: &DemoReport,
+    code: i32,
+) -> (RunStatus, Option<String>) {
+    let check = demo.check_outcome(kind, &report.outcome);
     match (report.ok, check) {
         (false, check) => (
             RunStatus::OutcomeFailed,
@@ -426,19 +431,24 @@ mod tests {
         let mut lying = good.clone();
         lying["values"]["2"] = serde_json::json!(9);
         let demo = DemoId::CustomInit;
+        let kind = &BackendKind {
+            worker: contract::domain::WorkerKind::Thread,
+            isolated: false,
+            start_method: None,
+        };
         assert_eq!(
-            judge(demo, &report(true, good.clone()), 0),
+            judge(demo, kind, &report(true, good.clone()), 0),
             (RunStatus::Ok, None)
         );
-        let (status, problem) = judge(demo, &report(true, lying), 0);
+        let (status, problem) = judge(demo, kind, &report(true, lying), 0);
         assert_eq!(status, RunStatus::OutcomeRejected);
         assert!(problem.unwrap().contains("does not check"));
         assert_eq!(
-            judge(demo, &report(true, good.clone()), 1).0,
+            judge(demo, kind, &report(true, good.clone()), 1).0,
             RunStatus::OutcomeFailed
         );
         assert_eq!(
-            judge(demo, &report(false, good), 1).0,
+            judge(demo, kind, &report(false, good), 1).0,
             RunStatus::OutcomeFailed
         );
     }

@@ -202,9 +202,32 @@ impl DemoId {
         (self.row().comparable_event)(event)
     }
 
-    /// Checks an outcome as a backend reported it, in JSON, with the contract's one check: the
-    /// harness runs this on every run of every backend and never trusts the backend's `ok`.
-    pub fn check_outcome(self, outcome: &serde_json::Value) -> Result<(), String> {
+    /// Checks an outcome as a backend of `kind` reported it, in JSON, with the contract's one
+    /// check: the harness runs this on every run of every backend and never trusts the
+    /// backend's `ok`. An outcome that depends on the kind must state the kind the backend
+    /// declared, so that a backend cannot pass its outcome off as another kind's.
+    pub fn check_outcome(
+        self,
+        kind: &crate::domain::BackendKind,
+        outcome: &serde_json::Value,
+    ) -> Result<(), String> {
+        if self.outcome_depends_on_kind() {
+            let stated = (outcome.get("worker"), outcome.get("isolated"));
+            let declared = (
+                serde_json::to_value(kind.worker).ok(),
+                Some(serde_json::Value::Bool(kind.isolated)),
+            );
+            if (stated.0.cloned(), stated.1.cloned()) != declared {
+                return Err(format!(
+                    "{self}: the outcome states worker {} and isolated {}, the backend \
+                     declared {:?} workers, isolated {}",
+                    stated.0.unwrap_or(&serde_json::Value::Null),
+                    stated.1.unwrap_or(&serde_json::Value::Null),
+                    kind.worker,
+                    kind.isolated
+                ));
+            }
+        }
         (self.row().check)(outcome).map_err(|problem| format!("{self}: {problem}"))
     }
 
@@ -261,5 +284,40 @@ mod tests {
             assert!(DemoId::ALL[..i].iter().all(|d| d.id() != demo.id()));
         }
         assert_eq!("custom-init".parse(), Ok(DemoId::CustomInit));
+    }
+
+    #[test]
+    fn a_kind_dependent_outcome_must_state_the_declared_kind() {
+        use crate::domain::{BackendKind, WorkerKind};
+        let threads = BackendKind {
+            worker: WorkerKind::Thread,
+            isolated: false,
+            start_method: None,
+        };
+        let processes = BackendKind {
+            worker: WorkerKind::Process,
+            isolated: true,
+            start_method: Some("fork".into()),
+        };
+        let round = |fault: &str, seen: &str, survivors: &[&str], survived: bool| {
+            serde_json::json!({"fault": fault, "doomed": "t2", "seen": seen,
+                "survivors": survivors, "program_survived": survived})
+        };
+        let outcome = serde_json::json!({"worker": "process", "isolated": true, "rounds": [
+            round("panic", "exited with code 101 (it panicked)", &["t1", "t3", "t4"], true),
+            round("kill", "was killed by signal SIGKILL", &["t1", "t3", "t4"], true),
+        ]});
+        assert_eq!(DemoId::Crash.check_outcome(&processes, &outcome), Ok(()));
+        let passed_off = DemoId::Crash.check_outcome(&threads, &outcome).unwrap_err();
+        assert!(passed_off.contains("declared Thread"), "{passed_off}");
+        // A kill that took every worker is right for threads, wrong for processes.
+        let mut whole = outcome.clone();
+        whole["rounds"][1] = round(
+            "kill",
+            "the whole program was killed by signal SIGKILL",
+            &[],
+            false,
+        );
+        assert!(DemoId::Crash.check_outcome(&processes, &whole).is_err());
     }
 }
