@@ -21,8 +21,8 @@ use std::time::Duration;
 crate::spawned::jobs!(Flag, Ops, Waiter);
 
 /// Where the event lives and how a waiter sleeps, for the report.
-const SHARED_VIA: &str = "a memfd mapped MAP_SHARED by the parent and by each worker: an \
-                          AtomicU32 flag; a waiter sleeps in FUTEX_WAIT on it (shared futex, \
+const SHARED_VIA: &str = "an IpcSharedMemory (a memfd mapped MAP_SHARED) in the parent and \
+                          each worker: an AtomicU32 flag; a waiter sleeps in FUTEX_WAIT on it (shared futex, \
                           no FUTEX_PRIVATE_FLAG)";
 
 /// The trials' mapping: main sets `go`, the waiter answers on `done`.

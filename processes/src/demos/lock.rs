@@ -22,8 +22,8 @@ use std::time::Duration;
 crate::spawned::jobs!(Locked, Unlocked);
 
 /// Where the counter lives and what guards it, for the report.
-const SHARED_VIA: &str = "a memfd mapped MAP_SHARED by the parent and by each worker: \
-                          AtomicU64 counter, pthread_mutex_t with PTHREAD_PROCESS_SHARED + \
+const SHARED_VIA: &str = "an IpcSharedMemory (a memfd mapped MAP_SHARED) in the parent and \
+                          each worker: AtomicU64 counter, pthread_mutex_t with PTHREAD_PROCESS_SHARED + \
                           PTHREAD_MUTEX_ROBUST as the lock";
 
 /// The locked variant's mapping: the lock and the counter it guards, side by side.
