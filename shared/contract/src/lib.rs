@@ -1,18 +1,28 @@
-//! The contract both backends implement, written once.
+//! The contract every backend implements, written once: the bottom layer of the workspace.
 //!
-//! Everything here is independent of *how* workers are made: the demo catalogue
-//! ([`catalogue`]), the command line both binaries share ([`cli`]), the event trace
-//! ([`trace`]), each demo's typed outcome and its check ([`outcome`]), the work the
-//! workers do ([`workloads`]; for the shared-state demos [`counter`], [`queues`] and
-//! [`event_flag`], with [`baseline`] round trips to compare against; for `download`
-//! [`download`], [`images`] and the local [`image_server`]) and the runner both `main.rs`
-//! files call ([`runner`]). The comparison harness, the `compare` binary, lives in
-//! [`compare`].
+//! It knows nothing of how workers are made, and nothing of a command line. Read it top-down:
 //!
-//! A backend is a type implementing [`runner::Backend`], which has one method per demo:
-//! a backend that lacks a demo does not compile. The `threads` and `processes` crates
-//! each implement it; their `demos/<id>.rs` files mirror each other line by line, so
-//! that only the concurrency mechanism differs between them.
+//! - **What a run is.** [`run`]: the run context a demo gets ([`DemoRun`]: its settings, its
+//!   trace, its figures) and why a demo may end without an outcome ([`DemoError`]);
+//!   [`trace`]: the events, narrated as they come; [`domain`]: the small domain types
+//!   (faults, start methods, what a backend's workers are); [`settings`]: the demo options
+//!   as the command line parses them; [`report`]: the JSON document a backend prints.
+//! - **The demos.** [`demos`]: one module per demo (its parameters and defaults, its outcome
+//!   and the outcome's check, its headline figures, its workers' jobs as data) and the
+//!   catalogue generated from one list of them ([`for_each_demo!`]); [`outcome`]: what every
+//!   outcome is; [`job`]: a worker's job as data, run by a thread from a closure and sent to
+//!   a worker process.
+//! - **The work that is not the mechanism**, called from every backend: [`workloads`] (the
+//!   tutorial's sleeper), [`counter`], [`queues`] and [`event_flag`] (the shared-state demos'
+//!   loops, orders and draws, over a lock, queue or event each backend supplies),
+//!   [`baseline`] and [`bench`](mod@bench) (raw round trips and timing loops), [`download`],
+//!   [`images`], [`local_server`] and [`files`] (the downloads, written whole or not at all).
+//!
+//! Above it, `runner` adds the command line and the runner every backend binary calls; the
+//! backends (`threads`, `processes`) implement each demo in one file, `demos/<id>.rs`, which
+//! mirror each other so that only the mechanism differs; `harness` runs any list of backends
+//! and checks their outcomes with this crate's checks. Errors: [`DemoError`] (thiserror) in
+//! the parent; a check's or a worker's failure is one line of text, which crosses processes.
 
 #![forbid(unsafe_code)]
 

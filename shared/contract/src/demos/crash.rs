@@ -156,7 +156,7 @@ impl Outcome for CrashOutcome {
     }
 }
 
-/// The `crash` demo's worker: like [`sleeper`], except that the doomed one dies as `fault`
+/// The `crash` demo's worker: like [`sleeper`](crate::workloads::sleeper), except that the doomed one dies as `fault`
 /// says right after it starts sleeping.
 pub fn crash_sleeper(out: &dyn EventSink, seconds: f64, doomed: Option<crate::domain::CrashFault>) {
     out.emit(
