@@ -225,10 +225,23 @@ pub fn interrupt_after_looking(
         .spawn()
         .expect("spawn the backend binary");
     let pid = child.id();
-    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    if !lines.any(|line| line.is_ok_and(|l| l.contains(cue))) {
+    // The narration is read on a thread of its own, so that the wait for the cue has a
+    // deadline: a run that hangs silently fails the test instead of stalling it.
+    let lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let (seen, cue_seen) = std::sync::mpsc::channel();
+    let cue_owned = cue.to_string();
+    let reader = thread::spawn(move || {
+        let mut told = false;
+        for line in lines.map_while(Result::ok) {
+            if !told && line.contains(&cue_owned) {
+                told = seen.send(()).is_ok();
+            }
+        }
+    });
+    if cue_seen.recv_timeout(deadline).is_err() {
         kill_group(pid);
-        panic!("{backend} {args:?}: the narration never showed {cue:?}");
+        let _ = child.wait();
+        panic!("{backend} {args:?}: the narration did not show {cue:?} within {deadline:?}");
     }
     look(pid);
     let target = nix::unistd::Pid::from_raw(pid as i32);
@@ -237,6 +250,9 @@ pub fn interrupt_after_looking(
     } else {
         kill(target, Signal::SIGINT).expect("kill");
     }
+    // The reader ends when the last holder of the pipe ends; it is not waited for, so that
+    // a process left behind (which the leftovers tests look for) cannot stall this one.
+    drop(reader);
     finish(child, deadline)
 }
 

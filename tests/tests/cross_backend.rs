@@ -6,23 +6,37 @@
 //! `drew` and `13!` events; the outcome checks them against the seeded sequence).
 
 use contract::demos::DemoId;
-use contract::report::{DemoReport, RunDocument};
+use contract::domain::WorkerKind;
+use contract::report::{DemoReport, Listing, RunDocument};
 use cross_backend::{BACKENDS, WHOLE_RUN, run, run_json};
 use std::collections::BTreeMap;
 
 #[test]
-fn both_backends_agree_on_every_demo_with_either_start_method() {
-    let [threads, forked] = BACKENDS.map(|backend| run_json(backend, &WHOLE_RUN, 0));
-    let spawned = run_json(
-        "processes",
-        &[&WHOLE_RUN[..], &["--start", "spawn"]].concat(),
-        0,
+fn every_backend_agrees_on_every_demo_with_every_start_method() {
+    // Every backend of the list, started every way it has (its `--list --json` says whether
+    // it has start methods): a backend added to `BACKENDS` is held to the others here.
+    let mut documents = Vec::new();
+    for backend in BACKENDS {
+        let listing: Listing =
+            serde_json::from_str(&run(backend, &["--list", "--json"]).stdout).unwrap();
+        let starts: Vec<Option<&str>> = match listing.kind.start_method {
+            Some(_) => vec![Some("fork"), Some("spawn")],
+            None => vec![None],
+        };
+        for start in starts {
+            let mut args = WHOLE_RUN.to_vec();
+            args.extend(start.iter().flat_map(|method| ["--start", method]));
+            let document = run_json(backend, &args, 0);
+            assert_eq!(document.kind.start_method.as_deref(), start, "{backend}");
+            documents.push(document);
+        }
+    }
+    assert!(
+        documents.len() >= 3,
+        "threads, and processes by fork and by spawn"
     );
-    assert_eq!(threads.kind.start_method, None);
-    assert_eq!(forked.kind.start_method.as_deref(), Some("fork"));
-    assert_eq!(spawned.kind.start_method.as_deref(), Some("spawn"));
     let ids: Vec<&str> = DemoId::ALL.iter().map(|d| d.id()).collect();
-    for document in [&threads, &forked, &spawned] {
+    for document in &documents {
         let run_ids: Vec<&str> = document.demos.iter().map(|d| d.id.as_str()).collect();
         assert_eq!(
             run_ids, ids,
@@ -30,30 +44,44 @@ fn both_backends_agree_on_every_demo_with_either_start_method() {
             document.backend
         );
     }
-    for processes in [&forked, &spawned] {
-        agree(&threads, processes);
+    for other in &documents[1..] {
+        agree(&documents[0], other);
     }
-    // A spawned worker dies as a forked one does, and takes no sibling with it.
-    let crash = |document: &RunDocument| {
-        let report = document.demos.iter().find(|d| d.id == "crash").unwrap();
-        report.outcome.clone()
-    };
-    assert_eq!(crash(&forked), crash(&spawned));
+    // Backends of one kind agree on crash too (a spawned worker dies as a forked one does);
+    // of different kinds they differ, by design.
+    let kinds: Vec<(WorkerKind, bool)> = (documents.iter())
+        .map(|d| (d.kind.worker, d.kind.isolated))
+        .collect();
+    assert!(kinds.windows(2).any(|pair| pair[0] != pair[1]), "{kinds:?}");
+    for (i, first) in documents.iter().enumerate() {
+        for (j, second) in documents.iter().enumerate().skip(i + 1) {
+            let (a, b) = (crash(first), crash(second));
+            match kinds[i] == kinds[j] {
+                true => assert_eq!(a, b, "{} and {}", first.backend, second.backend),
+                false => assert_ne!(a, b, "{} and {}", first.backend, second.backend),
+            }
+        }
+    }
 }
 
-/// Every demo ran well in both documents, and they agree (crash: they differ).
-fn agree(threads: &RunDocument, processes: &RunDocument) {
-    for (t, p) in threads.demos.iter().zip(&processes.demos) {
-        assert!(t.ok && p.ok, "{}: {t:?} {p:?}", t.id);
-        let demo: DemoId = t.id.parse().unwrap();
+/// The crash demo's outcome in a document.
+fn crash(document: &RunDocument) -> serde_json::Value {
+    let report = document.demos.iter().find(|d| d.id == "crash").unwrap();
+    report.outcome.clone()
+}
+
+/// Every demo ran well in both documents, and they agree, except where the outcome depends
+/// on the backend's kind (crash, checked above).
+fn agree(first: &RunDocument, second: &RunDocument) {
+    for (a, b) in first.demos.iter().zip(&second.demos) {
+        assert!(a.ok && b.ok, "{}: {a:?} {b:?}", a.id);
+        let demo: DemoId = a.id.parse().unwrap();
         if demo.outcome_depends_on_kind() {
-            // crash: what a dying worker takes with it is the difference; each backend's
-            // outcome is checked against its own expectation (`ok` above, beyond.rs).
-            assert_ne!(t.outcome, p.outcome, "{}: outcomes should differ", t.id);
             continue;
         }
-        assert_eq!(outcome(t), outcome(p), "{}: outcomes differ", t.id);
-        assert_eq!(multiset(t), multiset(p), "{}: events differ", t.id);
+        let pair = format!("{} against {}", second.backend, first.backend);
+        assert_eq!(outcome(a), outcome(b), "{}: outcomes differ, {pair}", a.id);
+        assert_eq!(multiset(a), multiset(b), "{}: events differ, {pair}", a.id);
     }
 }
 
