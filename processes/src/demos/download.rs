@@ -9,7 +9,7 @@
 use crate::workers::{AskingJob, Parent, Service, WorkerId, Workers};
 use contract::demos::download::DownloadOutcome;
 use contract::demos::download::{BASELINE_WORKER, SEQUENTIAL_WORKER, worker_name};
-use contract::download::{
+use contract::demos::download::{
     BaselineRun, Download, DownloadPlan, FetchInTurn, FetchIntoMemory,
     FetchSettings, ImageUrl, Pass, PassRun, fetch_one,
 };

@@ -15,8 +15,9 @@
 //! - **The work that is not the mechanism**, called from every backend: [`workloads`] (the
 //!   tutorial's sleeper), [`counter`], [`queues`] and [`event_flag`] (the shared-state demos'
 //!   loops, orders and draws, over a lock, queue or event each backend supplies),
-//!   [`baseline`] and [`bench`](mod@bench) (raw round trips and timing loops), [`download`],
-//!   [`images`], [`local_server`] and [`files`] (the downloads, written whole or not at all).
+//!   [`baseline`] and [`bench`](mod@bench) (raw round trips and timing loops), [`images`],
+//!   [`local_server`] and [`files`] (the image files, the image server's protocol, and files
+//!   written whole or not at all).
 //!
 //! Above it, `runner` adds the command line and the runner every backend binary calls; the
 //! backends (`threads`, `processes`) implement each demo in one file, `demos/<id>.rs`, which
@@ -31,7 +32,6 @@ pub mod bench;
 pub mod counter;
 pub mod demos;
 pub mod domain;
-pub mod download;
 pub mod event_flag;
 pub mod files;
 pub mod images;

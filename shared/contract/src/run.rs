@@ -122,15 +122,8 @@ impl DemoRun {
         &self.download
     }
 
-    /// `--workers` for `download`'s concurrent pass.
-    pub fn download_workers(&self) -> usize {
-        self.options
-            .workers
-            .unwrap_or(crate::demos::download::WORKERS)
-    }
-
     /// Replaces the catalogue's ideal wall time when the demo's options change it
-    /// (e.g. `download --latency`), in seconds at this scale.
+    /// (e.g. a server's latency), in seconds at this scale.
     pub fn set_ideal_wall_s(&self, seconds: f64) {
         *self.ideal_wall_s.lock().unwrap_or_else(|p| p.into_inner()) = Some(seconds);
     }

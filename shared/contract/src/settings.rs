@@ -1,8 +1,8 @@
 //! What a run is asked to do: the demo options and `download`'s options, with their bounds,
 //! as the shared command line parses them (clap derives) and as a demo reads them.
 
+use crate::demos::download::{self, ImageUrl};
 use crate::domain::CrashFault;
-use crate::download::{self, ImageUrl};
 use crate::images::{DEFAULT_MEAN_KIB, MAX_MEAN_KIB};
 use crate::local_server::FaultShare;
 use clap::{Args, Parser};

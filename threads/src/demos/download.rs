@@ -7,7 +7,7 @@
 use crate::workers::Workers;
 use contract::demos::download::DownloadOutcome;
 use contract::demos::download::{BASELINE_WORKER, SEQUENTIAL_WORKER, worker_name};
-use contract::download::{
+use contract::demos::download::{
     BaselineRun, DownloadPlan, FetchInTurn, FetchIntoMemory, Pass, PassRun, fetch_one,
 };
 use contract::{DemoError, DemoRun, Job};

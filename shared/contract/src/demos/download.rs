@@ -1,7 +1,26 @@
 //! `download` (notebook §8): 14 images fetched one by one, then by six workers from a queue.
+//!
+//! The work of `download` (notebook §8), written once and called from both backends: which
+//! URLs to fetch and under which file names, fetching one image with retries into a file
+//! that is whole or absent, and checking what a pass left in its folder.
+//!
+//! What differs between the backends is only who runs [`fetch_one`] and how the next URL
+//! reaches it; see `threads/src/demos/download.rs` and `processes/src/demos/download.rs`.
 
 use super::prelude::*;
-use crate::images::ManifestEntry;
+use crate::files::PendingFile;
+use crate::job::Job;
+use crate::local_server::{LocalImageServer, ServedManifest, ServerArgs};
+use crate::run::{DemoError, DemoRun};
+
+use reqwest::Url;
+
+use sha2::{Digest, Sha256};
+use std::collections::BTreeSet;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use crate::images::{self, ManifestEntry};
 
 /// The catalogue's row of `download`.
 pub const ROW: Row = Row {
@@ -185,6 +204,716 @@ impl Outcome for DownloadOutcome {
     }
 }
 
+/// One URL to fetch, with the file name it is saved under.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageUrl {
+    pub url: String,
+    /// `<name>.png`, checked by [`file_name_of`].
+    pub file_name: String,
+}
+
+impl ImageUrl {
+    /// Parses an http(s) URL and derives its file name; the error is one line for the user.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let url = parse_http_url(text)?;
+        let file_name = file_name_of(&url)?;
+        Ok(ImageUrl {
+            url: url.to_string(),
+            file_name,
+        })
+    }
+}
+
+/// Parses `text` as an absolute http or https URL with a host.
+pub fn parse_http_url(text: &str) -> Result<Url, String> {
+    let url = Url::parse(text.trim()).map_err(|e| format!("'{text}' is not a URL ({e})"))?;
+    match url.scheme() {
+        "http" | "https" => {}
+        other => {
+            return Err(format!(
+                "'{text}' has scheme '{other}': only http and https are fetched"
+            ));
+        }
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("'{text}' names no host"));
+    }
+    Ok(url)
+}
+
+/// The file an image URL is saved as: its last path segment, percent-decoded, with `.png`
+/// added unless it ends so. Refused: nothing left, `..`, a slash or backslash, a leading dot,
+/// a control character: the name must stay a plain file inside the output folder.
+pub fn file_name_of(url: &Url) -> Result<String, String> {
+    let segment = url
+        .path_segments()
+        .and_then(|mut segments| segments.next_back())
+        .unwrap_or("");
+    let decoded = percent_decode(segment);
+    let stem = decoded.strip_suffix(".png").unwrap_or(&decoded);
+    let refuse = |why: &str| Err(format!("'{url}': refused file name '{decoded}' ({why})"));
+    if stem.is_empty() {
+        return refuse("nothing left");
+    }
+    if decoded.contains("..") {
+        return refuse("it contains '..'");
+    }
+    if decoded.contains('/') || decoded.contains('\\') {
+        return refuse("it contains a slash");
+    }
+    if decoded.starts_with('.') || decoded.chars().any(char::is_control) {
+        return refuse("a leading dot or a control character");
+    }
+    Ok(format!("{stem}.png"))
+}
+
+/// `%2f` → `/` and so on; a malformed escape stays as it is. Bytes that are not UTF-8
+/// become U+FFFD.
+fn percent_decode(text: &str) -> String {
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// The tutorial's 14 images under `base`: `<base>/<name>.png`.
+pub fn urls_under(base: &str) -> Vec<ImageUrl> {
+    let base = base.trim_end_matches('/');
+    images::NAMES
+        .iter()
+        .map(|name| ImageUrl {
+            url: format!("{base}/{name}.png"),
+            file_name: format!("{name}.png"),
+        })
+        .collect()
+}
+
+/// Reads a URL list: one URL a line, blank lines and `#` comments skipped. Every problem
+/// is one line naming the file and the line.
+pub fn read_url_list(path: &Path) -> Result<Vec<ImageUrl>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut urls: Vec<ImageUrl> = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let at = format!("{} line {}", path.display(), number + 1);
+        let url = ImageUrl::parse(line).map_err(|e| format!("{at}: {e}"))?;
+        if urls.iter().any(|u| u.file_name == url.file_name) {
+            return Err(format!(
+                "{at}: a second URL saved as {}: file names must differ",
+                url.file_name
+            ));
+        }
+        urls.push(url);
+    }
+    if urls.is_empty() {
+        return Err(format!("{} holds no URL", path.display()));
+    }
+    Ok(urls)
+}
+
+/// How every fetch behaves: the same for every worker of both backends.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FetchSettings {
+    /// For the whole of one request, body included.
+    pub timeout: Duration,
+    /// Further attempts after a 5xx, a reset, a cut body or a timeout.
+    pub retries: u32,
+    /// The wait before the first retry; doubled before each further one.
+    pub backoff: Duration,
+    /// Larger bodies are refused, and not retried.
+    pub max_bytes: u64,
+    /// Ignore `HTTP_PROXY` and friends (for the local server, which is on this machine).
+    pub direct: bool,
+}
+
+impl FetchSettings {
+    /// A blocking client. It runs its own thread with an async runtime inside, so it is
+    /// made by the worker that uses it (after the fork, in `processes`) and never shared.
+    pub fn client(&self) -> Result<reqwest::blocking::Client, String> {
+        let mut builder = reqwest::blocking::Client::builder()
+            .timeout(self.timeout)
+            .connect_timeout(self.timeout);
+        if self.direct {
+            builder = builder.no_proxy();
+        }
+        builder
+            .build()
+            .map_err(|e| format!("cannot build an HTTP client: {}", root_cause(&e)))
+    }
+
+    fn backoff_before(&self, retry: u32) -> Duration {
+        const MAX_BACKOFF: Duration = Duration::from_secs(5);
+        self.backoff
+            .saturating_mul(1 << retry.saturating_sub(1).min(16))
+            .min(MAX_BACKOFF)
+    }
+}
+
+/// What one worker reports for one URL: the result and how many requests it took.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Download {
+    pub image: ImageResult,
+    pub attempts: u32,
+}
+
+/// Fetches the server's manifest at `<base>/manifest.json`: `None` when the server has none
+/// (404: a real server, whose images are then checked pass against pass), an error when the
+/// fetch fails or the manifest does not parse (a check against nothing would pass anything).
+pub fn fetch_manifest(
+    client: &reqwest::blocking::Client,
+    base: &str,
+) -> Result<Option<Vec<ManifestEntry>>, String> {
+    let url = format!("{}/manifest.json", base.trim_end_matches('/'));
+    let failed = |e: &dyn std::fmt::Display| format!("the manifest at {url}: {e}");
+    let response = client
+        .get(&url)
+        .send()
+        .map_err(|e| failed(&root_cause(&e)))?;
+    if response.status() == reqwest::StatusCode::NOT_FOUND {
+        return Ok(None);
+    }
+    let response = response.error_for_status().map_err(|e| failed(&e))?;
+    let body = response.bytes().map_err(|e| failed(&root_cause(&e)))?;
+    let manifest: ServedManifest = serde_json::from_slice(&body).map_err(|e| failed(&e))?;
+    Ok(Some(manifest.images))
+}
+
+/// Fetches one image into `folder`, retrying as `settings` say, and tells `out` what
+/// happened: `retry` before each retry, then `saved` or `failed`.
+pub fn fetch_one(
+    out: &dyn EventSink,
+    client: &reqwest::blocking::Client,
+    url: &ImageUrl,
+    folder: &Path,
+    settings: &FetchSettings,
+) -> Download {
+    let attempts_allowed = settings.retries + 1;
+    let mut attempt = 1;
+    let fetched = loop {
+        match try_once(client, url, folder, settings) {
+            Ok((length, sha256)) => {
+                out.emit("saved", Some(format!("{} ({length} B)", url.file_name)));
+                break Fetched::Saved { length, sha256 };
+            }
+            Err(Failure::Retryable(reason)) if attempt < attempts_allowed => {
+                out.emit("retry", Some(format!("{}: {reason}", url.file_name)));
+                std::thread::sleep(settings.backoff_before(attempt));
+                attempt += 1;
+            }
+            Err(Failure::Retryable(reason) | Failure::Final(reason)) => {
+                let reason = if attempt > 1 {
+                    format!("{reason} (after {attempt} attempts)")
+                } else {
+                    reason
+                };
+                out.emit("failed", Some(format!("{}: {reason}", url.file_name)));
+                break Fetched::Failed { reason };
+            }
+        }
+    };
+    Download {
+        image: ImageResult {
+            name: url.file_name.clone(),
+            fetched,
+        },
+        attempts: attempt,
+    }
+}
+
+/// Fetches every URL into memory and drops it, with no retries, no files, no events: the
+/// reference of "one client looping in one thread". Returns the bytes received.
+pub fn fetch_into_memory(client: &reqwest::blocking::Client, urls: &[ImageUrl]) -> u64 {
+    urls.iter()
+        .filter_map(|url| client.get(&url.url).send().ok()?.bytes().ok())
+        .map(|body| body.len() as u64)
+        .sum()
+}
+
+/// Why an attempt failed, and whether another may succeed.
+enum Failure {
+    Retryable(String),
+    Final(String),
+}
+
+/// One request: on success the file is in `folder`, whole, with its length and sha256.
+fn try_once(
+    client: &reqwest::blocking::Client,
+    url: &ImageUrl,
+    folder: &Path,
+    settings: &FetchSettings,
+) -> Result<(u64, String), Failure> {
+    let mut response = client
+        .get(&url.url)
+        .send()
+        .map_err(|e| request_failure(&e, settings))?;
+    let status = response.status();
+    if status.is_server_error() {
+        return Err(Failure::Retryable(format!("HTTP {status}")));
+    }
+    if !status.is_success() {
+        return Err(Failure::Final(format!("HTTP {status}")));
+    }
+    if let Some(length) = response.content_length()
+        && length > settings.max_bytes
+    {
+        return Err(Failure::Final(too_large(settings)));
+    }
+    save_whole(folder, &url.file_name, &mut response, settings)
+}
+
+fn request_failure(error: &reqwest::Error, settings: &FetchSettings) -> Failure {
+    if error.is_timeout() {
+        return Failure::Retryable(timed_out(settings));
+    }
+    let cause = root_cause(error);
+    if error.is_connect() {
+        // Nothing listens there: trying again will not change that.
+        if refused(error) {
+            return Failure::Final(format!("cannot connect: {cause}"));
+        }
+        return Failure::Retryable(format!("cannot connect: {cause}"));
+    }
+    if error.is_builder() {
+        return Failure::Final(format!("cannot make the request: {cause}"));
+    }
+    Failure::Retryable(format!("request failed: {cause}"))
+}
+
+fn timed_out(settings: &FetchSettings) -> String {
+    format!(
+        "timed out after {} s",
+        format_seconds(settings.timeout.as_secs_f64())
+    )
+}
+
+fn too_large(settings: &FetchSettings) -> String {
+    format!("larger than the cap of {} bytes", settings.max_bytes)
+}
+
+/// The innermost cause of an error chain: the line that says what really happened.
+fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = error;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
+
+fn refused(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(current) = cause {
+        if let Some(io) = current.downcast_ref::<io::Error>()
+            && io.kind() == io::ErrorKind::ConnectionRefused
+        {
+            return true;
+        }
+        cause = current.source();
+    }
+    false
+}
+
+/// Streams `body` into `folder/file_name` so that the file is whole or absent, never
+/// partial: the bytes go into an unnamed file (`O_TMPFILE`), which gets its name only
+/// once complete. If the worker dies half-way, the kernel frees the unnamed file and
+/// nothing is left. Where the file system has no `O_TMPFILE`, a `.part` name is used
+/// and removed on failure.
+fn save_whole(
+    folder: &Path,
+    file_name: &str,
+    body: &mut dyn Read,
+    settings: &FetchSettings,
+) -> Result<(u64, String), Failure> {
+    let target = folder.join(file_name);
+    let cannot_write = |e: io::Error| Failure::Final(format!("cannot write {file_name}: {e}"));
+    let mut pending = PendingFile::create(folder, file_name).map_err(cannot_write)?;
+    let mut hasher = Sha256::new();
+    let mut length: u64 = 0;
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        let read = match body.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(read) => read,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(body_failure(&e, settings)),
+        };
+        length += read as u64;
+        if length > settings.max_bytes {
+            return Err(Failure::Final(too_large(settings)));
+        }
+        hasher.update(&buffer[..read]);
+        pending
+            .file()
+            .write_all(&buffer[..read])
+            .map_err(cannot_write)?;
+    }
+    pending.publish(&target).map_err(cannot_write)?;
+    Ok((length, images::hex(&hasher.finalize())))
+}
+
+fn body_failure(error: &io::Error, settings: &FetchSettings) -> Failure {
+    let timed_out_inside = error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<reqwest::Error>())
+        .is_some_and(reqwest::Error::is_timeout);
+    if timed_out_inside || error.kind() == io::ErrorKind::TimedOut {
+        return Failure::Retryable(timed_out(settings));
+    }
+    Failure::Retryable(format!("body cut short: {}", root_cause(error)))
+}
+
+/// What a pass left in `folder`, read back by the parent: for each URL in `urls` order,
+/// the file's length and sha256 if a worker saved it and the file on disk is that file;
+/// and any other file in the folder.
+pub fn inspect_pass(folder: &Path, urls: &[ImageUrl], downloads: &[Download]) -> PassOutcome {
+    let images: Vec<ImageResult> = urls
+        .iter()
+        .map(|url| {
+            let reported = downloads.iter().find(|d| d.image.name == url.file_name);
+            let fetched = match reported.map(|d| &d.image.fetched) {
+                None => Fetched::Failed {
+                    reason: "no worker reported it".to_string(),
+                },
+                Some(Fetched::Failed { reason }) => Fetched::Failed {
+                    reason: reason.clone(),
+                },
+                Some(Fetched::Saved { length, sha256 }) => {
+                    match std::fs::read(folder.join(&url.file_name)) {
+                        Ok(bytes)
+                            if bytes.len() as u64 == *length
+                                && images::sha256_hex(&bytes) == *sha256 =>
+                        {
+                            Fetched::Saved {
+                                length: *length,
+                                sha256: sha256.clone(),
+                            }
+                        }
+                        Ok(_) => Fetched::Failed {
+                            reason: "the file on disk is not what was received".to_string(),
+                        },
+                        Err(e) => Fetched::Failed {
+                            reason: format!("the saved file cannot be read back: {e}"),
+                        },
+                    }
+                }
+            };
+            ImageResult {
+                name: url.file_name.clone(),
+                fetched,
+            }
+        })
+        .collect();
+    let saved: BTreeSet<&str> = images
+        .iter()
+        .filter(|i| matches!(i.fetched, Fetched::Saved { .. }))
+        .map(|i| i.name.as_str())
+        .collect();
+    let mut stray_files: Vec<String> = std::fs::read_dir(folder)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|name| !saved.contains(name.as_str()))
+                .collect()
+        })
+        .unwrap_or_default();
+    stray_files.sort();
+    PassOutcome {
+        images,
+        stray_files,
+    }
+}
+
+/// Makes a pass's folder ready: created if missing, and without the files this pass is
+/// about to write (left by an earlier run into the same folder).
+pub fn prepare_folder(folder: &Path, urls: &[ImageUrl]) -> Result<(), String> {
+    std::fs::create_dir_all(folder)
+        .map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
+    for url in urls {
+        match std::fs::remove_file(folder.join(&url.file_name)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                return Err(format!(
+                    "cannot clear {}: {e}",
+                    folder.join(&url.file_name).display()
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The two passes of `download`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pass {
+    Sequential,
+    Concurrent,
+}
+
+impl Pass {
+    /// The pass's name, also its subfolder of the output folder.
+    pub fn name(self) -> &'static str {
+        match self {
+            Pass::Sequential => "sequential",
+            Pass::Concurrent => "concurrent",
+        }
+    }
+}
+
+/// What the sequential worker returns: the manifest, if the server has one, and its
+/// downloads in URL order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SequentialResult {
+    pub manifest: Option<Vec<ManifestEntry>>,
+    pub downloads: Vec<Download>,
+}
+
+/// One pass as the parent saw it: what the workers reported, and how long it took from
+/// asking for the first worker to joining the last.
+#[derive(Clone, Debug)]
+pub struct PassRun {
+    pub downloads: Vec<Download>,
+    pub wall_s: f64,
+}
+
+/// The `--baseline` reference: one client fetching every URL into memory in one worker.
+#[derive(Clone, Copy, Debug)]
+pub struct BaselineRun {
+    pub bytes: u64,
+    pub wall_s: f64,
+}
+
+/// Everything about a run of `download` that is not the concurrency mechanism: the local
+/// server (if any), the URLs, the output folder, the fetch settings; and, at the end, the
+/// check of what the passes left on disk and the figures. Dropping it stops the server.
+pub struct DownloadPlan {
+    /// Kept for its `Drop`: the server lives exactly as long as the plan.
+    server: Option<LocalImageServer>,
+    source: String,
+    urls: Vec<ImageUrl>,
+    manifest_base: Option<String>,
+    folder: PathBuf,
+    settings: FetchSettings,
+    workers: usize,
+    latency_s: Option<f64>,
+}
+
+impl DownloadPlan {
+    /// Reads `download`'s options, makes the output folder and, unless `--base-url` or
+    /// `--urls` names another source, starts the local image server.
+    pub fn prepare(run: &DemoRun) -> Result<Self, DemoError> {
+        let args = run.download();
+        let folder = match &args.out_dir {
+            Some(folder) => {
+                std::fs::create_dir_all(folder)
+                    .map_err(|e| DemoError::system(&format!("creating {}", folder.display()), e))?;
+                folder.clone()
+            }
+            None => tempfile::Builder::new()
+                .prefix("download-")
+                .tempdir()
+                .map_err(|e| DemoError::system("creating a temporary folder", e))?
+                .keep(),
+        };
+        let mut latency_s = None;
+        let mut server = None;
+        let (source, urls, manifest_base) = if let Some(list) = &args.urls {
+            (list.path.display().to_string(), list.urls.clone(), None)
+        } else if let Some(base) = &args.base_url {
+            (base.clone(), urls_under(base), Some(base.clone()))
+        } else {
+            let latency = run.seconds(args.latency as f64 / 1000.0);
+            let started = LocalImageServer::start(&ServerArgs {
+                latency: (latency * 1000.0).round() as u64,
+                image_kib: args.image_kib,
+                faults: args.server_fault.clone(),
+                fault_every: args.server_fault_every,
+                stall_ms: (args.timeout * 3000.0) as u64,
+                ..ServerArgs::default()
+            })
+            .map_err(DemoError::System)?;
+            let base = started.base_url().to_string();
+            latency_s = Some(latency);
+            server = Some(started);
+            (
+                format!("local image server {base}"),
+                urls_under(&base),
+                Some(base),
+            )
+        };
+        let workers = run.options().workers.unwrap_or(WORKERS);
+        if let Some(latency) = latency_s {
+            let images = urls.len();
+            run.set_ideal_wall_s(ideal_wall_s(images, workers, latency));
+        }
+        Ok(DownloadPlan {
+            server,
+            source,
+            urls,
+            manifest_base,
+            folder,
+            settings: FetchSettings {
+                timeout: Duration::from_secs_f64(args.timeout),
+                retries: args.retries,
+                backoff: Duration::from_secs_f64(run.seconds(BACKOFF_S)),
+                max_bytes: args.max_bytes,
+                direct: latency_s.is_some(),
+            },
+            workers,
+            latency_s,
+        })
+    }
+
+    pub fn urls(&self) -> &[ImageUrl] {
+        &self.urls
+    }
+
+    pub fn settings(&self) -> &FetchSettings {
+        &self.settings
+    }
+
+    /// Workers of the concurrent pass (`--workers`).
+    pub fn workers(&self) -> usize {
+        self.workers
+    }
+
+    /// Where the manifest may be (`<base>/manifest.json`); none for a `--urls` list.
+    pub fn manifest_base(&self) -> Option<String> {
+        self.manifest_base.clone()
+    }
+
+    /// The pass's own subfolder, created, without the files the pass will write.
+    pub fn pass_folder(&self, pass: Pass) -> Result<PathBuf, DemoError> {
+        let folder = self.folder.join(pass.name());
+        prepare_folder(&folder, &self.urls).map_err(DemoError::System)?;
+        Ok(folder)
+    }
+
+    /// Reads back what each pass left on disk, builds the outcome, records the figures,
+    /// and stops the local server.
+    pub fn finish(
+        self,
+        run: &DemoRun,
+        manifest: Option<Vec<ManifestEntry>>,
+        sequential: PassRun,
+        concurrent: PassRun,
+        baseline: Option<BaselineRun>,
+    ) -> DownloadOutcome {
+        let [sequential_outcome, concurrent_outcome] = [
+            (Pass::Sequential, &sequential),
+            (Pass::Concurrent, &concurrent),
+        ]
+        .map(|(pass, run)| {
+            inspect_pass(&self.folder.join(pass.name()), &self.urls, &run.downloads)
+        });
+        run.figures(|f| {
+            let m = &mut f.measured;
+            for (pass, result, outcome) in [
+                ("sequential", &sequential, &sequential_outcome),
+                ("concurrent", &concurrent, &concurrent_outcome),
+            ] {
+                m.insert(format!("{pass}_wall_s"), result.wall_s);
+                m.insert(
+                    format!("{pass}_mb_per_s"),
+                    saved_bytes(outcome) as f64 / 1e6 / result.wall_s,
+                );
+                let retries: u32 = result.downloads.iter().map(|d| d.attempts - 1).sum();
+                m.insert(format!("retries_{pass}"), f64::from(retries));
+            }
+            m.insert("speedup".into(), sequential.wall_s / concurrent.wall_s);
+            if let Some(latency) = self.latency_s {
+                let images = self.urls.len();
+                m.insert("latency_ms".into(), latency * 1000.0);
+                m.insert(
+                    "ideal_sequential_s".into(),
+                    ideal_sequential_s(images, latency),
+                );
+                m.insert(
+                    "ideal_concurrent_s".into(),
+                    ideal_concurrent_s(images, self.workers, latency),
+                );
+            }
+            if let Some(baseline) = baseline {
+                m.insert("baseline_wall_s".into(), baseline.wall_s);
+                m.insert(
+                    "baseline_mb_per_s".into(),
+                    baseline.bytes as f64 / 1e6 / baseline.wall_s,
+                );
+            }
+            f.notes
+                .insert("output_dir".into(), self.folder.display().to_string());
+            f.notes.insert("source".into(), self.source.clone());
+        });
+        drop(self.server);
+        DownloadOutcome {
+            expected: manifest,
+            sequential: sequential_outcome,
+            concurrent: concurrent_outcome,
+        }
+    }
+}
+
+fn saved_bytes(outcome: &PassOutcome) -> u64 {
+    outcome
+        .images
+        .iter()
+        .map(|image| match image.fetched {
+            Fetched::Saved { length, .. } => length,
+            Fetched::Failed { .. } => 0,
+        })
+        .sum()
+}
+
+/// The sequential pass's worker, as a job: the manifest, then every URL in turn, with a
+/// client of its own, built in the worker (a client runs a thread of its own, and a fork
+/// copies only the calling thread).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FetchInTurn {
+    pub urls: Vec<ImageUrl>,
+    pub settings: FetchSettings,
+    pub manifest_base: Option<String>,
+    pub folder: PathBuf,
+}
+
+impl Job for FetchInTurn {
+    type Output = Result<SequentialResult, String>;
+
+    fn run(self, out: &dyn EventSink) -> Self::Output {
+        let client = self.settings.client()?;
+        out.emit("ready", None);
+        let manifest = match self.manifest_base {
+            Some(base) => fetch_manifest(&client, &base)?,
+            None => None,
+        };
+        let downloads = (self.urls.iter())
+            .map(|url| fetch_one(out, &client, url, &self.folder, &self.settings))
+            .collect();
+        Ok(SequentialResult {
+            manifest,
+            downloads,
+        })
+    }
+}
+
+/// `--baseline`'s worker, as a job: one client fetching every URL into memory.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FetchIntoMemory {
+    pub urls: Vec<ImageUrl>,
+    pub settings: FetchSettings,
+}
+
+impl Job for FetchIntoMemory {
+    type Output = Result<u64, String>;
+
+    fn run(self, out: &dyn EventSink) -> Result<u64, String> {
+        let client = self.settings.client()?;
+        out.emit("ready", None);
+        Ok(fetch_into_memory(&client, &self.urls))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,3 +976,94 @@ mod tests {
     }
 }
 
+#[cfg(test)]
+mod fetch_tests {
+    use super::*;
+
+    fn name(text: &str) -> Result<String, String> {
+        file_name_of(&Url::parse(text).unwrap())
+    }
+
+    #[test]
+    fn file_names_come_from_the_last_segment() {
+        assert_eq!(name("http://h/images/cat.png").unwrap(), "cat.png");
+        assert_eq!(name("http://h/a/b?x=1").unwrap(), "b.png");
+        assert_eq!(name("http://h/my%20cat.png").unwrap(), "my cat.png");
+    }
+
+    #[test]
+    fn traversal_slashes_and_empty_names_are_refused() {
+        for bad in [
+            "http://h/",
+            "http://h/images/",
+            "http://h/..%2f..%2fetc%2fpasswd",
+            "http://h/a%2fb.png",
+            "http://h/a%5cb.png",
+            "http://h/x..y.png",
+            "http://h/.png",
+            "http://h/.hidden",
+            "http://h/%2e%2e",
+        ] {
+            assert!(name(bad).is_err(), "{bad} was accepted as {:?}", name(bad));
+        }
+    }
+
+    #[test]
+    fn only_http_and_https_urls_with_a_host_are_taken() {
+        assert!(ImageUrl::parse("https://example.org/cat.png").is_ok());
+        for bad in [
+            "ftp://h/cat.png",
+            "file:///tmp/cat.png",
+            "not a url",
+            "http://",
+        ] {
+            assert!(ImageUrl::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn url_lists_skip_comments_and_refuse_duplicate_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let list = dir.path().join("urls.txt");
+        std::fs::write(&list, "# images\n\nhttp://h/a.png\n  http://h/b.png  \n").unwrap();
+        let urls = read_url_list(&list).unwrap();
+        assert_eq!(
+            urls.iter()
+                .map(|u| u.file_name.as_str())
+                .collect::<Vec<_>>(),
+            ["a.png", "b.png"]
+        );
+        std::fs::write(&list, "http://h/a.png\nhttp://other/a.png\n").unwrap();
+        assert!(read_url_list(&list).unwrap_err().contains("line 2"));
+        std::fs::write(&list, "# nothing\n").unwrap();
+        assert!(read_url_list(&list).is_err());
+        assert!(read_url_list(&dir.path().join("missing")).is_err());
+    }
+
+    #[test]
+    fn a_saved_file_is_whole_or_absent() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = FetchSettings {
+            timeout: Duration::from_secs(1),
+            retries: 0,
+            backoff: Duration::ZERO,
+            max_bytes: 8,
+            direct: true,
+        };
+        let saved = save_whole(dir.path(), "a.png", &mut &b"12345"[..], &settings);
+        assert!(matches!(saved, Ok((5, _))));
+        assert_eq!(std::fs::read(dir.path().join("a.png")).unwrap(), b"12345");
+
+        let too_big = save_whole(dir.path(), "b.png", &mut &b"123456789"[..], &settings);
+        assert!(matches!(too_big, Err(Failure::Final(_))));
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["a.png"], "nothing but the whole file");
+
+        let replaced = save_whole(dir.path(), "a.png", &mut &b"xy"[..], &settings);
+        assert!(matches!(replaced, Ok((2, _))));
+        assert_eq!(std::fs::read(dir.path().join("a.png")).unwrap(), b"xy");
+    }
+}
