@@ -25,6 +25,7 @@ pub mod download;
 pub mod event_flag;
 pub mod files;
 pub mod images;
+pub mod interrupt;
 pub mod job;
 pub mod local_server;
 pub mod outcome;
