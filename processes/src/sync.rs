@@ -12,7 +12,6 @@
 //! - [`QueueOwner`]: no shared memory at all: the queues live in the parent, and children
 //!   reach them by request and reply over ipc-channel, as Python's managers do.
 
-use crate::interrupt;
 use crate::shared_memory::ProcessShared;
 use crate::workers::{Parent, Service, WorkerId};
 use contract::DemoError;
@@ -157,35 +156,26 @@ impl EventFlag for FutexEvent {
                 return false;
             }
             // Sleeps only if the word is still CLEAR, so a set in between is not missed;
-            // wakes on a set, a signal, or the time limit, and the loop looks again. A
-            // Ctrl-C ends the wait: the parent must go and stop its workers.
-            if futex_wait(&self.word, CLEAR, left) == WaitEnd::Signal && interrupt::requested() {
-                return self.is_set();
-            }
+            // wakes on a set, a signal, or the time limit, and the loop looks again. (The
+            // parent waits in short turns, and looks at Ctrl-C between them.)
+            futex_wait(&self.word, CLEAR, left);
         }
     }
 }
 
-/// Why a futex wait returned.
-#[derive(Debug, PartialEq, Eq)]
-enum WaitEnd {
-    /// Woken, timed out, or the word had already changed: look at the word again.
-    Other,
-    /// A signal arrived (EINTR), e.g. Ctrl-C.
-    Signal,
-}
-
 /// `FUTEX_WAIT` without `FUTEX_PRIVATE_FLAG`: the kernel keys the wait by the file and offset,
-/// so it is woken by a `FUTEX_WAKE` from any process that maps the same page.
-fn futex_wait(word: &AtomicU32, expected: u32, timeout: Duration) -> WaitEnd {
+/// so it is woken by a `FUTEX_WAKE` from any process that maps the same page. Returns on a
+/// wake, a signal, the time limit, or at once if the word is not `expected`: the caller looks
+/// at the word again in every case.
+fn futex_wait(word: &AtomicU32, expected: u32, timeout: Duration) {
     let timeout = libc::timespec {
         tv_sec: timeout.as_secs() as libc::time_t,
         tv_nsec: libc::c_long::from(timeout.subsec_nanos() as i32),
     };
     // SAFETY: `word` is a live, aligned u32 for the whole call, which only reads it;
     // `timeout` is a valid timespec on the stack; the unused arguments are ignored for
-    // FUTEX_WAIT. EAGAIN (the word changed) and ETIMEDOUT mean "look again".
-    let result = unsafe {
+    // FUTEX_WAIT. Its errors (EAGAIN, ETIMEDOUT, EINTR) all mean "look again".
+    unsafe {
         libc::syscall(
             libc::SYS_futex,
             word.as_ptr(),
@@ -196,13 +186,6 @@ fn futex_wait(word: &AtomicU32, expected: u32, timeout: Duration) -> WaitEnd {
             0u32,
         )
     };
-    let interrupted =
-        result == -1 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR);
-    if interrupted {
-        WaitEnd::Signal
-    } else {
-        WaitEnd::Other
-    }
 }
 
 /// `FUTEX_WAKE` of every waiter on `word`, in any process (shared futex, as above).

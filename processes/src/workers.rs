@@ -21,9 +21,9 @@
 //! [`Service`] while it pumps, and replies on a second channel made for that child. That is
 //! how `queue` keeps its queues in the parent, as Python's managers do.
 
-use crate::interrupt;
 use crate::spawned::{Registered, job_name};
 use contract::domain::{Fault, StartMethod};
+use contract::interrupt;
 use contract::trace::Echo;
 use contract::{DemoError, DemoRun, Event, EventSink, Trace};
 use ipc_channel::TrySelectError;
@@ -43,9 +43,6 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::process::Command;
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
-
-/// How long the parent waits for a message before it checks children and Ctrl-C again.
-const TICK: Duration = Duration::from_millis(20);
 
 /// Exit codes of a child, for the parent's report.
 const EXIT_OK: i32 = 0;
@@ -310,26 +307,25 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
             accepting,
             ..
         } = handover;
-        let outcome = loop {
-            match accepted.recv_timeout(TICK) {
-                Ok(Ok((_, first_message))) => break Ok(first_message),
-                Ok(Err(e)) => break Err(DemoError::system("accepting a spawned worker", e)),
+        let outcome = interrupt::wait_until(|turn| {
+            match accepted.recv_timeout(turn) {
+                Ok(Ok((_, first_message))) => return Some(Ok(first_message)),
+                Ok(Err(e)) => return Some(Err(DemoError::system("accepting a spawned worker", e))),
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    break Err(DemoError::System("the accepting thread ended".into()));
+                    return Some(Err(DemoError::System("the accepting thread ended".into())));
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
-            }
-            if interrupt::requested() {
-                break Err(DemoError::Interrupted);
             }
             self.reap_ended();
             if self.children[id.0].end.is_some() {
                 self.children[id.0].channel_open = false;
-                break Err(self.take_result(id).err().unwrap_or_else(|| {
+                return Some(Err(self.take_result(id).err().unwrap_or_else(|| {
                     self.children[id.0].death("ended before it took its job".into())
-                }));
+                })));
             }
-        };
+            None
+        })
+        .unwrap_or(Err(DemoError::Interrupted));
         match outcome {
             // A child that dies now drops the message, and with it the events channel's
             // only sender: the pump sees the channel close and reaps it.
@@ -411,41 +407,46 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
     /// Receives messages from every child and reaps the ones that ended, until `done`.
     /// Returns early with `Interrupted` on Ctrl-C; `Drop` then kills and reaps the rest.
     fn pump_until(&mut self, done: impl Fn(&Self) -> bool) -> Result<(), DemoError> {
-        loop {
-            // Checked before `done`: on Ctrl-C to the group the children die of SIGINT too,
-            // and the run must end as interrupted, not as a worker failure.
-            if interrupt::requested() {
-                return Err(DemoError::Interrupted);
-            }
+        // The flag is looked at before `done`, every turn: on Ctrl-C to the group the
+        // children die of SIGINT too, and the run must end as interrupted, not as a worker
+        // failure.
+        interrupt::wait_until(|turn| {
             if done(self) {
-                return Ok(());
+                return Some(Ok(()));
             }
-            let set = self.channels.as_mut().expect("a worker was started");
-            match set.try_select_timeout(TICK) {
-                Ok(results) => {
-                    for result in results {
-                        match result {
-                            IpcSelectionResult::MessageReceived(channel, message) => {
-                                self.deliver(channel, message)?
-                            }
-                            IpcSelectionResult::ChannelClosed(channel) => {
-                                if let Some(index) = self.child_of_channel.remove(&channel) {
-                                    self.reap_closed(index);
-                                }
+            self.pump_once(turn).err().map(Err)
+        })?
+    }
+
+    /// One turn of the pump: waits at most `turn` for messages, delivers them, answers the
+    /// requests whose time has come, and reaps the children that ended.
+    fn pump_once(&mut self, turn: Duration) -> Result<(), DemoError> {
+        let set = self.channels.as_mut().expect("a worker was started");
+        match set.try_select_timeout(turn) {
+            Ok(results) => {
+                for result in results {
+                    match result {
+                        IpcSelectionResult::MessageReceived(channel, message) => {
+                            self.deliver(channel, message)?
+                        }
+                        IpcSelectionResult::ChannelClosed(channel) => {
+                            if let Some(index) = self.child_of_channel.remove(&channel) {
+                                self.reap_closed(index);
                             }
                         }
                     }
                 }
-                Err(TrySelectError::Empty) => {}
-                Err(TrySelectError::IoError(e)) => {
-                    return Err(DemoError::system("waiting for workers", e));
-                }
             }
-            let mut replies = Vec::new();
-            self.service.expire(Instant::now(), &mut replies);
-            self.send_replies(replies);
-            self.reap_ended();
+            Err(TrySelectError::Empty) => {}
+            Err(TrySelectError::IoError(e)) => {
+                return Err(DemoError::system("waiting for workers", e));
+            }
         }
+        let mut replies = Vec::new();
+        self.service.expire(Instant::now(), &mut replies);
+        self.send_replies(replies);
+        self.reap_ended();
+        Ok(())
     }
 
     /// Sends the service's replies, each on its worker's reply channel.

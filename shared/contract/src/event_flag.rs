@@ -5,6 +5,8 @@
 //! process-shared futex.
 
 use crate::demos::event::{DRAW_MAX, LUCKY};
+use crate::interrupt;
+use crate::run::DemoError;
 use crate::trace::{EventSink, format_seconds, monotonic_ns};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -152,23 +154,26 @@ impl SetTime {
 }
 
 /// The setter's side of the wake-up trials (the main flow): `trials` times, pause so that
-/// the waiter is asleep, note the time, set `go`, then wait for `done` and clear it.
+/// the waiter is asleep, note the time, set `go`, then wait for `done` and clear it. The main
+/// flow's pauses and waits go in turns (see [`crate::interrupt`]): Ctrl-C or SIGTERM ends the
+/// trials within a turn, with [`DemoError::Interrupted`].
 pub fn wake_up_setter(
     go: &dyn EventFlag,
     done: &dyn EventFlag,
     set_at: &SetTime,
     trials: u32,
     gap: Duration,
-) -> Result<(), String> {
+) -> Result<(), DemoError> {
     for trial in 0..trials {
-        std::thread::sleep(gap);
+        interrupt::sleep(gap)?;
         set_at.store_now();
         go.set();
-        if !done.wait(TRIAL_LIMIT) {
-            return Err(format!(
+        let answered = interrupt::wait(Some(TRIAL_LIMIT), |turn| done.wait(turn).then_some(()))?;
+        if answered.is_none() {
+            return Err(DemoError::System(format!(
                 "the waiter did not answer trial {trial} within {} s",
                 TRIAL_LIMIT.as_secs()
-            ));
+            )));
         }
         done.clear();
     }

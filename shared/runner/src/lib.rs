@@ -6,6 +6,7 @@ use crate::cli::Cli;
 use clap::Parser;
 use contract::demos::DemoId;
 use contract::domain::{BackendKind, WorkerKind};
+use contract::interrupt;
 use contract::outcome::Outcome;
 use contract::report::{Listing, RunDocument, say, verdict_line};
 use contract::settings::{EXIT_BAD_INPUT, EXIT_INTERRUPTED};
@@ -29,7 +30,7 @@ pub trait Backend {
     /// True for a backend with more than one way to start a worker (`--start`).
     const HAS_START_METHODS: bool = false;
 
-    /// Called once before any demo runs (e.g. to take over Ctrl-C).
+    /// Called once before any demo runs, after Ctrl-C and SIGTERM have been taken over.
     fn prepare() {}
 
     /// Runs one demo: the `run` of its file in `src/demos/` (see [`backend_demos!`]).
@@ -123,6 +124,9 @@ pub fn main<B: Backend>() -> ExitCode {
         say(DemoId::listing());
         return ExitCode::SUCCESS;
     }
+    // Ctrl-C and SIGTERM set a flag that every wait of the main flow looks at: the demo
+    // stops, its helper processes are killed and reaped, and the run exits 130.
+    interrupt::install();
     B::prepare();
     if cli.crash_copy {
         return crash_copy::<B>(&cli);
@@ -145,7 +149,8 @@ pub fn main<B: Backend>() -> ExitCode {
         let started = Instant::now();
         let result = B::run_demo(demo, &run);
         let wall_s = started.elapsed().as_secs_f64();
-        if let Err(DemoError::Interrupted) = result {
+        // A demo that finished as the signal came is not reported either.
+        if matches!(result, Err(DemoError::Interrupted)) || interrupt::requested() {
             eprintln!("{}: interrupted; every worker has been stopped", B::NAME);
             return ExitCode::from(EXIT_INTERRUPTED);
         }
