@@ -5,7 +5,8 @@
 //! - [`ProcessMutex`]: a `pthread_mutex_t` with `PTHREAD_PROCESS_SHARED` and
 //!   `PTHREAD_MUTEX_ROBUST`, in a shared mapping. Robust: when its holder dies, the next
 //!   `lock` gets `EOWNERDEAD` instead of blocking forever, the analogue of a std `Mutex`
-//!   poisoned by a panicking thread.
+//!   poisoned by a panicking thread; and a worker that panics holding it dies holding it,
+//!   so that a panic poisons it too.
 //! - [`FutexEvent`]: a word in a shared mapping with a *shared* futex (no
 //!   `FUTEX_PRIVATE_FLAG`), which the kernel keys by the file and offset, so a `FUTEX_WAKE`
 //!   in one process wakes a `FUTEX_WAIT` in another.
@@ -13,13 +14,14 @@
 //!   reach them by request and reply over ipc-channel, as Python's managers do.
 
 use crate::shared_memory::ProcessShared;
-use crate::workers::{Parent, Service, WorkerId};
+use crate::workers::{EXIT_PANICKED, Parent, Service, WorkerId, exit_child};
 use contract::DemoError;
 use contract::event_flag::{EventFlag, SetTime};
 use contract::queues::{Item, OrderedQueue, QueueName, SharedQueue};
 use serde::{Deserialize, Serialize};
 use std::cell::UnsafeCell;
 use std::collections::BTreeMap;
+use std::marker::PhantomData;
 use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -84,16 +86,25 @@ impl Default for ProcessMutex {
 
 impl ProcessMutex {
     /// Takes the lock, or says why not: its holder died holding it (now or before).
+    ///
+    /// A lock whose holder died is poisoned for good: it is left unrecoverable, never made
+    /// consistent. The first `lock` after the death gets `EOWNERDEAD` and the lock with it;
+    /// what the lock guards may be half-updated, and nothing here knows how to repair it, so
+    /// it unlocks without `pthread_mutex_consistent`, which marks the mutex unrecoverable:
+    /// that `lock` and every later one fail (`ENOTRECOVERABLE`), in every process. std's
+    /// poisoned `Mutex` likewise fails every later `lock`. Recovering would mean repairing
+    /// the data, then calling `pthread_mutex_consistent` before unlocking.
     pub fn lock(&self) -> Result<ProcessMutexGuard<'_>, String> {
         // SAFETY: the mutex was initialised in place (`SharedMapping::new`) and stays mapped
         // while `self` is borrowed.
         match unsafe { libc::pthread_mutex_lock(self.raw.get()) } {
-            0 => Ok(ProcessMutexGuard { mutex: self }),
+            0 => Ok(ProcessMutexGuard {
+                mutex: self,
+                _not_send: PhantomData,
+            }),
             libc::EOWNERDEAD => {
-                // We hold it now, but what it guards may be half-updated. Like a poisoned std
-                // `Mutex`, refuse: unlocking without `pthread_mutex_consistent` makes every
-                // later `lock` fail with ENOTRECOVERABLE.
-                // SAFETY: this process holds the mutex (EOWNERDEAD hands it over).
+                // SAFETY: this thread holds the mutex (EOWNERDEAD hands it over); unlocking
+                // it without making it consistent leaves it unrecoverable (see above).
                 unsafe { libc::pthread_mutex_unlock(self.raw.get()) };
                 Err("its holder died holding it".into())
             }
@@ -107,13 +118,41 @@ impl ProcessMutex {
 }
 
 /// The lock is held while this lives.
+///
+/// Not `Send`: a pthread mutex is unlocked by the thread that locked it. Dropped on another
+/// thread, the unlock would fail (`EPERM`) and the mutex would stay locked for ever.
 pub struct ProcessMutexGuard<'a> {
     mutex: &'a ProcessMutex,
+    _not_send: PhantomData<*const ()>,
 }
+
+// The guard is not `Send`: if it were, both impls would apply to it, and the path below
+// would be ambiguous and fail to compile.
+const _: fn() = || {
+    trait AmbiguousIfSend<A> {
+        fn some_item() {}
+    }
+    impl<T: ?Sized> AmbiguousIfSend<()> for T {}
+    impl<T: ?Sized + Send> AmbiguousIfSend<u8> for T {}
+    let _ = <ProcessMutexGuard<'static> as AmbiguousIfSend<_>>::some_item;
+};
 
 impl Drop for ProcessMutexGuard<'_> {
     fn drop(&mut self) {
-        // SAFETY: the guard exists only while this process holds the mutex.
+        if std::thread::panicking() {
+            // A panic while holding the lock poisons it, as a panic poisons std's `Mutex`:
+            // this process ends here, still holding it, and the kernel, walking the dying
+            // thread's robust list, marks the mutex owner-dead, so that the next `lock`
+            // gets EOWNERDEAD. Unlocking would hand the next taker a half-done update.
+            // Merely not unlocking and unwinding on would not do either: the unwinding
+            // drops the mapping, the robust list then points at unmapped memory, the
+            // kernel cannot mark the mutex, and the next taker blocks for ever. The panic
+            // message has been printed already; the parent reads code 101, as for any
+            // panicking worker.
+            exit_child(EXIT_PANICKED);
+        }
+        // SAFETY: the guard exists only while this thread holds the mutex (it is not
+        // `Send`), and is dropped once.
         unsafe { libc::pthread_mutex_unlock(self.mutex.raw.get()) };
     }
 }

@@ -46,7 +46,8 @@ use std::time::{Duration, Instant};
 
 /// Exit codes of a child, for the parent's report.
 const EXIT_OK: i32 = 0;
-const EXIT_PANICKED: i32 = 101;
+/// Also the code of a worker that panicked holding a [`ProcessMutex`](crate::sync::ProcessMutex).
+pub const EXIT_PANICKED: i32 = 101;
 const EXIT_PARENT_GONE: i32 = 102;
 
 /// Names one started worker; give it back to [`Workers::join`].
