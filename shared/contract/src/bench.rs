@@ -128,16 +128,25 @@ pub enum Socket {
 }
 
 /// A raw `AF_UNIX` socketpair of `kind`: one socket to hand to a peer process, and the main
-/// flow's ends of the other. Neither is close-on-exec: a spawned peer keeps its socket across
-/// its `exec`, as a forked one does across `fork`.
+/// flow's ends of the other. Only the peer's is not close-on-exec: a spawned peer keeps its
+/// socket across its `exec`, as a forked one does across `fork`, and holds nothing of the
+/// main flow's, so that when the main flow closes its end, the peer sees the end.
 pub fn raw_socketpair(kind: Socket) -> Result<(std::os::fd::OwnedFd, Ends), DemoError> {
+    use nix::fcntl::{FcntlArg, FdFlag, fcntl};
     use nix::sys::socket::{AddressFamily, SockFlag, SockType, socketpair};
     let socket_type = match kind {
         Socket::SeqPacket => SockType::SeqPacket,
         Socket::Stream => SockType::Stream,
     };
-    let (peer, main) = socketpair(AddressFamily::Unix, socket_type, None, SockFlag::empty())
-        .map_err(|e| DemoError::system("socketpair", e))?;
+    let (peer, main) = socketpair(
+        AddressFamily::Unix,
+        socket_type,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )
+    .map_err(|e| DemoError::system("socketpair", e))?;
+    fcntl(&peer, FcntlArg::F_SETFD(FdFlag::empty()))
+        .map_err(|e| DemoError::system("keeping a socket across exec", e))?;
     Ok((peer, socket_ends(kind, main)?))
 }
 
