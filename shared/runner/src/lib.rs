@@ -128,8 +128,8 @@ pub fn main<B: Backend>() -> ExitCode {
     // stops, its helper processes are killed and reaped, and the run exits 130.
     interrupt::install();
     B::prepare();
-    if cli.crash_copy {
-        return crash_copy::<B>(&cli);
+    if let Some(parent) = cli.crash_copy {
+        return crash_copy::<B>(&cli, parent);
     }
 
     let settings = cli.settings();
@@ -193,9 +193,17 @@ pub fn main<B: Backend>() -> ExitCode {
 
 /// The copy of the program started for one `crash` round: run it here, stream the events
 /// as JSON lines, and end as the round ends (which may be by a signal).
-fn crash_copy<B: Backend>(cli: &Cli) -> ExitCode {
-    // The copy must not outlive the program that watches it.
-    if nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL).is_err() {
+fn crash_copy<B: Backend>(cli: &Cli, parent: i32) -> ExitCode {
+    // The copy must not outlive the program that watches it: it dies with it. If that
+    // program died before the parent-death signal was set, the signal will never come, but
+    // the copy has been re-parented: it sees that, and ends now, as worker processes do.
+    if nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL).is_err()
+        || nix::unistd::getppid().as_raw() != parent
+    {
+        eprintln!(
+            "{}: crash copy: the program that started it is gone",
+            B::NAME
+        );
         return ExitCode::FAILURE;
     }
     let run = DemoRun::new(

@@ -62,6 +62,7 @@ fn round_in_a_copy(run: &DemoRun, fault: CrashFault) -> Result<CrashRound, DemoE
     command.args([
         "crash",
         "--crash-copy",
+        &std::process::id().to_string(),
         "--fault",
         fault.id(),
         "--scale",
