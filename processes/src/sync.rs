@@ -157,8 +157,11 @@ impl Drop for ProcessMutexGuard<'_> {
     }
 }
 
-/// Python's `threading.Event` across processes: 0 or 1 in a shared word, and a shared futex
-/// on that word to sleep on. A waiter sleeps in the kernel: no CPU is used while it waits.
+/// Python's `threading.Event` across processes: one word in a shared mapping, and a shared
+/// futex on that word to sleep on. A waiter sleeps in the kernel: no CPU is used while it
+/// waits. The word's low bit is the flag; the bits above count the sets, so that a waiter
+/// woken by a set returns true even when a clear follows before it runs, as Python's
+/// `Event.wait()` does.
 #[derive(Debug, Default)]
 pub struct FutexEvent {
     word: AtomicU32,
@@ -167,37 +170,47 @@ pub struct FutexEvent {
 // SAFETY: one atomic word, no pointers, no destructor; the futex calls only name its address.
 unsafe impl ProcessShared for FutexEvent {}
 
-const CLEAR: u32 = 0;
+/// The flag in the word.
 const SET: u32 = 1;
+/// One more set, in the count above the flag (it wraps, after 2^31 sets).
+const ONE_SET: u32 = 2;
 
 impl EventFlag for FutexEvent {
     fn set(&self) {
-        self.word.store(SET, Ordering::SeqCst);
+        // One change of the word: the flag and the count together.
+        let _ = self
+            .word
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |word| {
+                Some(word.wrapping_add(ONE_SET) | SET)
+            });
         futex_wake_all(&self.word);
     }
 
     fn clear(&self) {
-        self.word.store(CLEAR, Ordering::SeqCst);
+        self.word.fetch_and(!SET, Ordering::SeqCst);
     }
 
     fn is_set(&self) -> bool {
-        self.word.load(Ordering::SeqCst) == SET
+        self.word.load(Ordering::SeqCst) & SET != 0
     }
 
     fn wait(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
+        let seen = self.word.load(Ordering::SeqCst);
         loop {
-            if self.is_set() {
+            let now = self.word.load(Ordering::SeqCst);
+            // Set now, or set since the wait began (and maybe cleared since).
+            if now & SET != 0 || now >> 1 != seen >> 1 {
                 return true;
             }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return false;
             }
-            // Sleeps only if the word is still CLEAR, so a set in between is not missed;
-            // wakes on a set, a signal, or the time limit, and the loop looks again. (The
-            // parent waits in short turns, and looks at Ctrl-C between them.)
-            futex_wait(&self.word, CLEAR, left);
+            // Sleeps only if the word is still what it was, so a set in between is not
+            // missed; wakes on a set, a signal, or the time limit, and the loop looks again.
+            // (The parent waits in short turns, and looks at Ctrl-C between them.)
+            futex_wait(&self.word, seen, left);
         }
     }
 }
@@ -339,5 +352,59 @@ impl SharedQueue for Parent<'_, QueueOwner> {
             QueueReply::Got(item) => item,
             QueueReply::Stored => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FutexEvent;
+    use contract::event_flag::EventFlag;
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    /// Blocks until thread `tid` of this process sleeps, as it does in its wait.
+    fn until_asleep(tid: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).unwrap();
+            // The state follows the thread's name, which is in parentheses.
+            let state = stat
+                .rsplit(')')
+                .next()
+                .and_then(|s| s.split_whitespace().next());
+            if state == Some("S") {
+                return;
+            }
+            assert!(Instant::now() < deadline, "the waiter never slept");
+            std::thread::yield_now();
+        }
+    }
+
+    /// A shared futex works between the threads of one process as between processes.
+    /// Whether the set-then-clear happens before the waiter runs again is up to the
+    /// scheduler: the race is run many times, and the waiter must see every set.
+    #[test]
+    fn a_waiter_woken_by_a_set_returns_true_even_if_a_clear_follows_at_once() {
+        for round in 0..100 {
+            let event = Arc::new(FutexEvent::default());
+            let (tid_sender, tid) = std::sync::mpsc::channel();
+            let waiting = Arc::clone(&event);
+            let waiter = std::thread::spawn(move || {
+                tid_sender.send(nix::unistd::gettid().to_string()).unwrap();
+                waiting.wait(Duration::from_millis(500))
+            });
+            until_asleep(&tid.recv().unwrap());
+            event.set();
+            event.clear();
+            assert!(
+                waiter.join().unwrap(),
+                "round {round}: the waiter missed the set"
+            );
+            assert!(!event.is_set());
+        }
+        let event = FutexEvent::default();
+        assert!(!event.wait(Duration::from_millis(1)));
+        event.set();
+        assert!(event.wait(Duration::ZERO));
     }
 }

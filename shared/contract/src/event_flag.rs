@@ -18,8 +18,10 @@ pub trait EventFlag {
     fn set(&self);
     fn clear(&self);
     fn is_set(&self) -> bool;
-    /// Blocks until the flag is set, at most `timeout`, without using the CPU; returns
-    /// whether it is set.
+    /// Blocks until the flag is set, at most `timeout`, without using the CPU. Returns true
+    /// if it is set, or was set since the wait began, even if a clear has followed (as
+    /// Python's `Event.wait()`: a waiter woken by a set is not sent back to sleep by a
+    /// clear that came before it ran); false once `timeout` has passed without a set.
     fn wait(&self, timeout: Duration) -> bool;
 }
 
