@@ -4,7 +4,6 @@
 //! parent reaps it when it ends.
 
 mod demos;
-mod interrupt;
 mod shared_memory;
 mod spawned;
 mod sync;
@@ -16,7 +15,9 @@ use contract::{DemoError, DemoRun};
 use runner::{Backend, Checked};
 use std::process::ExitCode;
 
-/// The processes backend: its demos are in `demos/<id>.rs`.
+/// The processes backend: its demos are in `demos/<id>.rs`. Ctrl-C and SIGTERM leave no child
+/// behind: the runner catches them (`contract::interrupt`), every wait of the parent looks at
+/// the flag, and `Workers`' `Drop` kills and reaps what is left.
 struct Processes;
 
 impl Backend for Processes {
@@ -24,12 +25,6 @@ impl Backend for Processes {
     const ISOLATED: bool = true;
     const NAME: &'static str = "processes";
     const HAS_START_METHODS: bool = true;
-
-    /// Ctrl-C must not leave children behind: the parent catches it, then kills and reaps
-    /// every worker before it exits (see `interrupt.rs` and `Workers`' `Drop`).
-    fn prepare() {
-        interrupt::install();
-    }
 
     fn run_demo(demo: DemoId, run: &DemoRun) -> Result<Checked, DemoError> {
         demos::run(demo, run)

@@ -5,10 +5,10 @@
 //! A worker's ordinary memory is its own: a forked child's is a private copy, and a spawned
 //! child's is a fresh program's. Only a shared mapping is seen by all, and only what is made
 //! for that may live in it: atomics, and locks or futexes meant for use across processes.
-//! The mapping travels inside a worker's job like any other value: a forked child finds it
-//! mapped in its copy of the parent, and a spawned child receives the memory file in its job's
-//! message (ipc-channel passes the descriptor along) and maps it again. Nothing is inherited
-//! by descriptor number, so a job names no descriptor.
+//! The mapping travels inside a worker's job like any other value: every worker, forked or
+//! spawned, receives the memory file in its job's message (ipc-channel passes the descriptor
+//! along) and maps it again. Nothing is inherited by descriptor number, so a job names no
+//! descriptor.
 
 use contract::DemoError;
 use ipc_channel::ipc::IpcSharedMemory;
@@ -80,8 +80,8 @@ impl<T: ProcessShared> Deref for SharedMapping<T> {
     }
 }
 
-/// A shared value as a worker's job carries it: the memory file, which a forked child finds
-/// mapped and a spawned child receives inside its job's message.
+/// A shared value as a worker's job carries it: the memory file, which a worker receives
+/// inside its job's message.
 #[derive(Serialize, Deserialize)]
 #[serde(bound = "")]
 pub struct Shared<T> {

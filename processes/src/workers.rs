@@ -8,9 +8,11 @@
 //! dropped.
 //!
 //! A child starts in one of two ways (`--start`), as Python's multiprocessing does:
-//! - `fork`: the child is a copy of the parent and runs its [`Job`] at once. Only a
-//!   single-threaded parent may fork: a child of a multi-threaded one inherits locks held by
-//!   threads that do not exist in it.
+//! - `fork`: the child is a copy of the parent. It closes every descriptor it inherited but
+//!   its own (a child holds no end of its siblings' channels, nor the parent's), and receives
+//!   its [`Job`] over one channel it inherits, with the job's channel ends and shared memory.
+//!   Only a single-threaded parent may fork: a child of a multi-threaded one inherits locks
+//!   held by threads that do not exist in it.
 //! - `spawn`: `fork` then `exec` of this program, which connects to a one-shot ipc-channel
 //!   server of the parent and receives its job as data (see `spawned.rs`). The new program
 //!   inherits no memory, so the job carries everything it needs: values, channel ends,
@@ -21,9 +23,9 @@
 //! [`Service`] while it pumps, and replies on a second channel made for that child. That is
 //! how `queue` keeps its queues in the parent, as Python's managers do.
 
-use crate::interrupt;
 use crate::spawned::{Registered, job_name};
 use contract::domain::{Fault, StartMethod};
+use contract::interrupt;
 use contract::trace::Echo;
 use contract::{DemoError, DemoRun, Event, EventSink, Trace};
 use ipc_channel::TrySelectError;
@@ -38,18 +40,17 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::cell::Cell;
 use std::collections::HashMap;
+use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::process::Command;
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
-/// How long the parent waits for a message before it checks children and Ctrl-C again.
-const TICK: Duration = Duration::from_millis(20);
-
 /// Exit codes of a child, for the parent's report.
 const EXIT_OK: i32 = 0;
-const EXIT_PANICKED: i32 = 101;
+/// Also the code of a worker that panicked holding a [`ProcessMutex`](crate::sync::ProcessMutex).
+pub const EXIT_PANICKED: i32 = 101;
 const EXIT_PARENT_GONE: i32 = 102;
 
 /// Names one started worker; give it back to [`Workers::join`].
@@ -75,6 +76,11 @@ pub trait AskingJob: Serialize + DeserializeOwned + Send + 'static {
 
     /// The worker's work; `parent.ask` sends a request and waits for the reply.
     fn run(self, out: &dyn EventSink, parent: &Parent<'_, Self::Service>) -> Self::Output;
+
+    /// As [`Job::inherited_descriptors`].
+    fn inherited_descriptors(&self) -> Vec<RawFd> {
+        Vec::new()
+    }
 }
 
 /// What the parent does with the requests its children send while it pumps their channels.
@@ -174,7 +180,8 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static> Workers<'run, T> {
     where
         J: Job<Output = T> + Registered,
     {
-        self.launch(name, job, None, run_job::<J>)
+        let inherited = job.inherited_descriptors();
+        self.launch(name, job, inherited, None, run_job::<J>)
     }
 }
 
@@ -207,7 +214,8 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
         // Made before the child starts: the parent keeps the sending end.
         let replies = ipc::channel::<S::Reply>()
             .map_err(|e| DemoError::system("creating a reply channel", e))?;
-        self.launch(name, job, Some(replies), run_asking_job::<J>)
+        let inherited = job.inherited_descriptors();
+        self.launch(name, job, inherited, Some(replies), run_asking_job::<J>)
     }
 
     /// Starts a child named `name` that runs `job` with `run`'s start method, and returns
@@ -217,6 +225,7 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
         &mut self,
         name: &str,
         job: J,
+        inherited: Vec<RawFd>,
         replies: Option<ReplyChannel<S::Reply>>,
         body: Body<J, T, S::Request, S::Reply>,
     ) -> Result<WorkerId, DemoError> {
@@ -245,7 +254,7 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
                     ensure_single_threaded()?;
                     self.single_threaded = true;
                 }
-                (fork_child(to_child, body)?, None)
+                (fork_child(to_child, &inherited, body)?, None)
             }
             StartMethod::Spawn => {
                 let handover = spawn_child::<J, T, S::Request, S::Reply>()?;
@@ -310,26 +319,25 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
             accepting,
             ..
         } = handover;
-        let outcome = loop {
-            match accepted.recv_timeout(TICK) {
-                Ok(Ok((_, first_message))) => break Ok(first_message),
-                Ok(Err(e)) => break Err(DemoError::system("accepting a spawned worker", e)),
+        let outcome = interrupt::wait_until(|turn| {
+            match accepted.recv_timeout(turn) {
+                Ok(Ok((_, first_message))) => return Some(Ok(first_message)),
+                Ok(Err(e)) => return Some(Err(DemoError::system("accepting a spawned worker", e))),
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    break Err(DemoError::System("the accepting thread ended".into()));
+                    return Some(Err(DemoError::System("the accepting thread ended".into())));
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
-            }
-            if interrupt::requested() {
-                break Err(DemoError::Interrupted);
             }
             self.reap_ended();
             if self.children[id.0].end.is_some() {
                 self.children[id.0].channel_open = false;
-                break Err(self.take_result(id).err().unwrap_or_else(|| {
+                return Some(Err(self.take_result(id).err().unwrap_or_else(|| {
                     self.children[id.0].death("ended before it took its job".into())
-                }));
+                })));
             }
-        };
+            None
+        })
+        .unwrap_or(Err(DemoError::Interrupted));
         match outcome {
             // A child that dies now drops the message, and with it the events channel's
             // only sender: the pump sees the channel close and reaps it.
@@ -411,41 +419,46 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
     /// Receives messages from every child and reaps the ones that ended, until `done`.
     /// Returns early with `Interrupted` on Ctrl-C; `Drop` then kills and reaps the rest.
     fn pump_until(&mut self, done: impl Fn(&Self) -> bool) -> Result<(), DemoError> {
-        loop {
-            // Checked before `done`: on Ctrl-C to the group the children die of SIGINT too,
-            // and the run must end as interrupted, not as a worker failure.
-            if interrupt::requested() {
-                return Err(DemoError::Interrupted);
-            }
+        // The flag is looked at before `done`, every turn: on Ctrl-C to the group the
+        // children die of SIGINT too, and the run must end as interrupted, not as a worker
+        // failure.
+        interrupt::wait_until(|turn| {
             if done(self) {
-                return Ok(());
+                return Some(Ok(()));
             }
-            let set = self.channels.as_mut().expect("a worker was started");
-            match set.try_select_timeout(TICK) {
-                Ok(results) => {
-                    for result in results {
-                        match result {
-                            IpcSelectionResult::MessageReceived(channel, message) => {
-                                self.deliver(channel, message)?
-                            }
-                            IpcSelectionResult::ChannelClosed(channel) => {
-                                if let Some(index) = self.child_of_channel.remove(&channel) {
-                                    self.reap_closed(index);
-                                }
+            self.pump_once(turn).err().map(Err)
+        })?
+    }
+
+    /// One turn of the pump: waits at most `turn` for messages, delivers them, answers the
+    /// requests whose time has come, and reaps the children that ended.
+    fn pump_once(&mut self, turn: Duration) -> Result<(), DemoError> {
+        let set = self.channels.as_mut().expect("a worker was started");
+        match set.try_select_timeout(turn) {
+            Ok(results) => {
+                for result in results {
+                    match result {
+                        IpcSelectionResult::MessageReceived(channel, message) => {
+                            self.deliver(channel, message)?
+                        }
+                        IpcSelectionResult::ChannelClosed(channel) => {
+                            if let Some(index) = self.child_of_channel.remove(&channel) {
+                                self.reap_closed(index);
                             }
                         }
                     }
                 }
-                Err(TrySelectError::Empty) => {}
-                Err(TrySelectError::IoError(e)) => {
-                    return Err(DemoError::system("waiting for workers", e));
-                }
             }
-            let mut replies = Vec::new();
-            self.service.expire(Instant::now(), &mut replies);
-            self.send_replies(replies);
-            self.reap_ended();
+            Err(TrySelectError::Empty) => {}
+            Err(TrySelectError::IoError(e)) => {
+                return Err(DemoError::system("waiting for workers", e));
+            }
         }
+        let mut replies = Vec::new();
+        self.service.expire(Instant::now(), &mut replies);
+        self.send_replies(replies);
+        self.reap_ended();
+        Ok(())
     }
 
     /// Sends the service's replies, each on its worker's reply channel.
@@ -606,8 +619,8 @@ impl<T: Serialize + DeserializeOwned, Q: Serialize + DeserializeOwned> SendReque
     }
 }
 
-/// Everything a child needs to do its job: what a forked child finds in its copy of the
-/// parent's memory, and what a spawned child receives as its first message.
+/// Everything a child needs to do its job: what it receives as its first message, over the
+/// job inbox it inherits (fork) or the one-shot server (spawn).
 #[derive(Serialize, Deserialize)]
 #[serde(bound(
     serialize = "J: Serialize, T: Serialize, Q: Serialize, R: Serialize",
@@ -669,24 +682,93 @@ struct Handover<J, T, Q, R> {
 type AcceptResult<J, T, Q, R> =
     Result<(IpcReceiver<JobInbox<J, T, Q, R>>, JobInbox<J, T, Q, R>), ipc_channel::IpcError>;
 
-/// `--start fork`: the child is a copy of this process and runs its job at once.
+/// `--start fork`: the child is a copy of this process. It keeps only what it owns: first it
+/// closes every descriptor it inherited but its standard streams, the descriptors its job
+/// names (`inherited`) and the one channel on which the parent then sends it its job, as to
+/// a spawned child; the job's channel ends and shared memory come with the message. So a
+/// child holds no end of its siblings' channels, nor the parent's: when the parent or a
+/// sibling closes an end, the channel ends.
 fn fork_child<J, T, Q, R>(
     to_child: ToChild<J, T, Q, R>,
+    inherited: &[RawFd],
     body: Body<J, T, Q, R>,
 ) -> Result<Pid, DemoError>
 where
+    J: Serialize + DeserializeOwned,
     T: Serialize + DeserializeOwned,
     Q: Serialize + DeserializeOwned,
+    R: Serialize + DeserializeOwned,
 {
     let parent = getpid();
+    // The job inbox takes the two lowest free descriptors, found just before: this process
+    // is single-threaded, so nothing takes them in between. The child keeps both numbers,
+    // whichever end each holds.
+    let inbox_descriptors = two_lowest_free_descriptors()?;
+    let (inbox, inbox_receiver) = ipc::channel::<ToChild<J, T, Q, R>>()
+        .map_err(|e| DemoError::system("creating a job inbox", e))?;
+    let mut keep = vec![0, 1, 2, inbox_descriptors.0, inbox_descriptors.1];
+    keep.extend_from_slice(inherited);
     // SAFETY: this process runs no second thread (checked by the caller), so the child is a complete
     // copy of a single-threaded process: no lock is held by a thread that does not exist in
     // it, and it may run ordinary Rust code until it calls `_exit`.
     match unsafe { fork() }.map_err(|e| DemoError::system("fork", e))? {
-        ForkResult::Child => child_runs(parent, to_child, body),
-        // The parent's copies of the child's ends go with `to_child`: when the child exits,
-        // its events channel closes.
-        ForkResult::Parent { child } => Ok(child),
+        ForkResult::Child => {
+            // Ctrl-C to the group ends the child from here on.
+            restore_default_signals();
+            // The parent sends the job's value; this copy's descriptors are closed below,
+            // and it must never be dropped (that would close them again).
+            std::mem::forget(to_child);
+            drop(inbox);
+            close_inherited_descriptors(&keep);
+            let Ok(to_child) = inbox_receiver.recv() else {
+                exit_child(EXIT_PARENT_GONE)
+            };
+            drop(inbox_receiver);
+            child_runs(parent, to_child, body)
+        }
+        ForkResult::Parent { child } => {
+            drop(inbox_receiver);
+            // A child that dies before it reads its job takes the message with it; the pump
+            // reports its end. The parent keeps none of the child's ends.
+            let _ = inbox.send(to_child);
+            Ok(child)
+        }
+    }
+}
+
+/// The two lowest descriptor numbers free now: the next two this process will open.
+fn two_lowest_free_descriptors() -> Result<(RawFd, RawFd), DemoError> {
+    use nix::sys::socket::{AddressFamily, SockFlag, SockType, socketpair};
+    let (a, b) = socketpair(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )
+    .map_err(|e| DemoError::system("socketpair", e))?;
+    // Closed when dropped: free again, and still the two lowest.
+    Ok((a.as_raw_fd(), b.as_raw_fd()))
+}
+
+/// Closes every descriptor of this forked child but those in `keep`.
+fn close_inherited_descriptors(keep: &[RawFd]) {
+    let mut keep: Vec<libc::c_uint> = keep
+        .iter()
+        .filter_map(|&fd| libc::c_uint::try_from(fd).ok())
+        .collect();
+    keep.sort_unstable();
+    keep.dedup();
+    let mut first = 0;
+    for fd in keep.into_iter().chain([libc::c_uint::MAX]) {
+        if fd > first {
+            // SAFETY: the descriptors closed are the parent's, copied by the fork: their
+            // owners (the parent's channels, mappings, sockets, pipes) are copies in this
+            // child's memory that it never uses nor drops. It runs only its job, received
+            // next, and ends with `_exit`; what the job owns is kept or comes in the message.
+            // A failure (no close_range: Linux before 5.9) only leaves them open.
+            unsafe { libc::close_range(first, fd - 1, 0) };
+        }
+        first = fd.saturating_add(1);
     }
 }
 
@@ -752,7 +834,10 @@ where
     };
     let sent = IpcSender::<JobInbox<J, T, Q, R>>::connect(server_name)
         .is_ok_and(|server| server.send(inbox).is_ok());
-    match sent.then(|| inbox_receiver.recv()) {
+    let received = sent.then(|| inbox_receiver.recv());
+    // Its job is in; the inbox is not the child's to keep.
+    drop(inbox_receiver);
+    match received {
         Some(Ok(to_child)) => child_runs(parent, to_child, body),
         _ => exit_child(EXIT_PARENT_GONE),
     }

@@ -238,10 +238,12 @@ pub fn interrupt_after_looking(
             }
         }
     });
-    if cue_seen.recv_timeout(deadline).is_err() {
+    // The cue may come late on a loaded machine: it has the suite's own deadline; `deadline`
+    // bounds the time from the interrupt to the end.
+    if cue_seen.recv_timeout(DEADLINE).is_err() {
         kill_group(pid);
         let _ = child.wait();
-        panic!("{backend} {args:?}: the narration did not show {cue:?} within {deadline:?}");
+        panic!("{backend} {args:?}: the narration did not show {cue:?} within {DEADLINE:?}");
     }
     look(pid);
     let target = nix::unistd::Pid::from_raw(pid as i32);
@@ -271,4 +273,100 @@ pub fn children_command_lines(pid: u32) -> Vec<Vec<String>> {
                 .collect()
         })
         .collect()
+}
+
+/// How an interrupt reaches a running binary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    /// Ctrl-C at a terminal: SIGINT to the binary's whole process group.
+    CtrlC,
+    /// `kill -INT` or `kill -TERM`: the signal to the binary alone.
+    Kill(nix::sys::signal::Signal),
+}
+
+/// What a run interrupted at a cue left.
+#[derive(Debug)]
+pub struct Interrupted {
+    /// How it ended; `elapsed` runs from the delivery of the signal to the end.
+    pub finished: Finished,
+    /// Processes of the run's process group still present once the binary had ended
+    /// (running, or dead and not reaped): what it left behind.
+    pub left_behind: bool,
+}
+
+/// Starts `command` (made by [`command`]: its own process group), waits until a line of its
+/// stdout contains `cue`, delivers the interrupt, and waits for the end, at most `deadline`:
+/// then its group is killed, and it is reported as ended by SIGKILL after `deadline`. Stdout
+/// goes on being read after the cue, so that the binary never blocks on a full pipe. `Err`
+/// when the cue never came.
+pub fn interrupt_at_cue(
+    mut command: Command,
+    cue: &str,
+    delivery: Delivery,
+    deadline: Duration,
+) -> Result<Interrupted, String> {
+    use nix::sys::signal::{Signal, kill, killpg};
+    use std::io::BufRead;
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn the backend binary");
+    let pid = child.id();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        match stdout.read_line(&mut line) {
+            Ok(0) | Err(_) => {
+                kill_group(pid);
+                let finished = finish(child, deadline);
+                return Err(format!(
+                    "the cue {cue:?} never came; stdout: {seen}; it ended: {finished:?}"
+                ));
+            }
+            Ok(_) if line.contains(cue) => break,
+            Ok(_) => seen.push_str(&line),
+        }
+    }
+    let rest = drain(Some(stdout));
+    let target = nix::unistd::Pid::from_raw(pid as i32);
+    match delivery {
+        Delivery::CtrlC => killpg(target, Signal::SIGINT).expect("killpg"),
+        Delivery::Kill(signal) => kill(target, signal).expect("kill"),
+    }
+    let started = Instant::now();
+    let errors = drain(child.stderr.take());
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            break status;
+        }
+        if started.elapsed() > deadline {
+            kill_group(pid);
+            break child.wait().expect("wait");
+        }
+        thread::sleep(Duration::from_millis(1));
+    };
+    let elapsed = started.elapsed();
+    let left_behind = !group_is_gone(pid);
+    if left_behind {
+        // What is left may hold the pipes open: it goes before they are read to the end.
+        kill_group(pid);
+    }
+    let finished = Finished {
+        status,
+        elapsed,
+        stdout: format!("{seen}…{cue}…{}", rest.join().expect("stdout reader")),
+        stderr: errors.join().expect("stderr reader"),
+    };
+    Ok(Interrupted {
+        finished,
+        left_behind,
+    })
+}
+
+/// True when no process of the process group `pgid` exists any more, not even unreaped.
+pub fn group_is_gone(pgid: u32) -> bool {
+    let pgid = nix::unistd::Pid::from_raw(pgid as i32);
+    nix::sys::signal::killpg(pgid, None) == Err(nix::errno::Errno::ESRCH)
 }

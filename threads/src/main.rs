@@ -22,7 +22,10 @@ impl Backend for Threads {
     const ISOLATED: bool = false;
     const NAME: &'static str = "threads";
 
-    // Ctrl-C keeps its default action: it ends the one process, and every thread with it.
+    // Ctrl-C and SIGTERM: the runner catches them (`contract::interrupt`), the main thread
+    // stops waiting within a turn, kills and reaps its helper processes (the image server, a
+    // crash round's copy), and the run exits 130. Worker threads end with the process: a
+    // thread cannot be stopped from outside.
 
     fn run_demo(demo: DemoId, run: &DemoRun) -> Result<Checked, DemoError> {
         demos::run(demo, run)

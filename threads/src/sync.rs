@@ -9,15 +9,24 @@ use std::time::Duration;
 
 /// Python's `threading.Event`: a flag under a mutex, with a condition variable to sleep on.
 /// Waiting threads sleep in the kernel (a private futex inside `Condvar`): no CPU is used.
+/// The sets are counted, so that a waiter woken by a set returns true even when a clear
+/// follows before it runs, as Python's `Event.wait()` does.
 #[derive(Debug, Default)]
 pub struct ThreadEvent {
-    flag: Mutex<bool>,
+    flag: Mutex<Flag>,
     changed: Condvar,
 }
 
+/// The event's state: whether it is set, and how many times it has been.
+#[derive(Debug, Default)]
+struct Flag {
+    set: bool,
+    sets: u64,
+}
+
 impl ThreadEvent {
-    fn flag(&self) -> MutexGuard<'_, bool> {
-        // Nothing can panic while holding this lock, but a poisoned bool is still a bool.
+    fn flag(&self) -> MutexGuard<'_, Flag> {
+        // Nothing can panic while holding this lock, but a poisoned flag is still a flag.
         self.flag
             .lock()
             .unwrap_or_else(|poison| poison.into_inner())
@@ -26,24 +35,29 @@ impl ThreadEvent {
 
 impl EventFlag for ThreadEvent {
     fn set(&self) {
-        *self.flag() = true;
+        let mut flag = self.flag();
+        flag.set = true;
+        flag.sets = flag.sets.wrapping_add(1);
         self.changed.notify_all();
     }
 
     fn clear(&self) {
-        *self.flag() = false;
+        self.flag().set = false;
     }
 
     fn is_set(&self) -> bool {
-        *self.flag()
+        self.flag().set
     }
 
     fn wait(&self, timeout: Duration) -> bool {
+        let flag = self.flag();
+        let seen = flag.sets;
+        // Set now, or set since the wait began (and maybe cleared since).
         let (flag, _) = self
             .changed
-            .wait_timeout_while(self.flag(), timeout, |set| !*set)
+            .wait_timeout_while(flag, timeout, |flag| !flag.set && flag.sets == seen)
             .unwrap_or_else(|poison| poison.into_inner());
-        *flag
+        flag.set || flag.sets != seen
     }
 }
 
@@ -83,5 +97,61 @@ impl SharedQueue for ThreadQueues {
             })
             .unwrap_or_else(|poison| poison.into_inner());
         item
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ThreadEvent;
+    use contract::event_flag::EventFlag;
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    /// Blocks until thread `tid` of this process sleeps, as it does in its wait.
+    fn until_asleep(tid: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).unwrap();
+            // The state follows the thread's name, which is in parentheses.
+            let state = stat
+                .rsplit(')')
+                .next()
+                .and_then(|s| s.split_whitespace().next());
+            if state == Some("S") {
+                return;
+            }
+            assert!(Instant::now() < deadline, "the waiter never slept");
+            std::thread::yield_now();
+        }
+    }
+
+    /// Whether the set-then-clear happens before the waiter runs again is up to the
+    /// scheduler: the race is run many times, and the waiter must see every set.
+    #[test]
+    fn a_waiter_woken_by_a_set_returns_true_even_if_a_clear_follows_at_once() {
+        for round in 0..100 {
+            let event = Arc::new(ThreadEvent::default());
+            let (tid_sender, tid) = std::sync::mpsc::channel();
+            let waiting = Arc::clone(&event);
+            let waiter = std::thread::spawn(move || {
+                // `/proc/thread-self` is `<pid>/task/<tid>`.
+                let me = std::fs::read_link("/proc/thread-self").unwrap();
+                let me = me.file_name().unwrap().to_string_lossy().into_owned();
+                tid_sender.send(me).unwrap();
+                waiting.wait(Duration::from_millis(500))
+            });
+            until_asleep(&tid.recv().unwrap());
+            event.set();
+            event.clear();
+            assert!(
+                waiter.join().unwrap(),
+                "round {round}: the waiter missed the set"
+            );
+            assert!(!event.is_set());
+        }
+        let event = ThreadEvent::default();
+        assert!(!event.wait(Duration::from_millis(1)));
+        event.set();
+        assert!(event.wait(Duration::ZERO));
     }
 }

@@ -10,8 +10,9 @@
 //! or an event has a time limit.
 
 use contract::domain::Fault;
+use contract::interrupt;
 use contract::{DemoError, DemoRun, EventSink, Trace};
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use std::any::Any;
 use std::cell::Cell;
 use std::sync::Arc;
@@ -35,6 +36,8 @@ pub struct Workers<'run, T> {
     /// Each thread sends its index here as it ends, returning or panicking.
     ended_tx: Sender<usize>,
     ended_rx: Receiver<usize>,
+    /// The threads whose end has been received from `ended_rx`, by index.
+    ended: Vec<bool>,
 }
 
 /// Where a started thread is in its life, as the parent knows it.
@@ -53,6 +56,7 @@ impl<'run, T: Send + 'static> Workers<'run, T> {
             threads: Vec::new(),
             ended_tx,
             ended_rx,
+            ended: Vec::new(),
         }
     }
 
@@ -85,19 +89,25 @@ impl<'run, T: Send + 'static> Workers<'run, T> {
             .map_err(|e| DemoError::system("spawning a thread", e))?;
         self.threads
             .push((name.to_string(), Thread::Running(handle)));
+        self.ended.push(false);
         self.run.figures(|f| {
             f.workers_created += 1;
             f.results_via = Some("JoinHandle::join return value (shared memory)".into());
         });
         // The sender is dropped unused if the thread ends before its first event.
-        match first_event_rx.recv() {
-            Ok(first_event_at) => {
+        let first_event = interrupt::wait_until(|turn| match first_event_rx.recv_timeout(turn) {
+            Ok(first_event_at) => Some(Some(first_event_at)),
+            Err(RecvTimeoutError::Disconnected) => Some(None),
+            Err(RecvTimeoutError::Timeout) => None,
+        })?;
+        match first_event {
+            Some(first_event_at) => {
                 let micros = (first_event_at - asked_at) * 1e6;
                 self.run.figures(|f| f.spawn_to_first_event_us.push(micros));
                 Ok(id)
             }
-            Err(_) => {
-                let result = self.reap(id)?;
+            None => {
+                let result = self.join(id)?;
                 self.threads[id.0].1 = Thread::Ended(result);
                 Ok(id)
             }
@@ -106,6 +116,9 @@ impl<'run, T: Send + 'static> Workers<'run, T> {
 
     /// Waits for the worker to end and returns its result, or how it died.
     pub fn join(&mut self, id: WorkerId) -> Result<T, DemoError> {
+        if matches!(self.threads[id.0].1, Thread::Running(_)) {
+            self.wait_for_an_end(|w| w.ended[id.0])?;
+        }
         self.reap(id)
     }
 
@@ -117,18 +130,31 @@ impl<'run, T: Send + 'static> Workers<'run, T> {
             .filter(|&i| !matches!(self.threads[i].1, Thread::Joined))
             .collect();
         while !waiting.is_empty() {
-            // Every thread still in `waiting` has sent, or holds a sender that will send, so
-            // this cannot hang up first.
-            let index = self
-                .ended_rx
-                .recv()
-                .map_err(|e| DemoError::system("waiting for threads", e))?;
-            if let Some(at) = waiting.iter().position(|&i| i == index) {
-                waiting.swap_remove(at);
+            self.wait_for_an_end(|w| waiting.iter().any(|&i| w.ended[i]))?;
+            let ended: Vec<usize> = waiting.iter().copied().filter(|&i| self.ended[i]).collect();
+            waiting.retain(|i| !ended.contains(i));
+            for index in ended {
                 results[index] = Some(self.reap(WorkerId(index))?);
             }
         }
         Ok(results.into_iter().flatten().collect())
+    }
+
+    /// Receives the ends of threads until `done`, waiting in turns: Ctrl-C or SIGTERM ends
+    /// the wait with `Interrupted` (the threads end with the process; none can be stopped).
+    fn wait_for_an_end(&mut self, done: impl Fn(&Self) -> bool) -> Result<(), DemoError> {
+        interrupt::wait_until(|turn| {
+            if done(self) {
+                return Some(Ok(()));
+            }
+            match self.ended_rx.recv_timeout(turn) {
+                Ok(index) => self.ended[index] = true,
+                Err(RecvTimeoutError::Timeout) => {}
+                // `self` holds a sender: this cannot happen.
+                Err(e) => return Some(Err(DemoError::system("waiting for threads", e))),
+            }
+            None
+        })?
     }
 
     fn reap(&mut self, id: WorkerId) -> Result<T, DemoError> {

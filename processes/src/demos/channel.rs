@@ -99,6 +99,14 @@ impl Job for Peer {
         out.emit("ready", None);
         peer(&mut ends, self.messages, self.bytes, self.round_trips)
     }
+
+    /// A raw socket is the one thing a worker keeps by number from what it inherits.
+    fn inherited_descriptors(&self) -> Vec<RawFd> {
+        match self.link {
+            PeerLink::Socket(_, fd) => vec![fd],
+            PeerLink::Ipc { .. } => Vec::new(),
+        }
+    }
 }
 
 /// Two ipc-channel byte channels, one each way. `bytes_channel` sends raw bytes, without

@@ -5,7 +5,6 @@
 //! `--start` picks the method of the main measurement; the other one is measured too, with
 //! fewer workers, so that every run reports what `spawn` costs over `fork`.
 
-use crate::interrupt;
 use crate::workers::{Workers, ensure_single_threaded, exit_child, start_this_program};
 use contract::bench::{
     record_method_costs, record_spawn_costs, record_touched_cost, time_alternately, time_each,
@@ -80,9 +79,6 @@ pub fn run(run: &DemoRun) -> Result<SpawnOutcome, DemoError> {
 /// The bare OS cost. fork: `fork`, the child `_exit`s at once, the parent `waitpid`s.
 /// spawn: `fork` and `exec` of this program, which exits at once, then `waitpid`.
 fn bare_start_and_reap(method: StartMethod) -> Result<(), DemoError> {
-    if interrupt::requested() {
-        return Err(DemoError::Interrupted);
-    }
     let child = match method {
         // SAFETY: the parent is single-threaded (checked before the loops), and the child
         // calls nothing but `_exit`.
@@ -92,6 +88,7 @@ fn bare_start_and_reap(method: StartMethod) -> Result<(), DemoError> {
         },
         StartMethod::Spawn => start_this_program(&[])?,
     };
+    // A child that does nothing but exit: this wait is over at once, Ctrl-C or not.
     waitpid(child, None).map_err(|e| DemoError::system("waitpid", e))?;
     Ok(())
 }

@@ -1,17 +1,22 @@
 //! Timing loops for the measuring demos (`spawn`, `channel`): time each operation, touch
 //! memory so that a fork has pages to copy, and summarise.
 
+use crate::interrupt;
 use crate::report::median;
 use crate::run::DemoError;
 use std::time::Instant;
 
-/// Runs `op` `count` times and returns the microseconds each run took.
+/// Runs `op` `count` times and returns the microseconds each run took. Ctrl-C is looked at
+/// before each run, so that a long series stops at once.
 pub fn time_each(
     count: u64,
     mut op: impl FnMut() -> Result<(), DemoError>,
 ) -> Result<Vec<f64>, DemoError> {
     let mut micros = Vec::with_capacity(count as usize);
     for _ in 0..count {
+        if interrupt::requested() {
+            return Err(DemoError::Interrupted);
+        }
         let started = Instant::now();
         op()?;
         micros.push(started.elapsed().as_secs_f64() * 1e6);
@@ -43,10 +48,16 @@ pub fn median_or_zero(samples: &[f64]) -> f64 {
 }
 
 /// `mib` MiB with every page written, so that the pages are really mapped in this process.
+/// Stops early on Ctrl-C (looked at every MiB): the caller's next timing then stops too.
 pub fn touch_memory(mib: usize) -> Vec<u8> {
     let mut memory = vec![0u8; mib << 20];
-    for page in memory.chunks_mut(4096) {
-        page[0] = 1;
+    for chunk in memory.chunks_mut(1 << 20) {
+        if interrupt::requested() {
+            break;
+        }
+        for page in chunk.chunks_mut(4096) {
+            page[0] = 1;
+        }
     }
     memory
 }
@@ -117,16 +128,25 @@ pub enum Socket {
 }
 
 /// A raw `AF_UNIX` socketpair of `kind`: one socket to hand to a peer process, and the main
-/// flow's ends of the other. Neither is close-on-exec: a spawned peer keeps its socket across
-/// its `exec`, as a forked one does across `fork`.
+/// flow's ends of the other. Only the peer's is not close-on-exec: a spawned peer keeps its
+/// socket across its `exec`, as a forked one does across `fork`, and holds nothing of the
+/// main flow's, so that when the main flow closes its end, the peer sees the end.
 pub fn raw_socketpair(kind: Socket) -> Result<(std::os::fd::OwnedFd, Ends), DemoError> {
+    use nix::fcntl::{FcntlArg, FdFlag, fcntl};
     use nix::sys::socket::{AddressFamily, SockFlag, SockType, socketpair};
     let socket_type = match kind {
         Socket::SeqPacket => SockType::SeqPacket,
         Socket::Stream => SockType::Stream,
     };
-    let (peer, main) = socketpair(AddressFamily::Unix, socket_type, None, SockFlag::empty())
-        .map_err(|e| DemoError::system("socketpair", e))?;
+    let (peer, main) = socketpair(
+        AddressFamily::Unix,
+        socket_type,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )
+    .map_err(|e| DemoError::system("socketpair", e))?;
+    fcntl(&peer, FcntlArg::F_SETFD(FdFlag::empty()))
+        .map_err(|e| DemoError::system("keeping a socket across exec", e))?;
     Ok((peer, socket_ends(kind, main)?))
 }
 
@@ -194,22 +214,35 @@ pub struct PathFigures {
 
 /// The main flow's side: say "go", receive and check the stream (timed), then time each
 /// round trip and check the echo.
+///
+/// Ctrl-C and SIGTERM are looked at before every receive (one atomic load), and no receive
+/// waits for long: each waits for a message the peer is sending already (it streams without
+/// waiting for us, and echoes at once), or for the close of the peer's end when the peer
+/// dies, and a worker holds only its own ends. The receives themselves stay the plain
+/// blocking calls of each channel, so that what is timed is the channel alone (ipc-channel's
+/// bytes receiver has no timed receive to wait in turns with).
 pub fn main_side(
     ends: &mut Ends,
     messages: u64,
     bytes: usize,
     round_trips: u64,
 ) -> Result<PathFigures, String> {
+    let not_interrupted = || match interrupt::requested() {
+        true => Err(interrupt::Interrupted.to_string()),
+        false => Ok(()),
+    };
     let started = Instant::now();
     (ends.send)(GO)?;
     let mut intact = 0;
     for index in 0..messages {
+        not_interrupted()?;
         intact += u64::from(is_message(&(ends.receive)(bytes)?, index, bytes));
     }
     let seconds = started.elapsed().as_secs_f64();
     let mut round_trips_intact = 0;
     let mut micros = Vec::with_capacity(round_trips as usize);
     for index in 0..round_trips {
+        not_interrupted()?;
         let sent = message(index, bytes);
         let started = Instant::now();
         (ends.send)(&sent)?;

@@ -5,6 +5,8 @@
 //! process-shared futex.
 
 use crate::demos::event::{DRAW_MAX, LUCKY};
+use crate::interrupt;
+use crate::run::DemoError;
 use crate::trace::{EventSink, format_seconds, monotonic_ns};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,8 +18,10 @@ pub trait EventFlag {
     fn set(&self);
     fn clear(&self);
     fn is_set(&self) -> bool;
-    /// Blocks until the flag is set, at most `timeout`, without using the CPU; returns
-    /// whether it is set.
+    /// Blocks until the flag is set, at most `timeout`, without using the CPU. Returns true
+    /// if it is set, or was set since the wait began, even if a clear has followed (as
+    /// Python's `Event.wait()`: a waiter woken by a set is not sent back to sleep by a
+    /// clear that came before it ran); false once `timeout` has passed without a set.
     fn wait(&self, timeout: Duration) -> bool;
 }
 
@@ -152,23 +156,26 @@ impl SetTime {
 }
 
 /// The setter's side of the wake-up trials (the main flow): `trials` times, pause so that
-/// the waiter is asleep, note the time, set `go`, then wait for `done` and clear it.
+/// the waiter is asleep, note the time, set `go`, then wait for `done` and clear it. The main
+/// flow's pauses and waits go in turns (see [`crate::interrupt`]): Ctrl-C or SIGTERM ends the
+/// trials within a turn, with [`DemoError::Interrupted`].
 pub fn wake_up_setter(
     go: &dyn EventFlag,
     done: &dyn EventFlag,
     set_at: &SetTime,
     trials: u32,
     gap: Duration,
-) -> Result<(), String> {
+) -> Result<(), DemoError> {
     for trial in 0..trials {
-        std::thread::sleep(gap);
+        interrupt::sleep(gap)?;
         set_at.store_now();
         go.set();
-        if !done.wait(TRIAL_LIMIT) {
-            return Err(format!(
+        let answered = interrupt::wait(Some(TRIAL_LIMIT), |turn| done.wait(turn).then_some(()))?;
+        if answered.is_none() {
+            return Err(DemoError::System(format!(
                 "the waiter did not answer trial {trial} within {} s",
                 TRIAL_LIMIT.as_secs()
-            ));
+            )));
         }
         done.clear();
     }

@@ -35,6 +35,7 @@ pub mod domain;
 pub mod event_flag;
 pub mod files;
 pub mod images;
+pub mod interrupt;
 pub mod job;
 pub mod local_server;
 pub mod outcome;

@@ -4,11 +4,13 @@
 //! backend never links it, so the process that forks stays single-threaded and small.
 
 use crate::images::{self, DEFAULT_MEAN_KIB, MAX_MEAN_KIB, ManifestEntry};
+use crate::interrupt;
+use crate::run::DemoError;
 use clap::Parser;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
-use std::io::{BufRead, BufReader};
+use std::io::BufReader;
 use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::str::FromStr;
@@ -204,15 +206,16 @@ fn server_program() -> Result<PathBuf, String> {
 pub struct LocalImageServer {
     child: Child,
     base_url: String,
-    /// Kept open: the server's stdout stays a pipe nobody closed.
-    _stdout: BufReader<ChildStdout>,
+    /// Kept open once its first line is read: the server's stdout stays a pipe nobody closed.
+    stdout: BufReader<ChildStdout>,
 }
 
 impl LocalImageServer {
     /// Starts the `image-server` program with `args` (its port is chosen by the kernel) and
-    /// returns once it listens.
-    pub fn start(args: &ServerArgs) -> Result<Self, String> {
-        let program = server_program()?;
+    /// returns once it listens. Its first line is awaited in turns: Ctrl-C or SIGTERM while it
+    /// starts ends the wait, and the server is killed and reaped.
+    pub fn start(args: &ServerArgs) -> Result<Self, DemoError> {
+        let program = server_program().map_err(DemoError::System)?;
         let args = ServerArgs {
             port: 0,
             parent: Some(std::process::id() as i32),
@@ -226,29 +229,30 @@ impl LocalImageServer {
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .map_err(|e| format!("cannot start the image server {}: {e}", program.display()))?;
-        let mut stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
-        let mut line = String::new();
-        let read = stdout.read_line(&mut line);
-        let base_url = match read {
-            Ok(_) => line.trim().strip_prefix(LISTENING).map(str::to_string),
-            Err(_) => None,
-        };
+            .map_err(|e| {
+                DemoError::System(format!(
+                    "cannot start the image server {}: {e}",
+                    program.display()
+                ))
+            })?;
+        let stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
+        // From here on, dropping `server` kills and reaps the child.
         let mut server = LocalImageServer {
             child,
             base_url: String::new(),
-            _stdout: stdout,
+            stdout,
         };
-        match base_url {
+        let mut line = String::new();
+        let read = interrupt::read_line(&mut server.stdout, &mut line)?;
+        match read.ok().and(line.trim().strip_prefix(LISTENING)) {
             Some(url) => {
-                server.base_url = url;
+                server.base_url = url.to_string();
                 Ok(server)
             }
-            // Dropping `server` kills and reaps the child.
-            None => Err(format!(
+            None => Err(DemoError::System(format!(
                 "the image server did not start (it said {:?})",
                 line.trim()
-            )),
+            ))),
         }
     }
 

@@ -9,14 +9,14 @@ use contract::demos::DemoId;
 use contract::domain::BackendKind;
 use contract::report::{DemoReport, RunDocument};
 use nix::sys::resource::{Usage, UsageWho, getrusage};
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
+use nix::sys::signal::Signal;
 use procfs::process::Process;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
-use std::io::Read;
+use std::io::{self, Read};
+use std::os::fd::AsFd;
 use std::os::unix::process::ExitStatusExt;
-use std::process::Stdio;
+use std::process::{Child, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -144,22 +144,13 @@ pub fn measure(spec: &RunSpec, index: u32) -> Run {
     let stderr = read_all(child.stderr.take());
     let (stop_sampling, sampling_stopped) = mpsc::channel::<()>();
     let sampler = thread::spawn(move || sample_tree(pid as i32, sampling_stopped));
-    let (reaped, watch) = mpsc::channel::<()>();
-    let timeout = spec.timeout;
-    let watchdog = thread::spawn(move || {
-        if watch.recv_timeout(timeout) == Err(mpsc::RecvTimeoutError::Timeout) {
-            // SIGKILL the backend; its own children die with it (PR_SET_PDEATHSIG).
-            let _ = kill(Pid::from_raw(pid as i32), Signal::SIGKILL);
-            true
-        } else {
-            false
-        }
-    });
 
-    let status = child.wait();
+    let ended = wait_or_kill(&mut child, spec.timeout);
     run.process_wall_s = started.elapsed().as_secs_f64();
-    let _ = reaped.send(());
-    let timed_out = watchdog.join().unwrap_or(false);
+    let (status, timed_out) = match ended {
+        Ok((status, timed_out)) => (Ok(status), timed_out),
+        Err(error) => (Err(error), false),
+    };
     let after = children_usage();
     let _ = stop_sampling.send(());
     let peak = sampler.join().unwrap_or_default();
@@ -229,6 +220,38 @@ pub fn measure(spec: &RunSpec, index: u32) -> Run {
         }
     }
     run
+}
+
+/// Waits for `child` to end, at most `timeout`, then kills it (SIGKILL; its own children die
+/// with it, by their parent-death signal). Returns how it ended, and whether it was killed
+/// for its timeout.
+///
+/// The child has one owner, this call: nothing else waits for it, kills it or reaps it. It
+/// is waited for on its pidfd, opened while it is unreaped, and killed through that pidfd,
+/// before it is reaped: the kill reaches that process or none, never another that has since
+/// been given its pid. A run that ended as its time ran out (the kill then finds a dead
+/// child) ended by itself: it is not reported as timed out.
+pub fn wait_or_kill(child: &mut Child, timeout: Duration) -> io::Result<(ExitStatus, bool)> {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    use rustix::process::{PidfdFlags, pidfd_open, pidfd_send_signal};
+    let pidfd = pidfd_open(rustix::process::Pid::from_child(child), PidfdFlags::empty())?;
+    let deadline = Instant::now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let mut fds = [PollFd::new(pidfd.as_fd(), PollFlags::POLLIN)];
+        let wait = PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX);
+        match poll(&mut fds, wait) {
+            // Readable: the child has ended.
+            Ok(n) if n > 0 => return Ok((child.wait()?, false)),
+            Ok(_) | Err(nix::errno::Errno::EINTR) if !left.is_zero() => continue,
+            Ok(_) => break,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    // Unreaped, so the pidfd still names this child, running or just ended.
+    let _ = pidfd_send_signal(&pidfd, rustix::process::Signal::KILL);
+    let status = child.wait()?;
+    Ok((status, status.signal() == Some(Signal::SIGKILL as i32)))
 }
 
 /// How a run that printed its report ended: the contract's checker has the last word on
@@ -409,6 +432,58 @@ mod tests {
         let (pss, rss) = mine.memory_kib.expect("smaps_rollup of this process");
         assert!(pss > 0 && rss >= pss);
         assert!(mine.threads.contains(&nix::unistd::gettid().as_raw()));
+    }
+
+    /// Waits until `child` has ended, without reaping it.
+    fn until_ended(child: &std::process::Child) {
+        use nix::sys::wait::{Id, WaitPidFlag, waitid};
+        let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+        waitid(Id::Pid(pid), WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT).unwrap();
+    }
+
+    #[test]
+    fn a_run_that_ends_right_at_its_timeout_is_neither_killed_nor_timed_out() {
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", "exit 3"])
+            .spawn()
+            .unwrap();
+        // It has ended, unreaped, when its time (none) runs out: it ended by itself.
+        until_ended(&child);
+        let (status, timed_out) = wait_or_kill(&mut child, Duration::ZERO).unwrap();
+        assert_eq!(status.code(), Some(3));
+        assert!(!timed_out);
+    }
+
+    #[test]
+    fn a_run_ending_at_its_timeout_is_timed_out_only_if_killed() {
+        // Runs that end about when their time runs out, one way or the other.
+        for i in 0..200 {
+            let mut child = std::process::Command::new("sleep")
+                .arg("0.01")
+                .spawn()
+                .unwrap();
+            let timeout = Duration::from_micros(9_000 + 10 * i);
+            let (status, timed_out) = wait_or_kill(&mut child, timeout).unwrap();
+            let killed = status.signal() == Some(Signal::SIGKILL as i32);
+            assert_eq!(timed_out, killed, "{i}: {status:?}");
+        }
+    }
+
+    #[test]
+    fn a_run_past_its_timeout_is_killed_and_timed_out() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let started = Instant::now();
+        let (status, timed_out) = wait_or_kill(&mut child, Duration::from_millis(50)).unwrap();
+        assert!(timed_out);
+        assert_eq!(status.signal(), Some(Signal::SIGKILL as i32));
+        assert!(started.elapsed() < Duration::from_secs(5));
+        // A run that ends in time is left alone.
+        let mut quick = std::process::Command::new("true").spawn().unwrap();
+        let (status, timed_out) = wait_or_kill(&mut quick, Duration::from_secs(30)).unwrap();
+        assert!(status.success() && !timed_out);
     }
 
     fn report(ok: bool, outcome: serde_json::Value) -> DemoReport {

@@ -50,9 +50,10 @@ pub struct Cli {
     pub download: DownloadArgs,
 
     /// Internal: run the crash demo's round in this process and stream its events as JSON
-    /// lines (the threads backend starts a copy of itself this way for abort and kill)
-    #[arg(long, hide = true)]
-    pub crash_copy: bool,
+    /// lines (the threads backend starts a copy of itself this way for abort and kill);
+    /// PARENT is the process that started it and watches it
+    #[arg(long, value_name = "PARENT", hide = true)]
+    pub crash_copy: Option<i32>,
 }
 
 impl Cli {
@@ -64,7 +65,7 @@ impl Cli {
             start: self.start.unwrap_or_default(),
             options: self.options.clone(),
             download: self.download.clone(),
-            crash_copy: self.crash_copy,
+            crash_copy: self.crash_copy.is_some(),
         }
     }
 

@@ -13,6 +13,7 @@ use crate::cli::Cli;
 use clap::Parser;
 use contract::demos::DemoId;
 use contract::domain::{BackendKind, WorkerKind};
+use contract::interrupt;
 use contract::outcome::Outcome;
 use contract::report::{Listing, RunDocument, say, verdict_line};
 use contract::settings::{EXIT_BAD_INPUT, EXIT_INTERRUPTED};
@@ -36,7 +37,7 @@ pub trait Backend {
     /// True for a backend with more than one way to start a worker (`--start`).
     const HAS_START_METHODS: bool = false;
 
-    /// Called once before any demo runs (e.g. to take over Ctrl-C).
+    /// Called once before any demo runs, after Ctrl-C and SIGTERM have been taken over.
     fn prepare() {}
 
     /// Runs one demo: the `run` of its file in `src/demos/` (see [`backend_demos!`]).
@@ -130,9 +131,12 @@ pub fn main<B: Backend>() -> ExitCode {
         say(DemoId::listing());
         return ExitCode::SUCCESS;
     }
+    // Ctrl-C and SIGTERM set a flag that every wait of the main flow looks at: the demo
+    // stops, its helper processes are killed and reaped, and the run exits 130.
+    interrupt::install();
     B::prepare();
-    if cli.crash_copy {
-        return crash_copy::<B>(&cli);
+    if let Some(parent) = cli.crash_copy {
+        return crash_copy::<B>(&cli, parent);
     }
 
     let settings = cli.settings();
@@ -152,7 +156,8 @@ pub fn main<B: Backend>() -> ExitCode {
         let started = Instant::now();
         let result = B::run_demo(demo, &run);
         let wall_s = started.elapsed().as_secs_f64();
-        if let Err(DemoError::Interrupted) = result {
+        // A demo that finished as the signal came is not reported either.
+        if matches!(result, Err(DemoError::Interrupted)) || interrupt::requested() {
             eprintln!("{}: interrupted; every worker has been stopped", B::NAME);
             return ExitCode::from(EXIT_INTERRUPTED);
         }
@@ -195,9 +200,17 @@ pub fn main<B: Backend>() -> ExitCode {
 
 /// The copy of the program started for one `crash` round: run it here, stream the events
 /// as JSON lines, and end as the round ends (which may be by a signal).
-fn crash_copy<B: Backend>(cli: &Cli) -> ExitCode {
-    // The copy must not outlive the program that watches it.
-    if nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL).is_err() {
+fn crash_copy<B: Backend>(cli: &Cli, parent: i32) -> ExitCode {
+    // The copy must not outlive the program that watches it: it dies with it. If that
+    // program died before the parent-death signal was set, the signal will never come, but
+    // the copy has been re-parented: it sees that, and ends now, as worker processes do.
+    if nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL).is_err()
+        || nix::unistd::getppid().as_raw() != parent
+    {
+        eprintln!(
+            "{}: crash copy: the program that started it is gone",
+            B::NAME
+        );
         return ExitCode::FAILURE;
     }
     let run = DemoRun::new(

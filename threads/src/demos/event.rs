@@ -74,7 +74,7 @@ fn wake_up_trials(run: &DemoRun) -> Result<(), DemoError> {
 
     // A waiter that died is the first thing to report; then a setter that gave up.
     let latencies = workers.join_all()?.remove(0);
-    setter.map_err(DemoError::System)?;
+    setter?;
     let latencies_us = latencies.map_err(DemoError::System)?;
     run.measured(
         "wakeup_latency_us_median",

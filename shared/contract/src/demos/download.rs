@@ -732,8 +732,7 @@ impl DownloadPlan {
                 fault_every: args.server_fault_every,
                 stall_ms: (args.timeout * 3000.0) as u64,
                 ..ServerArgs::default()
-            })
-            .map_err(DemoError::System)?;
+            })?;
             let base = started.base_url().to_string();
             latency_s = Some(latency);
             server = Some(started);

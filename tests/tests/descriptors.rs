@@ -1,0 +1,118 @@
+//! A worker process holds only its own channel ends, under both start methods: not its
+//! siblings', not its parent's. Looked at in `download --workers 64`'s concurrent pass, once
+//! its fourteenth worker is ready: the first fourteen workers each wait on an image (the
+//! queue has fourteen URLs, each served after 0.4 s), and each holds its own two ends (its
+//! events to the parent, the parent's replies), however many siblings were started before
+//! it. Both start methods run at once.
+
+use cross_backend::interrupt_after_looking;
+use std::collections::HashSet;
+use std::time::Duration;
+
+/// What one worker process holds.
+#[derive(Debug)]
+struct Held {
+    pid: String,
+    descriptors: usize,
+    /// Unix-domain sockets: channel ends (its HTTP connection is a TCP socket).
+    unix_sockets: usize,
+}
+
+/// The descriptors of `pid`, and how many are Unix-domain sockets; `None` once it is gone.
+fn held(pid: &str) -> Option<Held> {
+    let unix_inodes: HashSet<String> = std::fs::read_to_string(format!("/proc/{pid}/net/unix"))
+        .ok()?
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split_whitespace().nth(6).map(str::to_string))
+        .collect();
+    let mut descriptors = 0;
+    let mut unix_sockets = 0;
+    for entry in std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.flatten() {
+        let Ok(target) = std::fs::read_link(entry.path()) else {
+            continue;
+        };
+        descriptors += 1;
+        let target = target.to_string_lossy();
+        let inode = target
+            .strip_prefix("socket:[")
+            .and_then(|rest| rest.strip_suffix(']'));
+        if inode.is_some_and(|inode| unix_inodes.contains(inode)) {
+            unix_sockets += 1;
+        }
+    }
+    Some(Held {
+        pid: pid.to_string(),
+        descriptors,
+        unix_sockets,
+    })
+}
+
+/// Runs `download --workers 64` with `method` and returns what each worker held when the
+/// fourteenth said it was ready.
+fn workers_at_64(method: &str) -> Vec<Held> {
+    let out_dir = tempfile::tempdir().unwrap();
+    let out = out_dir.path().to_str().unwrap();
+    let args = [
+        "--start",
+        method,
+        "--latency",
+        "400",
+        "--image-kib",
+        "12",
+        "--workers",
+        "64",
+        "--out-dir",
+        out,
+        "download",
+    ];
+    let mut workers = Vec::new();
+    let interrupted = interrupt_after_looking(
+        "processes",
+        &args,
+        "t13 ready",
+        true,
+        Duration::from_secs(2),
+        |pid| {
+            let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+                .expect("the children of the running binary");
+            for child in children.split_whitespace() {
+                // The image server is a program of its own, not a worker.
+                let program = std::fs::read_link(format!("/proc/{child}/exe"));
+                let is_server = program.is_ok_and(|p| p.ends_with("image-server"));
+                if !is_server && let Some(held) = held(child) {
+                    workers.push(held);
+                }
+            }
+        },
+    );
+    assert_eq!(interrupted.code(), 130, "{method}: {interrupted:?}");
+    workers
+}
+
+#[test]
+fn a_worker_holds_only_its_own_channel_ends_at_64_workers() {
+    let (fork, spawn) = std::thread::scope(|scope| {
+        let fork = scope.spawn(|| workers_at_64("fork"));
+        let spawn = scope.spawn(|| workers_at_64("spawn"));
+        (fork.join().unwrap(), spawn.join().unwrap())
+    });
+    for (method, workers) in [("fork", fork), ("spawn", spawn)] {
+        let each: Vec<String> = workers
+            .iter()
+            .map(|w| format!("{}: {} ({} unix)", w.pid, w.descriptors, w.unix_sockets))
+            .collect();
+        assert!(workers.len() >= 14, "{method}: {each:?}");
+        let most = workers.iter().map(|w| w.unix_sockets).max();
+        assert_eq!(
+            most,
+            Some(2),
+            "{method}: a worker holds more channel ends than its own two: {each:?}"
+        );
+        eprintln!(
+            "{method}: {} workers; descriptors each, at most {:?}; unix sockets, at most {most:?}",
+            workers.len(),
+            workers.iter().map(|w| w.descriptors).max()
+        );
+    }
+}
