@@ -164,15 +164,15 @@ pub struct ServedManifest {
 /// Where the `image-server` program is: `$IMAGE_SERVER`, or beside the running program (cargo
 /// builds every binary of the workspace into one folder). Under `cargo run -p threads`, which
 /// builds only that package, cargo is asked to build the server once, into the same folder.
-fn server_program() -> Result<PathBuf, String> {
+fn server_program() -> Result<PathBuf, DemoError> {
     if let Some(path) = std::env::var_os("IMAGE_SERVER") {
         return Ok(PathBuf::from(path));
     }
     let exe = std::env::current_exe()
-        .map_err(|e| format!("cannot find this program to find the image server: {e}"))?;
-    let folder = exe
-        .parent()
-        .ok_or("this program has no folder to find the image server in")?;
+        .map_err(|e| DemoError::system("finding this program to find the image server", e))?;
+    let folder = exe.parent().ok_or_else(|| {
+        DemoError::System("this program has no folder to find the image server in".into())
+    })?;
     let beside = folder.join(PROGRAM);
     if beside.exists() {
         return Ok(beside);
@@ -195,10 +195,10 @@ fn server_program() -> Result<PathBuf, String> {
             return Ok(beside);
         }
     }
-    Err(format!(
+    Err(DemoError::System(format!(
         "the local image server is not built: run `cargo build --release -p {PROGRAM}` \
          (scripts/compare does), or give --base-url"
-    ))
+    )))
 }
 
 /// The image server of one demo run: a child process, killed and reaped
@@ -215,7 +215,7 @@ impl LocalImageServer {
     /// returns once it listens. Its first line is awaited in turns: Ctrl-C or SIGTERM while it
     /// starts ends the wait, and the server is killed and reaped.
     pub fn start(args: &ServerArgs) -> Result<Self, DemoError> {
-        let program = server_program().map_err(DemoError::System)?;
+        let program = server_program()?;
         let args = ServerArgs {
             port: 0,
             parent: Some(std::process::id() as i32),

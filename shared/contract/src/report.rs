@@ -85,17 +85,6 @@ impl Figures {
     }
 }
 
-/// Prints `text` on stdout. If stdout has been closed (`| head`), the reader wants nothing
-/// more: the program ends quietly, as a command killed by SIGPIPE does (exit code 141).
-/// Call it only where no worker is alive, as the runner and `compare` do between runs.
-pub fn say(text: impl std::fmt::Display) {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    if write!(out, "{text}").and_then(|()| out.flush()).is_err() {
-        std::process::exit(141);
-    }
-}
-
 /// The name of a signal number, e.g. `SIGKILL`.
 pub fn signal_name(signal: i32) -> String {
     nix::sys::signal::Signal::try_from(signal)

@@ -15,7 +15,7 @@ use contract::demos::DemoId;
 use contract::domain::{BackendKind, WorkerKind};
 use contract::interrupt;
 use contract::outcome::Outcome;
-use contract::report::{Listing, RunDocument, say, verdict_line};
+use contract::report::{Listing, RunDocument, verdict_line};
 use contract::settings::{EXIT_BAD_INPUT, EXIT_INTERRUPTED};
 use contract::trace::Echo;
 use contract::{DemoError, DemoRun};
@@ -94,22 +94,45 @@ pub fn checked<O: Outcome>(outcome: O) -> Checked {
 /// Exit codes: 0 when every outcome checks, 1 when one does not, 2 for bad input,
 /// 130 when interrupted.
 pub fn main<B: Backend>() -> ExitCode {
+    // A closed stdout (`| head`) means the reader wants nothing more: the program ends
+    // quietly, as a command killed by SIGPIPE does. It is only written between demos, when
+    // no worker is alive.
+    run_backend::<B>().unwrap_or(ExitCode::from(EXIT_STDOUT_CLOSED))
+}
+
+/// The exit code of a program whose stdout was closed under it, as a shell reports SIGPIPE.
+const EXIT_STDOUT_CLOSED: u8 = 141;
+
+/// Stdout was closed under the program.
+#[derive(Debug)]
+struct StdoutClosed;
+
+/// Prints `text` on stdout, at once.
+fn say(text: impl std::fmt::Display) -> Result<(), StdoutClosed> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    write!(out, "{text}")
+        .and_then(|()| out.flush())
+        .map_err(|_| StdoutClosed)
+}
+
+fn run_backend<B: Backend>() -> Result<ExitCode, StdoutClosed> {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) if !error.use_stderr() => {
             // --help and --version
             let _ = error.print();
-            return ExitCode::SUCCESS;
+            return Ok(ExitCode::SUCCESS);
         }
-        Err(error) => return bad_input::<B>(&cli::one_line(&error)),
+        Err(error) => return Ok(bad_input::<B>(&cli::one_line(&error))),
     };
     if let Err(problem) = cli.validate() {
-        return bad_input::<B>(&format!("error: {problem}"));
+        return Ok(bad_input::<B>(&format!("error: {problem}")));
     }
     if cli.start.is_some() && !B::HAS_START_METHODS {
-        return bad_input::<B>(
+        return Ok(bad_input::<B>(
             "error: --start is an option of processes: a thread has one way to start",
-        );
+        ));
     }
     if cli.list && cli.json {
         let listing = Listing {
@@ -124,19 +147,19 @@ pub fn main<B: Backend>() -> ExitCode {
         say(format!(
             "{}\n",
             serde_json::to_string_pretty(&listing).expect("a listing is plain data")
-        ));
-        return ExitCode::SUCCESS;
+        ))?;
+        return Ok(ExitCode::SUCCESS);
     }
     if cli.list {
-        say(DemoId::listing());
-        return ExitCode::SUCCESS;
+        say(DemoId::listing())?;
+        return Ok(ExitCode::SUCCESS);
     }
     // Ctrl-C and SIGTERM set a flag that every wait of the main flow looks at: the demo
     // stops, its helper processes are killed and reaped, and the run exits 130.
     interrupt::install();
     B::prepare();
     if let Some(parent) = cli.crash_copy {
-        return crash_copy::<B>(&cli, parent);
+        return Ok(crash_copy::<B>(&cli, parent));
     }
 
     let settings = cli.settings();
@@ -150,7 +173,7 @@ pub fn main<B: Backend>() -> ExitCode {
                 "== {demo} ({}): {}\n",
                 demo.notebook_section(),
                 demo.description()
-            ));
+            ))?;
         }
         let run = DemoRun::new(demo, (B::NAME, &kind), &settings, echo);
         let started = Instant::now();
@@ -159,7 +182,7 @@ pub fn main<B: Backend>() -> ExitCode {
         // A demo that finished as the signal came is not reported either.
         if matches!(result, Err(DemoError::Interrupted)) || interrupt::requested() {
             eprintln!("{}: interrupted; every worker has been stopped", B::NAME);
-            return ExitCode::from(EXIT_INTERRUPTED);
+            return Ok(ExitCode::from(EXIT_INTERRUPTED));
         }
         reports.push(run.into_report(result, wall_s));
     }
@@ -176,7 +199,7 @@ pub fn main<B: Backend>() -> ExitCode {
         say(format!(
             "{}\n",
             serde_json::to_string_pretty(&document).expect("reports are plain data")
-        ));
+        ))?;
     } else {
         let started_by = match B::HAS_START_METHODS {
             true => format!(", start {}", cli.start.unwrap_or_default().id()),
@@ -186,16 +209,16 @@ pub fn main<B: Backend>() -> ExitCode {
             "verdicts ({}, scale {}{started_by}):\n",
             B::NAME,
             cli.scale
-        ));
+        ))?;
         for report in &reports {
-            say(format!("{}\n", verdict_line(report)));
+            say(format!("{}\n", verdict_line(report)))?;
         }
     }
-    if all_ok {
+    Ok(if all_ok {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
-    }
+    })
 }
 
 /// The copy of the program started for one `crash` round: run it here, stream the events
