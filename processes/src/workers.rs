@@ -719,7 +719,11 @@ where
             // and it must never be dropped (that would close them again).
             std::mem::forget(to_child);
             drop(inbox);
-            close_inherited_descriptors(&keep);
+            // SAFETY: this is the forked child; what owns the descriptors it closes (the
+            // parent's channels, mappings, sockets, pipes, and `to_child`, forgotten above)
+            // is never used nor dropped here: the child runs only its job, received next, and
+            // ends with `_exit`. The inbox's descriptors are kept.
+            unsafe { close_inherited_descriptors(&keep) };
             let Ok(to_child) = inbox_receiver.recv() else {
                 exit_child(EXIT_PARENT_GONE)
             };
@@ -750,8 +754,14 @@ fn two_lowest_free_descriptors() -> Result<(RawFd, RawFd), DemoError> {
     Ok((a.as_raw_fd(), b.as_raw_fd()))
 }
 
-/// Closes every descriptor of this forked child but those in `keep`.
-fn close_inherited_descriptors(keep: &[RawFd]) {
+/// Closes every descriptor of this process but those in `keep`. A failure (no `close_range`:
+/// Linux before 5.9) only leaves them open.
+///
+/// # Safety
+/// Call it only in a forked child that will never use nor drop anything that owns a closed
+/// descriptor (a copy of its parent's channels, files, mappings): a closed number is reused
+/// by the next descriptor opened, which its old owner would then read, write or close.
+unsafe fn close_inherited_descriptors(keep: &[RawFd]) {
     let mut keep: Vec<libc::c_uint> = keep
         .iter()
         .filter_map(|&fd| libc::c_uint::try_from(fd).ok())
@@ -761,11 +771,8 @@ fn close_inherited_descriptors(keep: &[RawFd]) {
     let mut first = 0;
     for fd in keep.into_iter().chain([libc::c_uint::MAX]) {
         if fd > first {
-            // SAFETY: the descriptors closed are the parent's, copied by the fork: their
-            // owners (the parent's channels, mappings, sockets, pipes) are copies in this
-            // child's memory that it never uses nor drops. It runs only its job, received
-            // next, and ends with `_exit`; what the job owns is kept or comes in the message.
-            // A failure (no close_range: Linux before 5.9) only leaves them open.
+            // SAFETY: closing takes no pointer; that nothing uses the closed descriptors
+            // again is our caller's promise.
             unsafe { libc::close_range(first, fd - 1, 0) };
         }
         first = fd.saturating_add(1);

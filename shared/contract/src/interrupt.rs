@@ -154,8 +154,11 @@ pub fn read_line<R: Read + AsFd>(
 /// Waits for `child` to end and reaps it. The wait is on the child's pidfd, which wakes the
 /// moment it ends and names that process alone, even once its pid is reused.
 pub fn wait_for_exit(child: &mut Child) -> Result<io::Result<ExitStatus>, Interrupted> {
-    if let Ok(Some(status)) = child.try_wait() {
-        return Ok(Ok(status));
+    // A child reaped already has no process any more for a pidfd to name.
+    match child.try_wait() {
+        Ok(Some(status)) => return Ok(Ok(status)),
+        Ok(None) => {}
+        Err(e) => return Ok(Err(e)),
     }
     let pid = rustix::process::Pid::from_child(child);
     let pidfd = match rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()) {

@@ -234,6 +234,10 @@ pub fn measure(spec: &RunSpec, index: u32) -> Run {
 pub fn wait_or_kill(child: &mut Child, timeout: Duration) -> io::Result<(ExitStatus, bool)> {
     use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
     use rustix::process::{PidfdFlags, pidfd_open, pidfd_send_signal};
+    // A child reaped already (by an earlier wait) has no process any more to name.
+    if let Some(status) = child.try_wait()? {
+        return Ok((status, false));
+    }
     let pidfd = pidfd_open(rustix::process::Pid::from_child(child), PidfdFlags::empty())?;
     let deadline = Instant::now() + timeout;
     loop {

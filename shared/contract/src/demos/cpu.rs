@@ -129,28 +129,31 @@ pub fn prime_chunks(worker: usize, workers: usize, n: u64) -> Vec<std::ops::Rang
 }
 
 /// π(n), the number of primes below `n`, by a sieve of Eratosthenes: an independent check
-/// of the workers' count. The main flow runs it, for up to seconds at the largest `--n`, so
-/// it stops early on Ctrl-C: its count is then wrong, but the demo ends as interrupted at
-/// its next wait, and nothing reports it.
+/// of the workers' count. The main flow runs it, for seconds at the largest `--n`, so it
+/// looks at Ctrl-C every 64 Ki numbers and every 64 Ki multiples struck, and stops early:
+/// its count is then wrong, but the demo ends as interrupted at its next wait, and nothing
+/// reports it.
 pub fn primes_below_by_sieve(n: u64) -> u64 {
+    const EVERY: usize = 65_536;
     let n = n as usize;
     let mut composite = vec![false; n.max(2)];
     let mut count = 0;
-    // Looked at before each prime's multiples are struck (the long part) and every 64 Ki
-    // numbers.
-    let interrupted = |k: usize, striking: bool| {
-        (striking || k.is_multiple_of(65_536)) && crate::interrupt::requested()
-    };
-    for k in 2..n {
-        let striking = !composite[k] && k.saturating_mul(k) < n;
-        if interrupted(k, striking) {
+    'numbers: for k in 2..n {
+        if k.is_multiple_of(EVERY) && crate::interrupt::requested() {
             break;
         }
-        if !composite[k] {
-            count += 1;
-            for multiple in (k * k..n).step_by(k) {
-                composite[multiple] = true;
+        if composite[k] {
+            continue;
+        }
+        count += 1;
+        let Some(first) = k.checked_mul(k).filter(|&first| first < n) else {
+            continue;
+        };
+        for (struck, multiple) in (first..n).step_by(k).enumerate() {
+            if struck.is_multiple_of(EVERY) && crate::interrupt::requested() {
+                break 'numbers;
             }
+            composite[multiple] = true;
         }
     }
     count
