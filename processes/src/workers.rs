@@ -40,7 +40,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::cell::Cell;
 use std::collections::HashMap;
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::process::Command;
@@ -752,6 +752,18 @@ fn two_lowest_free_descriptors() -> Result<(RawFd, RawFd), DemoError> {
     .map_err(|e| DemoError::system("socketpair", e))?;
     // Closed when dropped: free again, and still the two lowest.
     Ok((a.as_raw_fd(), b.as_raw_fd()))
+}
+
+/// Takes ownership of a descriptor that a worker's job names (see
+/// [`Job::inherited_descriptors`]): inherited by fork, or kept open across `exec`.
+///
+/// # Safety
+/// `fd` must be a descriptor the parent made for this job and listed in its
+/// `inherited_descriptors`, open in this worker, and taken only once: the returned `OwnedFd`
+/// closes it.
+pub unsafe fn take_inherited(fd: RawFd) -> OwnedFd {
+    // SAFETY: the caller's promise: the descriptor is open and nothing else owns it.
+    unsafe { OwnedFd::from_raw_fd(fd) }
 }
 
 /// Closes every descriptor of this process but those in `keep`. A failure (no `close_range`:

@@ -3,7 +3,7 @@
 //! socketpair (the raw figure for the same kind of channel: it is what ipc-channel sends
 //! over) and a raw stream socketpair.
 
-use crate::workers::{Job, Workers};
+use crate::workers::{Job, Workers, take_inherited};
 use contract::bench::{
     Ends, Socket, main_side, message_counts, peer, raw_socketpair, record_channel_over_raw,
     record_figures, record_path, socket_ends,
@@ -13,7 +13,7 @@ use contract::demos::channel::{LARGE_BYTES, SMALL_BYTES};
 use contract::{DemoError, DemoRun, EventSink};
 use ipc_channel::ipc::{self, IpcBytesReceiver, IpcBytesSender};
 use serde::{Deserialize, Serialize};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 crate::spawned::jobs!(Peer);
 
@@ -92,8 +92,9 @@ impl Job for Peer {
         let mut ends = match self.link {
             PeerLink::Ipc { to_main, inbox } => ipc_channel_ends(to_main, inbox),
             PeerLink::Socket(kind, fd) => {
-                // SAFETY: the parent made this link in `socket_pair` for this job alone.
-                socket_ends(kind, unsafe { inherited_socket(fd) }).map_err(|e| e.to_string())?
+                // SAFETY: the parent made this link in `socket_pair` for this job alone, and
+                // lists its descriptor in `inherited_descriptors`; it is taken once, here.
+                socket_ends(kind, unsafe { take_inherited(fd) }).map_err(|e| e.to_string())?
             }
         };
         out.emit("ready", None);
@@ -133,14 +134,4 @@ fn socket_pair(kind: Socket) -> Result<((PeerLink, Option<OwnedFd>), Ends), Demo
     let (peer_socket, main_ends) = raw_socketpair(kind)?;
     let link = PeerLink::Socket(kind, peer_socket.as_raw_fd());
     Ok(((link, Some(peer_socket)), main_ends))
-}
-
-/// The peer's socket, from the descriptor number its job names.
-///
-/// # Safety
-/// `fd` must be the peer's end of a socketpair made by `socket_pair` for this job, inherited
-/// by this worker, and taken only once: the returned `OwnedFd` closes it.
-unsafe fn inherited_socket(fd: RawFd) -> OwnedFd {
-    // SAFETY: the caller's promise: the descriptor is open and nothing else owns it.
-    unsafe { OwnedFd::from_raw_fd(fd) }
 }
