@@ -247,3 +247,133 @@ mod tests {
     }
 }
 
+#[cfg(test)]
+mod known_answers {
+    use super::*;
+    use crate::outcome::testing::event;
+
+    fn saved(name: &str, length: u64, sha256: &str) -> ImageResult {
+        ImageResult {
+            name: name.into(),
+            fetched: Fetched::Saved {
+                length,
+                sha256: sha256.into(),
+            },
+        }
+    }
+
+    fn pass(images: Vec<ImageResult>) -> PassOutcome {
+        PassOutcome {
+            images,
+            stray_files: vec![],
+        }
+    }
+
+    fn manifest() -> Vec<ManifestEntry> {
+        [("a.png", 10, "aa"), ("b.png", 20, "bb")]
+            .iter()
+            .map(|(name, length, sha256)| ManifestEntry {
+                name: name.to_string(),
+                length: *length,
+                sha256: sha256.to_string(),
+            })
+            .collect()
+    }
+
+    fn right() -> PassOutcome {
+        pass(vec![saved("a.png", 10, "aa"), saved("b.png", 20, "bb")])
+    }
+
+    #[test]
+    fn each_pass_is_checked_against_the_manifest() {
+        let outcome = |sequential, concurrent| DownloadOutcome {
+            expected: Some(manifest()),
+            sequential,
+            concurrent,
+        };
+        assert_eq!(outcome(right(), right()).check(), Ok(()));
+        // The sequential pass with other bytes for b.png: the manifest says so.
+        let other_bytes = pass(vec![saved("a.png", 10, "aa"), saved("b.png", 20, "cc")]);
+        assert_eq!(
+            outcome(other_bytes.clone(), right()).check(),
+            Err(
+                "sequential: 1 files differ from the manifest (lengths 2 vs 2): [\"b.png\"]".into()
+            )
+        );
+        assert_eq!(
+            outcome(right(), other_bytes).check(),
+            Err(
+                "concurrent: 1 files differ from the manifest (lengths 2 vs 2): [\"b.png\"]".into()
+            )
+        );
+        let one_missing = pass(vec![saved("a.png", 10, "aa")]);
+        assert_eq!(
+            outcome(right(), one_missing).check(),
+            Err("concurrent: 1 files differ from the manifest (lengths 1 vs 2): []".into())
+        );
+    }
+
+    #[test]
+    fn without_a_manifest_the_concurrent_pass_is_checked_against_the_sequential_one() {
+        let outcome = |sequential, concurrent| DownloadOutcome {
+            expected: None,
+            sequential,
+            concurrent,
+        };
+        assert_eq!(outcome(right(), right()).check(), Ok(()));
+        let other_bytes = pass(vec![saved("a.png", 10, "xx"), saved("b.png", 20, "bb")]);
+        assert_eq!(
+            outcome(right(), other_bytes).check(),
+            Err(
+                "concurrent: 1 files differ from the sequential pass (lengths 2 vs 2): [\"a.png\"]"
+                    .into()
+            )
+        );
+    }
+
+    #[test]
+    fn a_failed_image_or_a_stray_file_fails_its_pass() {
+        let mut failed = right();
+        failed.images[1].fetched = Fetched::Failed {
+            reason: "HTTP 404".into(),
+        };
+        assert_eq!(
+            failed.check("concurrent"),
+            Err("concurrent: 1 of 2 failed: b.png failed: HTTP 404".into())
+        );
+        assert_eq!(
+            failed.saved(),
+            [("a.png".to_string(), 10, "aa".to_string())]
+        );
+        let mut stray = right();
+        stray.stray_files.push(".b.png.part".into());
+        assert_eq!(
+            stray.check("sequential"),
+            Err("sequential: stray files in the folder: [\".b.png.part\"]".into())
+        );
+        assert_eq!(right().check("sequential"), Ok(()));
+    }
+
+    #[test]
+    fn the_ideal_times_of_fourteen_images() {
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+        assert!(close(ideal_sequential_s(14, 0.1), 1.4));
+        // ⌈14 / 6⌉ = 3 rounds of requests.
+        assert!(close(ideal_concurrent_s(14, 6, 0.1), 0.3));
+        assert!(close(ideal_concurrent_s(14, 7, 0.1), 0.2));
+        assert!(
+            close(ideal_concurrent_s(14, 0, 0.1), 1.4),
+            "no worker counts as one"
+        );
+        assert!(close(ideal_wall_s(14, 6, 0.1), 1.7));
+        assert_eq!(worker_name(0), "t0");
+    }
+
+    #[test]
+    fn which_worker_of_the_queue_fetched_an_image_is_not_compared() {
+        let key = |worker: &str| comparable_event(&event(1.0, worker, "saved")).unwrap().0;
+        assert_eq!(key("t3"), "a worker");
+        assert_eq!(key(SEQUENTIAL_WORKER), SEQUENTIAL_WORKER);
+        assert_eq!(key(MAIN), MAIN);
+    }
+}
