@@ -340,9 +340,14 @@ mod known_answers {
 
     #[test]
     fn most_demos_compare_outcomes_and_events_as_they_are() {
-        let outcome = serde_json::json!({"started": 3, "joined": 3});
+        // Every field of the outcome, for every demo but lock.
+        let outcome = serde_json::json!({"seed": 4, "draws_before_set": 0,
+            "draws_follow_seed": true, "draws_about_ten": true, "thirteens_announced": true,
+            "stopped_within_one_tick": true});
         assert_eq!(same_outcome(&outcome), outcome);
-        assert_eq!(DemoId::Spawn.comparable_outcome(&outcome), outcome);
+        for demo in DemoId::ALL.into_iter().filter(|demo| *demo != DemoId::Lock) {
+            assert_eq!(demo.comparable_outcome(&outcome), outcome, "{demo}");
+        }
         let done = said(0.5, "t1", "result", "= 8");
         let key = (
             "t1".to_string(),
