@@ -968,3 +968,50 @@ pub fn ensure_single_threaded() -> Result<(), DemoError> {
         ))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use contract::demos::DemoId;
+    use contract::demos::spawn::Nothing;
+    use contract::domain::{BackendKind, WorkerKind};
+    use contract::run::RunSettings;
+
+    #[test]
+    fn a_parent_that_runs_other_threads_refuses_to_fork() {
+        // Beside the test harness's own thread, one more that waits to be told to end.
+        let (stop, told) = mpsc::channel::<()>();
+        let other = std::thread::spawn(move || told.recv());
+        let settings = RunSettings {
+            scale: 1.0,
+            inject: None,
+            start: StartMethod::Fork,
+            options: Default::default(),
+            download: Default::default(),
+            crash_copy: false,
+        };
+        let kind = BackendKind {
+            worker: WorkerKind::Process,
+            isolated: true,
+            start_method: Some("fork".into()),
+        };
+        let run = DemoRun::new(DemoId::Spawn, ("processes", &kind), &settings, Echo::Silent);
+        let mut workers: Workers<'_, ()> = Workers::new(&run);
+        let started = workers.start("t0", Nothing).map(|id| id.index());
+        let also = ensure_single_threaded();
+        stop.send(()).unwrap();
+        let _ = other.join();
+        let refused = started.unwrap_err().to_string();
+        assert!(
+            refused.starts_with("refusing to fork: the parent must be single-threaded"),
+            "{refused}"
+        );
+        assert!(also.is_err());
+    }
+
+    #[test]
+    fn a_worker_s_id_is_its_place_in_start_order() {
+        assert_eq!(WorkerId(0).index(), 0);
+        assert_eq!(WorkerId(3).index(), 3);
+    }
+}

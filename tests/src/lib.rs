@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
+use tempfile::TempDir;
 
 /// Both backends, by binary name.
 pub const BACKENDS: [&str; 2] = ["threads", "processes"];
@@ -42,29 +43,34 @@ pub fn binary(backend: &str) -> PathBuf {
 }
 
 /// A command for a backend's binary with `args`, its own process group, and no colour.
-/// Its temporary files (e.g. `download`'s default output folder) go under the build's
-/// `target/tmp`, not the machine's temporary folder.
-pub fn command(backend: &str, args: &[&str]) -> Command {
+/// Its temporary files (e.g. `download`'s default output folder) go to a folder of its own
+/// under the build's `target/tmp`, not the machine's temporary folder; the folder is removed
+/// when the returned guard is dropped, so keep it until the run has ended.
+pub fn command(backend: &str, args: &[&str]) -> (Command, TempDir) {
+    let scratch = scratch_dir();
     let mut command = Command::new(binary(backend));
     command
         .args(args)
-        .env("TMPDIR", scratch_dir())
+        .env("TMPDIR", scratch.path())
         .env("NO_COLOR", "1")
         .env("RUST_BACKTRACE", "0")
         .stdin(Stdio::null());
     std::os::unix::process::CommandExt::process_group(&mut command, 0);
-    command
+    (command, scratch)
 }
 
-/// `target/tmp/backend-runs`, created if missing.
-fn scratch_dir() -> PathBuf {
+/// A new folder under `target/tmp/backend-runs`, removed when dropped.
+fn scratch_dir() -> TempDir {
     let profile_dir = binary("threads")
         .parent()
         .map(PathBuf::from)
         .expect("target/<profile>");
     let dir = profile_dir.join("../tmp/backend-runs");
     std::fs::create_dir_all(&dir).expect("create target/tmp/backend-runs");
-    dir
+    tempfile::Builder::new()
+        .prefix("run-")
+        .tempdir_in(&dir)
+        .expect("create a folder in target/tmp/backend-runs")
 }
 
 /// What a finished run left: its status, its output, how long it took.
@@ -93,7 +99,8 @@ impl Finished {
 
 /// Runs a backend's binary to its end (killing it after [`DEADLINE`]).
 pub fn run(backend: &str, args: &[&str]) -> Finished {
-    let child = command(backend, args)
+    let (mut command, _scratch) = command(backend, args);
+    let child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -219,7 +226,8 @@ pub fn interrupt_after_looking(
 ) -> Finished {
     use nix::sys::signal::{Signal, kill, killpg};
     use std::io::BufRead;
-    let mut child = command(backend, args)
+    let (mut command, _scratch) = command(backend, args);
+    let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

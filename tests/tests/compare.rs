@@ -24,7 +24,9 @@ fn compare(args: &[&str]) -> Compared {
     let mut all: Vec<String> = vec!["--export-json".into(), json.display().to_string()];
     all.extend(args.iter().map(|a| a.to_string()));
     let all: Vec<&str> = all.iter().map(String::as_str).collect();
-    let child = command("compare", &all)
+    // compare's backends inherit its temporary folder, removed with `_scratch`.
+    let (mut command, _scratch) = command("compare", &all);
+    let child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -642,7 +644,8 @@ fn bad_input_is_one_line_and_exit_2() {
         ),
     ];
     for (args, names) in cases {
-        let child = command("compare", &args)
+        let (mut command, _scratch) = command("compare", &args);
+        let child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

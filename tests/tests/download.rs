@@ -152,7 +152,13 @@ fn both_backends_save_the_fourteen_exact_files_in_both_passes() {
         assert_eq!(events(&report, "saved").len(), 28, "{backend}");
         assert_eq!(report.figures.workers_created, 1 + 6, "{backend}");
         assert_eq!(measured(&report, "retries_sequential"), 0.0);
-        assert!(measured(&report, "speedup") > 0.0);
+        // The server waits 100 ms × 0.01 per image: 14 of them one by one, 6 at a time
+        // (⌈14 / 6⌉ = 3 rounds). (`DownloadPlan::finish`'s unit test gives the other figures
+        // known passes.)
+        assert_eq!(measured(&report, "latency_ms"), 1.0, "{backend}");
+        assert!((measured(&report, "ideal_sequential_s") - 0.014).abs() < 1e-12);
+        assert!((measured(&report, "ideal_concurrent_s") - 0.003).abs() < 1e-12);
+        assert!((report.ideal_wall_s - 0.017).abs() < 1e-12, "{backend}");
         assert_eq!(
             report.figures.notes["output_dir"],
             out_dir.path().display().to_string()
@@ -160,6 +166,25 @@ fn both_backends_save_the_fourteen_exact_files_in_both_passes() {
         outcomes.push(report.outcome);
     }
     assert_eq!(outcomes[0], outcomes[1], "the backends' outcomes differ");
+}
+
+#[test]
+fn the_concurrent_pass_has_exactly_the_workers_asked_for() {
+    for backend in BACKENDS {
+        let out_dir = tempfile::tempdir().unwrap();
+        let report = download(backend, out_dir.path(), &["--workers", "2"], 0);
+        assert!(report.ok, "{backend}: {report:?}");
+        assert_eq!(report.figures.workers_created, 1 + 2, "{backend}");
+        let mut fetchers: Vec<&str> = (report.events.iter())
+            .filter(|e| e.what == "saved" && e.worker != "seq")
+            .map(|e| e.worker.as_str())
+            .collect();
+        fetchers.sort();
+        fetchers.dedup();
+        assert_eq!(fetchers, ["t0", "t1"], "{backend}");
+        // ⌈14 / 2⌉ = 7 rounds of 1 ms.
+        assert!((measured(&report, "ideal_concurrent_s") - 0.007).abs() < 1e-12);
+    }
 }
 
 #[test]

@@ -300,7 +300,7 @@ fn run_case(
     }
     args.extend(case.phase.args.iter().map(|a| a.to_string()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let mut command = command(case.backend, &args);
+    let (mut command, _scratch) = command(case.backend, &args);
     if case.phase.silent_server {
         command.env("IMAGE_SERVER", silent_server);
     }

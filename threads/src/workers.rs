@@ -230,3 +230,78 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "a non-string panic".to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use contract::demos::DemoId;
+    use contract::domain::{BackendKind, WorkerKind};
+    use contract::run::RunSettings;
+    use contract::trace::Echo;
+
+    fn run() -> DemoRun {
+        let settings = RunSettings {
+            scale: 1.0,
+            inject: None,
+            start: Default::default(),
+            options: Default::default(),
+            download: Default::default(),
+            crash_copy: false,
+        };
+        let kind = BackendKind {
+            worker: WorkerKind::Thread,
+            isolated: false,
+            start_method: None,
+        };
+        DemoRun::new(DemoId::Join, ("threads", &kind), &settings, Echo::Silent)
+    }
+
+    #[test]
+    fn results_come_back_in_start_order_whatever_order_the_workers_end_in() {
+        let run = run();
+        let mut workers = Workers::new(&run);
+        // The first worker ends only once the second has ended.
+        let (second_ended, first_may_end) = crossbeam_channel::bounded::<()>(1);
+        let first = workers
+            .start("t1", move |out| {
+                out.emit("started", None);
+                let _ = first_may_end.recv();
+                10
+            })
+            .unwrap();
+        let second = workers
+            .start("t2", move |out| {
+                out.emit("started", None);
+                drop(second_ended);
+                20
+            })
+            .unwrap();
+        assert_eq!((first.index(), second.index()), (0, 1));
+        assert_eq!(workers.join_all().unwrap(), [10, 20]);
+        let report = run.into_report(Ok((serde_json::Value::Null, Ok(()))), 0.0);
+        assert_eq!(report.figures.workers_created, 2);
+        assert_eq!(report.figures.spawn_to_first_event_us.len(), 2);
+    }
+
+    #[test]
+    fn a_worker_that_panics_is_reported_with_its_message() {
+        let run = run();
+        let mut workers = Workers::new(&run);
+        let formatted = workers
+            .start("t1", |out| -> u32 {
+                out.emit("started", None);
+                panic!("no {}", "luck")
+            })
+            .unwrap();
+        let plain = workers
+            .start("t2", |out| -> u32 {
+                out.emit("started", None);
+                panic!("no luck either")
+            })
+            .unwrap();
+        let mut error = |id| workers.join(id).unwrap_err().to_string();
+        assert_eq!(error(formatted), "t1 panicked: no luck");
+        assert_eq!(error(plain), "t2 panicked: no luck either");
+        assert_eq!(error(plain), "t2 was already joined");
+    }
+}

@@ -405,3 +405,90 @@ mod tests {
         assert!(memory.chunks(4096).all(|page| page[0] == 1));
     }
 }
+
+#[cfg(test)]
+mod known_answers {
+    use super::*;
+    use crate::demos::DemoId;
+    use crate::demos::channel::ChannelOutcome;
+    use crate::outcome::testing::demo_run;
+
+    #[test]
+    fn spawn_costs_are_medians_and_their_ratios() {
+        let run = demo_run(DemoId::Spawn, Default::default());
+        record_spawn_costs(&run, &[30.0, 10.0, 20.0], &[4.0, 6.0, 5.0]);
+        assert_eq!(run.measured_value("worker_start_join_us"), Some(20.0));
+        assert_eq!(run.measured_value("raw_os_us"), Some(5.0));
+        assert_eq!(run.measured_value("worker_over_raw"), Some(4.0));
+
+        record_method_costs(&run, "fork", &[8.0, 10.0, 12.0], &[2.0, 3.0, 4.0]);
+        assert_eq!(run.measured_value("fork_worker_start_join_us"), Some(10.0));
+        assert_eq!(run.measured_value("fork_raw_os_us"), Some(3.0));
+        assert_eq!(
+            run.measured_value("spawn_over_fork"),
+            None,
+            "spawn not measured yet"
+        );
+        record_method_costs(&run, "spawn", &[30.0, 40.0, 50.0], &[9.0]);
+        assert_eq!(run.measured_value("spawn_over_fork"), Some(4.0));
+
+        record_touched_cost(&run, 0, &[100.0]);
+        assert_eq!(run.measured_value("raw_os_us_per_touched_mib"), None);
+        record_touched_cost(&run, 64, &[228.0, 228.0]);
+        assert_eq!(run.measured_value("raw_os_us_touched_64_mib"), Some(228.0));
+        assert_eq!(run.measured_value("raw_os_us_per_touched_mib"), Some(2.0));
+    }
+
+    #[test]
+    fn a_path_s_rates_come_from_its_messages_and_its_time() {
+        let run = demo_run(DemoId::Channel, Default::default());
+        let mut outcome = ChannelOutcome { paths: vec![] };
+        let figures = |messages, seconds, round_trip_us_median| PathFigures {
+            messages,
+            intact: messages,
+            seconds,
+            round_trips: messages / 10,
+            round_trips_intact: messages / 10,
+            round_trip_us_median,
+        };
+        record_path(&run, &mut outcome, "channel", 8, figures(1000, 1.0, 10.0));
+        record_path(&run, &mut outcome, "raw", 8, figures(1000, 0.5, 5.0));
+        record_figures(&run, "raw", 65536, figures(100, 0.5, 40.0));
+        assert_eq!(run.measured_value("raw_8b_msgs_per_s"), Some(2000.0));
+        // 2000 messages of 8 bytes a second.
+        assert_eq!(run.measured_value("raw_8b_mb_per_s"), Some(0.016));
+        assert_eq!(run.measured_value("raw_8b_round_trip_us"), Some(5.0));
+        // 200 messages of 64 KiB a second.
+        assert_eq!(run.measured_value("raw_64kib_mb_per_s"), Some(13.1072));
+        record_channel_over_raw(&run, 8);
+        assert_eq!(
+            run.measured_value("throughput_raw_over_channel_8b"),
+            Some(2.0)
+        );
+        assert_eq!(
+            run.measured_value("round_trip_channel_over_raw_8b"),
+            Some(2.0)
+        );
+        let paths: Vec<(&str, u64, u64)> = (outcome.paths.iter())
+            .map(|(path, sent, intact)| (path.as_str(), *sent, *intact))
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                ("channel 8b", 1000, 1000),
+                ("channel 8b round trips", 100, 100),
+                ("raw 8b", 1000, 1000),
+                ("raw 8b round trips", 100, 100),
+            ]
+        );
+    }
+
+    #[test]
+    fn large_messages_and_round_trips_are_fewer() {
+        assert_eq!(message_counts(2000, 8), (2000, 200));
+        assert_eq!(message_counts(2000, 65536), (100, 10));
+        assert_eq!(message_counts(10, 65536), (1, 1));
+        assert_eq!(size_label(8), "8b");
+        assert_eq!(size_label(65536), "64kib");
+    }
+}

@@ -216,4 +216,91 @@ mod tests {
         };
         assert!(miscounted.consistent(10, 4).is_err());
     }
+
+    #[test]
+    fn a_tally_is_consistent_exactly_at_its_bounds() {
+        let tally = |value, updates, lost_updates| Tally {
+            value,
+            updates,
+            lost_updates,
+        };
+        // (tally, updates made, the largest delta) → consistent?
+        for (tally, made, consistent) in [
+            (tally(0, 10, 0), 10, true),
+            (tally(0, 8, 2), 10, true),
+            (tally(7, 8, 2), 10, true),
+            // Two lost updates of at most 4 move the value by at most 8, either way.
+            (tally(8, 8, 2), 10, true),
+            (tally(-8, 8, 2), 10, true),
+            (tally(9, 8, 2), 10, false),
+            (tally(-9, 8, 2), 10, false),
+            (tally(2, 10, 0), 10, false),
+            (tally(0, 9, 0), 10, false),
+            (tally(0, 8, 3), 10, false),
+        ] {
+            assert_eq!(tally.consistent(made, 4).is_ok(), consistent, "{tally:?}");
+        }
+        assert_eq!(tally(-3, 3, 2).describe(), "-3 after 3 updates, 2 lost");
+    }
+
+    #[test]
+    fn packing_keeps_the_count_and_the_value_apart() {
+        assert_eq!(pack(0, 0), ZERO);
+        assert_eq!(pack(1, 0), 1 << 32);
+        assert_eq!(pack(0, -1), 0xFFFF_FFFF);
+        assert_eq!(pack(3, 5), (3 << 32) | 5);
+        assert_eq!(unpack(0x0000_0002_FFFF_FFFE), (2, -2));
+        assert_eq!(updated(ZERO, 3), pack(1, 3));
+    }
+
+    #[test]
+    fn a_loop_of_updates_takes_time() {
+        let counter = AtomicU64::new(ZERO);
+        // 100,000 loads and stores cannot take less than a microsecond.
+        let nanos = apply_updates(&counter, 1, 100_000);
+        assert!(nanos > 1_000, "{nanos} ns");
+        assert_eq!(unpack(counter.into_inner()), (100_000, 100_000));
+    }
+
+    #[test]
+    fn the_start_line_lets_through_once_open_and_gives_up_when_it_stays_closed() {
+        let open = AtomicBool::new(true);
+        assert!(wait_at_start_line(&open, Duration::from_secs(10)));
+        // A line that stays closed is given up on once the limit has passed, not before.
+        let closed = AtomicBool::new(false);
+        let limit = Duration::from_millis(5);
+        let started = Instant::now();
+        assert!(!wait_at_start_line(&closed, limit));
+        assert!(started.elapsed() >= limit);
+    }
+
+    #[test]
+    fn the_report_records_the_time_per_update_and_the_tally() {
+        let run = crate::outcome::testing::demo_run(crate::demos::DemoId::Lock, Default::default());
+        // Four loops of 10 updates each (count 10): 1000 ns over 40 updates.
+        let loops = [Ok(100), Ok(200), Ok(300), Ok(400)];
+        let word = pack(38, -3);
+        let tally = report(&run, "unlocked", word, &loops, 10).unwrap();
+        assert_eq!(
+            tally,
+            Tally {
+                value: -3,
+                updates: 38,
+                lost_updates: 2
+            }
+        );
+        assert_eq!(run.measured_value("ns_per_update_unlocked"), Some(25.0));
+        let events = run.trace().events();
+        let said: Vec<(&str, Option<&str>)> = events
+            .iter()
+            .map(|e| (e.what.as_str(), e.detail.as_deref()))
+            .collect();
+        assert_eq!(
+            said,
+            [("unlocked total", Some("-3 after 38 updates, 2 lost"))]
+        );
+
+        let stopped = [Ok(100), Err("poisoned".to_string())];
+        assert!(report(&run, "locked", ZERO, &stopped, 10).is_err());
+    }
 }

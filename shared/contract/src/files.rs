@@ -109,18 +109,67 @@ mod tests {
 
     #[test]
     fn the_file_is_replaced_whole_and_no_temporary_is_left() {
-        let dir = std::env::temp_dir().join(format!("files-test-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let folder = tempfile::tempdir().unwrap();
+        let dir = folder.path();
         let path = dir.join("report.json");
         write_atomically(&path, b"first").unwrap();
         write_atomically(&path, b"second").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"second");
-        let names: Vec<_> = std::fs::read_dir(&dir)
+        let names: Vec<_> = std::fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, ["report.json"]);
         assert!(write_atomically(&dir.join("missing/x.json"), b"x").is_err());
-        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_abandoned_named_file_is_removed() {
+        let folder = tempfile::tempdir().unwrap();
+        let part = folder.path().join(".a.png.1.part");
+        let file = std::fs::File::create(&part).unwrap();
+        let mut pending = PendingFile::Named(file, part.clone());
+        pending.file().write_all(b"half").unwrap();
+        drop(pending);
+        assert!(std::fs::read_dir(folder.path()).unwrap().next().is_none());
+
+        let part = folder.path().join(".b.png.1.part");
+        let pending = PendingFile::Named(std::fs::File::create(&part).unwrap(), part);
+        pending.publish(&folder.path().join("b.png")).unwrap();
+        drop(pending);
+        let names: Vec<_> = std::fs::read_dir(folder.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["b.png"]);
+    }
+
+    /// Set in the copy of this test binary that [`the_file_is_made_in_its_own_folder`]
+    /// runs: the file to write.
+    const WRITE_TO: &str = "FILES_TEST_WRITE_TO";
+
+    #[test]
+    fn the_file_is_made_in_its_own_folder() {
+        if let Some(path) = std::env::var_os(WRITE_TO) {
+            write_atomically(Path::new(&path), b"whole").unwrap();
+            return;
+        }
+        // This test again, in a copy of this binary whose current folder is /proc, where no
+        // file can be made: the file must be made in the folder it is written to.
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("report.json");
+        let status = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "files::tests::the_file_is_made_in_its_own_folder",
+            ])
+            .arg("--quiet")
+            .env(WRITE_TO, &path)
+            .current_dir("/proc")
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "{status}");
+        assert_eq!(std::fs::read(&path).unwrap(), b"whole");
     }
 }

@@ -64,4 +64,78 @@ pub mod testing {
             ..event(t_s, worker, what)
         }
     }
+
+    /// A silent run of `demo` on a thread backend with the command line's defaults but
+    /// `options`, for the tests of what a demo records.
+    pub fn demo_run(
+        demo: crate::demos::DemoId,
+        options: crate::settings::DemoOptions,
+    ) -> crate::run::DemoRun {
+        download_run(demo, options, Default::default())
+    }
+
+    /// Like [`demo_run`], with `download`'s options too.
+    pub fn download_run(
+        demo: crate::demos::DemoId,
+        options: crate::settings::DemoOptions,
+        download: crate::settings::DownloadArgs,
+    ) -> crate::run::DemoRun {
+        use crate::domain::{BackendKind, WorkerKind};
+        let settings = crate::run::RunSettings {
+            scale: 1.0,
+            inject: None,
+            start: Default::default(),
+            options,
+            download,
+            crash_copy: false,
+        };
+        let kind = BackendKind {
+            worker: WorkerKind::Thread,
+            isolated: false,
+            start_method: None,
+        };
+        crate::run::DemoRun::new(
+            demo,
+            ("threads", &kind),
+            &settings,
+            crate::trace::Echo::Silent,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::event;
+    use super::*;
+
+    #[test]
+    fn the_workers_that_did_something_come_sorted_and_only_they() {
+        let events = [
+            event(0.0, "t3", "finished"),
+            event(0.1, "t1", "sleeping"),
+            event(0.2, "t2", "finished"),
+            event(0.3, "t1", "finished"),
+        ];
+        assert_eq!(sorted_workers_that(&events, "finished"), ["t1", "t2", "t3"]);
+        assert_eq!(sorted_workers_that(&events, "sleeping"), ["t1"]);
+        assert!(sorted_workers_that(&events, "waiting").is_empty());
+    }
+
+    #[test]
+    fn sleeps_overlap_only_if_every_sleep_began_before_the_first_end() {
+        let overlapped = [
+            event(0.0, "t1", "sleeping"),
+            event(0.1, "t2", "sleeping"),
+            event(1.0, "t1", "finished"),
+            event(1.1, "t2", "finished"),
+        ];
+        assert!(sleeps_overlapped(&overlapped));
+        // t2 began its sleep as t1 ended it: not before.
+        let mut at_the_same_time = overlapped.clone();
+        at_the_same_time[1].t_s = 1.0;
+        assert!(!sleeps_overlapped(&at_the_same_time));
+        let mut one_after_the_other = overlapped;
+        one_after_the_other[1].t_s = 1.05;
+        assert!(!sleeps_overlapped(&one_after_the_other));
+    }
 }

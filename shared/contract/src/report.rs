@@ -163,4 +163,25 @@ mod tests {
         assert_eq!(percentile(&[5.0], 99.0), Some(5.0));
         assert_eq!(percentile(&[], 99.0), None);
     }
+
+    #[test]
+    fn median_picks_the_middle_of_the_sorted_samples() {
+        assert_eq!(median(&[7.0]), Some(7.0));
+        assert_eq!(median(&[8.0, 2.0]), Some(5.0));
+        assert_eq!(median(&[5.0, 1.0, 4.0, 2.0, 3.0]), Some(3.0));
+        assert_eq!(median(&[100.0, 1.0, 5.0, 2.0, 4.0, 3.0]), Some(3.5));
+        assert_eq!(median(&[-4.0, -1.0, -3.0]), Some(-3.0));
+    }
+
+    #[test]
+    fn percentile_of_unsorted_samples_by_nearest_rank() {
+        // 1 … 200 in a scrambled order: the p99 is the 198th smallest, the p50 the 100th.
+        let samples: Vec<f64> = (0..200).map(|i| f64::from((i * 77) % 200 + 1)).collect();
+        assert_eq!(percentile(&samples, 99.0), Some(198.0));
+        assert_eq!(percentile(&samples, 50.0), Some(100.0));
+        assert_eq!(percentile(&samples, 100.0), Some(200.0));
+        assert_eq!(percentile(&samples, 0.0), Some(1.0));
+        assert_eq!(percentile(&[3.0, 1.0, 2.0], 50.0), Some(2.0));
+        assert_eq!(percentile(&[3.0, 1.0, 2.0, 4.0], 25.0), Some(1.0));
+    }
 }

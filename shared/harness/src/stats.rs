@@ -127,3 +127,71 @@ mod tests {
         assert_eq!(out_of_order(&[1, 2, 3, 4], &[4, 3, 2, 1]), 3);
     }
 }
+
+#[cfg(test)]
+mod known_answers {
+    use super::*;
+
+    fn summary(mean: f64, stddev: f64) -> Summary {
+        Summary {
+            n: 3,
+            median: mean,
+            min: mean,
+            max: mean,
+            mean,
+            stddev,
+        }
+    }
+
+    #[test]
+    fn a_single_sample_has_no_spread() {
+        let one = Summary::of(&[5.0]).unwrap();
+        assert_eq!(
+            one,
+            Summary {
+                n: 1,
+                median: 5.0,
+                min: 5.0,
+                max: 5.0,
+                mean: 5.0,
+                stddev: 0.0,
+            }
+        );
+        // Sample standard deviation: divided by n − 1.
+        let two = Summary::of(&[1.0, 3.0]).unwrap();
+        assert_eq!((two.mean, two.stddev), (2.0, 2f64.sqrt()));
+    }
+
+    #[test]
+    fn the_error_of_a_ratio_comes_from_both_relative_errors() {
+        // 10 % and 15 % relative errors: the ratio 3 is known to ±3·√(0.1² + 0.15²).
+        let ratio =
+            Ratio::between(("slow", &summary(6.0, 0.9)), ("fast", &summary(2.0, 0.2))).unwrap();
+        assert_eq!(
+            (ratio.faster.as_str(), ratio.slower.as_str()),
+            ("fast", "slow")
+        );
+        assert_eq!(ratio.ratio, 3.0);
+        assert!(
+            (ratio.error - 3.0 * 0.0325f64.sqrt()).abs() < 1e-12,
+            "{ratio:?}"
+        );
+        // Equal means: the first one given is the reference.
+        let tie = Ratio::between(("a", &summary(2.0, 0.0)), ("b", &summary(2.0, 0.0))).unwrap();
+        assert_eq!((tie.faster.as_str(), tie.ratio), ("a", 1.0));
+        assert_eq!(
+            Ratio::between(("a", &summary(0.0, 0.0)), ("b", &summary(2.0, 0.1))),
+            None
+        );
+    }
+
+    #[test]
+    fn out_of_order_is_what_the_longest_common_subsequence_leaves() {
+        assert_eq!(out_of_order(&[1, 2, 3], &[1, 2, 3, 4]), 1);
+        assert_eq!(out_of_order(&[1, 2, 3, 4], &[1, 3]), 2);
+        assert_eq!(out_of_order(&[1, 2, 3], &[]), 3);
+        assert_eq!(out_of_order(&[1, 2, 2, 3], &[2, 1, 2, 3]), 1);
+        assert_eq!(out_of_order(&[5, 1, 2, 3, 4], &[1, 2, 3, 4, 5]), 1);
+        assert_eq!(out_of_order(&[1, 2, 3, 4, 5, 6], &[2, 1, 4, 3, 6, 5]), 3);
+    }
+}

@@ -587,3 +587,412 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod known_answers {
+    use super::*;
+    use crate::measure::RunStatus;
+    use contract::domain::WorkerKind;
+    use contract::report::{DemoReport, Figures};
+    use contract::trace::Event;
+
+    const THREAD: BackendKind = BackendKind {
+        worker: WorkerKind::Thread,
+        isolated: false,
+        start_method: None,
+    };
+
+    fn process() -> BackendKind {
+        BackendKind {
+            worker: WorkerKind::Process,
+            isolated: true,
+            start_method: Some("fork".into()),
+        }
+    }
+
+    fn contender<'a>(name: &'a str, kind: &'a BackendKind) -> Contender<'a> {
+        Contender {
+            name,
+            kind,
+            supported: true,
+        }
+    }
+
+    /// An event of `t1`, written `what` or `what detail`.
+    fn event(said: &str) -> Event {
+        let (what, detail) = match said.split_once(' ') {
+            Some((what, detail)) => (what, Some(detail.to_string())),
+            None => (said, None),
+        };
+        Event {
+            t_s: 0.0,
+            worker: "t1".into(),
+            what: what.into(),
+            detail,
+        }
+    }
+
+    /// A successful run of `backend` whose demo took `wall_s`, with that outcome and events.
+    fn ok(
+        backend: &str,
+        index: u32,
+        wall_s: f64,
+        outcome: serde_json::Value,
+        events: &[&str],
+    ) -> Run {
+        Run {
+            backend: backend.into(),
+            index,
+            status: RunStatus::Ok,
+            problem: None,
+            process_wall_s: wall_s + 0.5,
+            user_s: 0.25,
+            sys_s: 0.5,
+            voluntary_switches: 10,
+            involuntary_switches: 2,
+            peak_pss_kib: 1000,
+            largest_rss_kib: 800,
+            processes_seen: 1,
+            threads_seen: 3,
+            samples: 5,
+            report: Some(DemoReport {
+                id: "start".into(),
+                ok: true,
+                outcome,
+                problem: None,
+                wall_s,
+                ideal_wall_s: 0.0,
+                events: events.iter().map(|said| event(said)).collect(),
+                figures: Figures::default(),
+            }),
+        }
+    }
+
+    /// The same run, failed as `status` says, with `problem`.
+    fn failed(mut run: Run, status: RunStatus, problem: &str) -> Run {
+        run.status = status;
+        run.problem = Some(problem.into());
+        run
+    }
+
+    fn one() -> serde_json::Value {
+        serde_json::json!({"x": 1})
+    }
+
+    #[test]
+    fn only_the_successful_runs_of_a_backend_enter_its_figures() {
+        let with_figures = |mut run: Run, workers, ipc: (u64, u64), spawn: &[f64], x: f64| {
+            let figures = &mut run.report.as_mut().unwrap().figures;
+            figures.workers_created = workers;
+            figures.ipc_messages = Some(ipc.0);
+            figures.ipc_bytes = Some(ipc.1);
+            figures.spawn_to_first_event_us = spawn.to_vec();
+            figures.measured.insert("x".into(), x);
+            run
+        };
+        let mut second = ok("a", 2, 3.0, one(), &[]);
+        second.user_s = 1.0;
+        second.sys_s = 1.25;
+        // No memory sample in this run: its memory figures are zeros, not measurements.
+        second.samples = 0;
+        (second.peak_pss_kib, second.largest_rss_kib) = (0, 0);
+        second.processes_seen = 2;
+        let mut other_backend = ok("b", 0, 100.0, one(), &[]);
+        other_backend.processes_seen = 50;
+        let wild = |run: Run| {
+            let mut run = with_figures(run, 99, (999, 9999), &[1e6], 1000.0);
+            run.processes_seen = 70;
+            run.peak_pss_kib = 1 << 30;
+            run
+        };
+        let runs = [
+            with_figures(
+                ok("a", 0, 1.0, one(), &[]),
+                3,
+                (10, 100),
+                &[10.0, 30.0],
+                1.0,
+            ),
+            failed(
+                wild(ok("a", 1, 50.0, one(), &[])),
+                RunStatus::OutcomeFailed,
+                "t1 died",
+            ),
+            with_figures(second, 4, (20, 200), &[20.0], 3.0),
+            failed(
+                ok("a", 3, 60.0, one(), &[]),
+                RunStatus::Signal,
+                "killed by signal SIGKILL",
+            ),
+            failed(
+                wild(ok("a", 4, 70.0, one(), &[])),
+                RunStatus::OutcomeRejected,
+                "lied",
+            ),
+            other_backend,
+        ];
+        let a = BackendSummary::of("a", true, &runs);
+        assert_eq!((a.ok_runs, a.failed_runs), (2, 3));
+        assert_eq!(
+            a.failures,
+            [
+                "run 2: t1 died",
+                "run 4: killed by signal SIGKILL",
+                "run 5: lied"
+            ]
+        );
+        let demo = a.demo_wall_s.unwrap();
+        assert_eq!(
+            (demo.n, demo.min, demo.max, demo.median),
+            (2, 1.0, 3.0, 2.0)
+        );
+        assert_eq!(a.process_wall_s.unwrap().median, 2.5);
+        // CPU: 0.25 + 0.5, then 1.0 + 1.25.
+        let cpu = a.cpu_s.unwrap();
+        assert_eq!((cpu.min, cpu.max), (0.75, 2.25));
+        // The second successful run had no memory sample: only the first one's counts.
+        let (pss, rss) = (a.peak_pss_kib.unwrap(), a.largest_rss_kib.unwrap());
+        assert_eq!(
+            (pss.n, pss.median, rss.n, rss.median),
+            (1, 1000.0, 1, 800.0)
+        );
+        assert_eq!(a.voluntary_switches.unwrap().median, 10.0);
+        assert_eq!(a.involuntary_switches.unwrap().median, 2.0);
+        assert_eq!((a.processes_seen, a.threads_seen), (Some(2), Some(3)));
+        assert_eq!(a.workers_created, Some(4));
+        assert_eq!(a.spawn_to_first_event_us, Some(20.0));
+        assert_eq!((a.ipc_messages, a.ipc_bytes), (Some(20), Some(200)));
+        let x = a.measured["x"];
+        assert_eq!((x.n, x.median), (2, 2.0));
+        assert!(a.supported);
+
+        let none = BackendSummary::of("c", false, &runs);
+        assert_eq!(
+            (none.ok_runs, none.failed_runs, none.demo_wall_s),
+            (0, 0, None)
+        );
+        assert!(!none.supported);
+    }
+
+    #[test]
+    fn outcomes_that_differ_fail_the_demo_and_only_successful_runs_are_compared() {
+        let process = process();
+        let contenders = [contender("a", &THREAD), contender("b", &process)];
+        let two = serde_json::json!({"x": 2});
+        // Given in another order than the backends': the reference is still a's first run.
+        let runs = [
+            ok("b", 0, 0.2, two.clone(), &["done"]),
+            ok("a", 1, 0.1, one(), &["done"]),
+            ok("a", 0, 0.1, one(), &["done"]),
+        ];
+        let summary = DemoSummary::of(DemoId::Start, &contenders, &runs);
+        assert_eq!(summary.outcomes_equal, Some(false));
+        assert!(summary.failed);
+        assert_eq!(
+            summary.problems,
+            ["OUTCOMES DIFFER: b run 1 differs from a run 1"]
+        );
+
+        // A failed run's outcome is not compared: its failure is the problem.
+        let runs = [
+            ok("a", 0, 0.1, one(), &["done"]),
+            failed(
+                ok("b", 0, 0.2, two, &["done"]),
+                RunStatus::OutcomeFailed,
+                "t1 died",
+            ),
+            ok("b", 1, 0.2, one(), &["done"]),
+        ];
+        let summary = DemoSummary::of(DemoId::Start, &contenders, &runs);
+        assert_eq!(summary.outcomes_equal, Some(true));
+        assert_eq!(summary.problems, ["b FAILED 1 of 2 runs"]);
+        assert!(summary.failed);
+    }
+
+    #[test]
+    fn events_that_differ_with_the_same_count_fail_the_demo() {
+        let contenders = [contender("a", &THREAD), contender("b", &THREAD)];
+        let runs = [
+            ok("a", 0, 0.1, one(), &["result = 8", "done", "done"]),
+            ok("b", 0, 0.1, one(), &["result = 9", "done", "done"]),
+        ];
+        let summary = DemoSummary::of(DemoId::CustomInit, &contenders, &runs);
+        assert_eq!(summary.outcomes_equal, Some(true));
+        assert_eq!(summary.events_same_multiset, Some(false));
+        assert_eq!(
+            summary.problems,
+            [
+                "EVENTS DIFFER: b against a: 1 missing (e.g. `t1 result = 8`), 1 extra (e.g. \
+                 `t1 result = 9`); 1 in another order"
+            ]
+        );
+        // One missing, none extra.
+        let runs = [
+            ok("a", 0, 0.1, one(), &["done", "done"]),
+            ok("b", 0, 0.1, one(), &["done"]),
+        ];
+        let summary = DemoSummary::of(DemoId::CustomInit, &contenders, &runs);
+        assert_eq!(
+            summary.problems,
+            ["EVENTS DIFFER: b against a: 1 missing (e.g. `t1 done`); 1 in another order"]
+        );
+        // Only the order differs: the same events.
+        let runs = [
+            ok("a", 0, 0.1, one(), &["started", "done"]),
+            ok("b", 0, 0.1, one(), &["done", "started"]),
+        ];
+        let summary = DemoSummary::of(DemoId::CustomInit, &contenders, &runs);
+        assert_eq!(summary.events_same_multiset, Some(true));
+        assert_eq!(summary.events_in_another_order, Some(1));
+        assert!(!summary.failed, "{}", summary.verdict);
+    }
+
+    #[test]
+    fn the_verdict_of_two_backends_that_agree() {
+        let contenders = [contender("a", &THREAD), contender("b", &THREAD)];
+        let runs = [
+            ok("a", 0, 0.1, one(), &["done"]),
+            ok("b", 0, 0.3, one(), &["done"]),
+        ];
+        let summary = DemoSummary::of(DemoId::Start, &contenders, &runs);
+        assert_eq!(
+            summary.verdict,
+            "outcomes equal · same events, 0 in another order · a ran 3.00 ± 0.00 times faster \
+             than b"
+        );
+        assert!(!summary.failed);
+        assert!(summary.problems.is_empty());
+        assert_eq!(summary.ratios.len(), 1);
+    }
+
+    #[test]
+    fn the_timing_of_a_demo_that_failed_is_marked_as_of_the_successful_runs_only() {
+        let process = process();
+        let contenders = [
+            contender("a", &THREAD),
+            contender("b", &process),
+            Contender {
+                supported: false,
+                ..contender("c", &THREAD)
+            },
+        ];
+        let runs = [
+            ok("a", 0, 0.1, one(), &["done"]),
+            ok("b", 0, 0.2, one(), &["done"]),
+            failed(
+                ok("b", 1, 0.2, one(), &["done"]),
+                RunStatus::TimedOut,
+                "no end",
+            ),
+        ];
+        let summary = DemoSummary::of(DemoId::Start, &contenders, &runs);
+        assert_eq!(
+            summary.verdict,
+            "b FAILED 1 of 2 runs · outcomes equal · same events, 0 in another order · (timing \
+             of successful runs only: a ran 2.00 ± 0.00 times faster than b) · not supported by c"
+        );
+        // Backends of other kinds are timed against each other, except for crash.
+        assert_eq!(summary.ratios.len(), 1);
+    }
+
+    #[test]
+    fn a_demo_no_backend_supports_fails() {
+        let contenders = [Contender {
+            supported: false,
+            ..contender("a", &THREAD)
+        }];
+        let summary = DemoSummary::of(DemoId::Start, &contenders, &[]);
+        assert!(summary.failed);
+        assert_eq!(summary.problems, ["no backend supports it"]);
+        assert_eq!(
+            summary.verdict,
+            "no backend supports it · outcomes not comparable · not supported by a"
+        );
+    }
+
+    #[test]
+    fn crash_within_one_kind_is_compared_as_any_other_demo() {
+        let contenders = [contender("a", &THREAD), contender("b", &THREAD)];
+        let runs = [
+            ok("a", 0, 0.1, one(), &["died"]),
+            ok("b", 0, 0.1, serde_json::json!({"x": 2}), &["died"]),
+        ];
+        let summary = DemoSummary::of(DemoId::Crash, &contenders, &runs);
+        assert_eq!(
+            summary.problems,
+            ["OUTCOMES DIFFER: b run 1 differs from a run 1"]
+        );
+    }
+
+    #[test]
+    fn crash_agreeing_within_each_kind() {
+        let process = process();
+        let contenders = [
+            contender("a", &THREAD),
+            contender("b", &process),
+            contender("c", &THREAD),
+        ];
+        let runs = [
+            ok("a", 0, 0.1, one(), &["died"]),
+            ok("b", 0, 1.0, serde_json::json!({"x": 2}), &["lived"]),
+            ok("c", 0, 0.2, one(), &["died"]),
+        ];
+        let summary = DemoSummary::of(DemoId::Crash, &contenders, &runs);
+        assert_eq!(
+            summary.verdict,
+            "outcomes agree within a kind and differ between kinds by design · same events \
+             within each kind, 0 in another order · a ran 2.00 ± 0.00 times faster than c · \
+             times not compared between kinds: the work differs by design"
+        );
+        assert!(!summary.failed);
+    }
+
+    #[test]
+    fn crash_across_kinds_with_one_backend_of_each() {
+        let process = process();
+        let contenders = [contender("a", &THREAD), contender("b", &process)];
+        let runs = [
+            ok("a", 0, 0.1, one(), &["died"]),
+            ok("b", 0, 1.0, serde_json::json!({"x": 2}), &["lived"]),
+        ];
+        let summary = DemoSummary::of(DemoId::Crash, &contenders, &runs);
+        assert_eq!(
+            summary.verdict,
+            "outcomes differ between kinds by design, each as the contract says · events not \
+             compared between kinds: they differ by design · times not compared between kinds: \
+             the work differs by design"
+        );
+        assert!(!summary.failed);
+        assert_eq!(
+            (summary.outcomes_equal, summary.events_same_multiset),
+            (None, None)
+        );
+        assert!(summary.ratios.is_empty());
+    }
+
+    #[test]
+    fn the_kinds_line_groups_the_backends_by_kind_in_the_order_given() {
+        let process = process();
+        let line = kinds_line([
+            ("threads", &THREAD),
+            ("processes", &process),
+            ("spare", &THREAD),
+        ]);
+        assert_eq!(
+            line,
+            "threads, spare (thread workers, not isolated) · processes (process workers, \
+             isolated, started by fork)"
+        );
+    }
+
+    #[test]
+    fn multiset_difference_of_sequences_in_any_order() {
+        assert_eq!(
+            multiset_difference(&[3, 1, 2, 2], &[2, 4, 3, 3]),
+            (vec![1, 2], vec![3, 4])
+        );
+        assert_eq!(multiset_difference(&[1, 2], &[2, 1]), (vec![], vec![]));
+        assert_eq!(multiset_difference(&[5, 6], &[]), (vec![5, 6], vec![]));
+        assert_eq!(multiset_difference(&[], &[7]), (vec![], vec![7]));
+    }
+}

@@ -8,10 +8,9 @@ use crate::sync::ThreadEvent;
 use crate::workers::Workers;
 use contract::demos::event::EventOutcome;
 use contract::demos::event::{
-    CLEAR_AFTER_S, DRAW_EVERY_S, FLAG, OPS, SET_AFTER_S, TRIAL_GAP_S, wait_limit_s,
+    CLEAR_AFTER_S, DRAW_EVERY_S, FLAG, OPS, SET_AFTER_S, TRIAL_GAP_S, wait_limit_s, wakeup_figures,
 };
 use contract::event_flag::{self, SetTime, wake_up_setter, wake_up_waiter};
-use contract::report::{median, percentile};
 use contract::{DemoError, DemoRun};
 use std::sync::Arc;
 use std::time::Duration;
@@ -76,13 +75,8 @@ fn wake_up_trials(run: &DemoRun) -> Result<(), DemoError> {
     let latencies = workers.join_all()?.remove(0);
     setter?;
     let latencies_us = latencies.map_err(DemoError::System)?;
-    run.measured(
-        "wakeup_latency_us_median",
-        median(&latencies_us).unwrap_or(0.0),
-    );
-    run.measured(
-        "wakeup_latency_us_p99",
-        percentile(&latencies_us, 99.0).unwrap_or(0.0),
-    );
+    for (key, value) in wakeup_figures(&latencies_us) {
+        run.measured(key, value);
+    }
     Ok(())
 }

@@ -56,3 +56,29 @@ impl Outcome for ChannelOutcome {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_message_sent_must_arrive_and_one_at_least() {
+        let outcome = |paths: &[(&str, u64, u64)]| ChannelOutcome {
+            paths: paths
+                .iter()
+                .map(|(p, s, r)| (p.to_string(), *s, *r))
+                .collect(),
+        };
+        assert_eq!(
+            outcome(&[("channel 8b", 20, 20), ("raw 8b", 1, 1)]).check(),
+            Ok(())
+        );
+        assert_eq!(
+            outcome(&[("channel 8b", 20, 20), ("raw 8b", 20, 19)]).check(),
+            Err("raw 8b: 20 sent, 19 arrived intact and in order".into())
+        );
+        assert!(outcome(&[("channel 8b", 0, 0)]).check().is_err());
+        assert!(outcome(&[]).check().is_err());
+        assert_eq!(LARGE_BYTES, 65_536, "64 KiB");
+    }
+}

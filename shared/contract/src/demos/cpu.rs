@@ -197,3 +197,54 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod known_answers {
+    use super::*;
+
+    #[test]
+    fn a_pass_records_its_time_and_its_speedup_over_one_worker() {
+        let run = crate::outcome::testing::demo_run(crate::demos::DemoId::Cpu, Default::default());
+        let mut outcome = CpuOutcome::new(100);
+        assert_eq!(outcome.expected, 25);
+        outcome.record_pass(&run, 1, 25, 2.0);
+        outcome.record_pass(&run, 2, 25, 0.5);
+        assert_eq!(outcome.passes, [(1, 25), (2, 25)]);
+        assert_eq!(run.measured_value("wall_s_1_workers"), Some(2.0));
+        assert_eq!(run.measured_value("wall_s_2_workers"), Some(0.5));
+        assert_eq!(run.measured_value("speedup_1_workers"), Some(1.0));
+        assert_eq!(run.measured_value("speedup_2_workers"), Some(4.0));
+        let said: Vec<Option<String>> =
+            run.trace().events().into_iter().map(|e| e.detail).collect();
+        assert_eq!(
+            said,
+            [
+                Some("25 primes with 1 workers".into()),
+                Some("25 primes with 2 workers".into())
+            ]
+        );
+        assert_eq!(outcome.check(), Ok(()));
+        outcome.passes.push((3, 24));
+        assert_eq!(
+            outcome.check(),
+            Err("3 workers counted 24 primes below 100, expected 25".into())
+        );
+        assert_eq!(CpuOutcome::new(100).check(), Err("no pass ran".into()));
+    }
+
+    #[test]
+    fn primes_by_trial_division_and_by_the_sieve() {
+        let primes: Vec<u64> = (0..30).filter(|&k| is_prime(k)).collect();
+        assert_eq!(primes, [2, 3, 5, 7, 11, 13, 17, 19, 23, 29]);
+        assert!(!is_prime(49) && !is_prime(121) && is_prime(7919));
+        assert_eq!(primes_below_by_sieve(30), 10);
+        assert_eq!(primes_below_by_sieve(2), 0);
+        assert_eq!(count_primes(10..30), 6);
+        // 64 chunks of 640 dealt to 3 workers: worker 1 gets chunks 1, 4, …, 61.
+        let chunks = prime_chunks(1, 3, 40_960);
+        assert_eq!(chunks.len(), 21);
+        assert_eq!(chunks[0], 640..1280);
+        assert_eq!(chunks[1], 2560..3200);
+        assert_eq!(worker_name(2), "t2");
+    }
+}

@@ -203,3 +203,148 @@ impl Job for CrashSleeper {
         crash_sleeper(out, self.seconds, self.doomed)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{CrashFault, WorkerKind};
+    use crate::run::DemoError;
+
+    fn names(names: &[&str]) -> Vec<String> {
+        names.iter().map(|n| n.to_string()).collect()
+    }
+
+    #[test]
+    fn what_survives_each_fault_in_each_kind_of_worker() {
+        let others = names(&["t1", "t3", "t4"]);
+        for (worker, isolated, fault, expected) in [
+            (
+                WorkerKind::Thread,
+                false,
+                CrashFault::Panic,
+                (others.clone(), true, "panicked"),
+            ),
+            (
+                WorkerKind::Thread,
+                false,
+                CrashFault::Abort,
+                (vec![], false, "SIGABRT"),
+            ),
+            (
+                WorkerKind::Thread,
+                false,
+                CrashFault::Kill,
+                (vec![], false, "SIGKILL"),
+            ),
+            (
+                WorkerKind::Process,
+                true,
+                CrashFault::Panic,
+                (others.clone(), true, "exited with code 101"),
+            ),
+            (
+                WorkerKind::Process,
+                true,
+                CrashFault::Abort,
+                (others.clone(), true, "SIGABRT"),
+            ),
+            (
+                WorkerKind::Process,
+                true,
+                CrashFault::Kill,
+                (others.clone(), true, "SIGKILL"),
+            ),
+        ] {
+            assert_eq!(
+                CrashRound::expected(worker, isolated, fault),
+                expected,
+                "{worker:?} {fault:?}"
+            );
+        }
+        assert_eq!(worker_name(DOOMED), "t2");
+    }
+
+    fn died(worker: &str, how: &str) -> Result<(), DemoError> {
+        Err(DemoError::WorkerDied {
+            worker: worker.into(),
+            how: how.into(),
+        })
+    }
+
+    #[test]
+    fn a_round_is_what_the_joins_saw() {
+        let joins = vec![
+            Ok(()),
+            died("t2", "was killed by signal SIGKILL"),
+            Ok(()),
+            Ok(()),
+        ];
+        let round = CrashRound::from_joins(CrashFault::Kill, joins).unwrap();
+        assert_eq!(
+            round,
+            CrashRound {
+                fault: CrashFault::Kill,
+                doomed: "t2".into(),
+                seen: "was killed by signal SIGKILL".into(),
+                survivors: names(&["t1", "t3", "t4"]),
+                program_survived: true,
+            }
+        );
+        // Another worker than the doomed one died: that is an error, not the round's crash.
+        let joins = vec![
+            died("t1", "exited with code 3"),
+            died("t2", "panicked"),
+            Ok(()),
+            Ok(()),
+        ];
+        let error = CrashRound::from_joins(CrashFault::Panic, joins).unwrap_err();
+        assert_eq!(error.to_string(), "t1 exited with code 3");
+    }
+
+    #[test]
+    fn each_round_must_be_what_the_kind_allows() {
+        let round = |fault, seen: &str, survivors: &[&str], program_survived| CrashRound {
+            fault,
+            doomed: "t2".into(),
+            seen: seen.into(),
+            survivors: names(survivors),
+            program_survived,
+        };
+        let threads = CrashOutcome {
+            worker: WorkerKind::Thread,
+            isolated: false,
+            rounds: vec![
+                round(
+                    CrashFault::Panic,
+                    "panicked: the doomed worker panics",
+                    &["t1", "t3", "t4"],
+                    true,
+                ),
+                round(
+                    CrashFault::Kill,
+                    "the whole program was killed by signal SIGKILL",
+                    &[],
+                    false,
+                ),
+            ],
+        };
+        assert_eq!(threads.check(), Ok(()));
+        let mut survivors = threads.clone();
+        survivors.rounds[1].survivors = names(&["t1"]);
+        assert!(survivors.check().is_err());
+        let mut lived = threads.clone();
+        lived.rounds[1].program_survived = true;
+        assert_eq!(
+            lived.check(),
+            Err("kill: program survived: true, expected false".into())
+        );
+        let mut seen = threads.clone();
+        seen.rounds[0].seen = "exited with code 101".into();
+        assert!(seen.check().is_err());
+        let none = CrashOutcome {
+            rounds: vec![],
+            ..threads
+        };
+        assert_eq!(none.check(), Err("no round ran".into()));
+    }
+}

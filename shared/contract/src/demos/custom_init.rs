@@ -135,3 +135,22 @@ mod tests {
         assert_eq!(values, [0, 8, 16, 24, 32, 40, 48, 56, 64, 72]);
     }
 }
+
+#[cfg(test)]
+mod known_answers {
+    use super::*;
+
+    #[test]
+    fn worker_k_doubles_k_minus_one_three_times() {
+        assert_eq!(input(1), 0);
+        assert_eq!(input(4), 3);
+        assert_eq!(double(3, 3), 24);
+        assert_eq!(worker_name(7), "t7");
+        let right = CustomInitOutcome {
+            values: CustomInitOutcome::expected(),
+        };
+        assert_eq!(right.values.len(), 10);
+        assert_eq!(right.values[&10], 72);
+        assert_eq!(right.check(), Ok(()));
+    }
+}

@@ -1066,3 +1066,406 @@ mod fetch_tests {
         assert_eq!(std::fs::read(dir.path().join("a.png")).unwrap(), b"xy");
     }
 }
+
+#[cfg(test)]
+mod known_answers {
+    use super::*;
+    use crate::outcome::testing::event;
+
+    fn saved(name: &str, length: u64, sha256: &str) -> ImageResult {
+        ImageResult {
+            name: name.into(),
+            fetched: Fetched::Saved {
+                length,
+                sha256: sha256.into(),
+            },
+        }
+    }
+
+    fn pass(images: Vec<ImageResult>) -> PassOutcome {
+        PassOutcome {
+            images,
+            stray_files: vec![],
+        }
+    }
+
+    fn manifest() -> Vec<ManifestEntry> {
+        [("a.png", 10, "aa"), ("b.png", 20, "bb")]
+            .iter()
+            .map(|(name, length, sha256)| ManifestEntry {
+                name: name.to_string(),
+                length: *length,
+                sha256: sha256.to_string(),
+            })
+            .collect()
+    }
+
+    fn right() -> PassOutcome {
+        pass(vec![saved("a.png", 10, "aa"), saved("b.png", 20, "bb")])
+    }
+
+    #[test]
+    fn each_pass_is_checked_against_the_manifest() {
+        let outcome = |sequential, concurrent| DownloadOutcome {
+            expected: Some(manifest()),
+            sequential,
+            concurrent,
+        };
+        assert_eq!(outcome(right(), right()).check(), Ok(()));
+        // The sequential pass with other bytes for b.png: the manifest says so.
+        let other_bytes = pass(vec![saved("a.png", 10, "aa"), saved("b.png", 20, "cc")]);
+        assert_eq!(
+            outcome(other_bytes.clone(), right()).check(),
+            Err(
+                "sequential: 1 files differ from the manifest (lengths 2 vs 2): [\"b.png\"]".into()
+            )
+        );
+        assert_eq!(
+            outcome(right(), other_bytes).check(),
+            Err(
+                "concurrent: 1 files differ from the manifest (lengths 2 vs 2): [\"b.png\"]".into()
+            )
+        );
+        let one_missing = pass(vec![saved("a.png", 10, "aa")]);
+        assert_eq!(
+            outcome(right(), one_missing).check(),
+            Err("concurrent: 1 files differ from the manifest (lengths 1 vs 2): []".into())
+        );
+    }
+
+    #[test]
+    fn without_a_manifest_the_concurrent_pass_is_checked_against_the_sequential_one() {
+        let outcome = |sequential, concurrent| DownloadOutcome {
+            expected: None,
+            sequential,
+            concurrent,
+        };
+        assert_eq!(outcome(right(), right()).check(), Ok(()));
+        let other_bytes = pass(vec![saved("a.png", 10, "xx"), saved("b.png", 20, "bb")]);
+        assert_eq!(
+            outcome(right(), other_bytes).check(),
+            Err(
+                "concurrent: 1 files differ from the sequential pass (lengths 2 vs 2): [\"a.png\"]"
+                    .into()
+            )
+        );
+    }
+
+    #[test]
+    fn a_failed_image_or_a_stray_file_fails_its_pass() {
+        let mut failed = right();
+        failed.images[1].fetched = Fetched::Failed {
+            reason: "HTTP 404".into(),
+        };
+        assert_eq!(
+            failed.check("concurrent"),
+            Err("concurrent: 1 of 2 failed: b.png failed: HTTP 404".into())
+        );
+        assert_eq!(
+            failed.saved(),
+            [("a.png".to_string(), 10, "aa".to_string())]
+        );
+        let mut stray = right();
+        stray.stray_files.push(".b.png.part".into());
+        assert_eq!(
+            stray.check("sequential"),
+            Err("sequential: stray files in the folder: [\".b.png.part\"]".into())
+        );
+        assert_eq!(right().check("sequential"), Ok(()));
+    }
+
+    #[test]
+    fn the_ideal_times_of_fourteen_images() {
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+        assert!(close(ideal_sequential_s(14, 0.1), 1.4));
+        // ⌈14 / 6⌉ = 3 rounds of requests.
+        assert!(close(ideal_concurrent_s(14, 6, 0.1), 0.3));
+        assert!(close(ideal_concurrent_s(14, 7, 0.1), 0.2));
+        assert!(
+            close(ideal_concurrent_s(14, 0, 0.1), 1.4),
+            "no worker counts as one"
+        );
+        assert!(close(ideal_wall_s(14, 6, 0.1), 1.7));
+        assert_eq!(worker_name(0), "t0");
+    }
+
+    #[test]
+    fn which_worker_of_the_queue_fetched_an_image_is_not_compared() {
+        let key = |worker: &str| comparable_event(&event(1.0, worker, "saved")).unwrap().0;
+        assert_eq!(key("t3"), "a worker");
+        assert_eq!(key(SEQUENTIAL_WORKER), SEQUENTIAL_WORKER);
+        assert_eq!(key(MAIN), MAIN);
+    }
+}
+
+#[cfg(test)]
+mod pass_on_disk {
+    use super::*;
+    use crate::demos::DemoId;
+    use crate::images::sha256_hex;
+    use crate::outcome::testing::download_run;
+
+    fn settings(max_bytes: u64) -> FetchSettings {
+        FetchSettings {
+            timeout: Duration::from_secs(1),
+            retries: 0,
+            backoff: Duration::ZERO,
+            max_bytes,
+            direct: true,
+        }
+    }
+
+    /// A body that comes in the pieces given: bytes, or an error of some kind.
+    struct Body(Vec<io::Result<&'static [u8]>>);
+
+    impl Read for Body {
+        fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+            if self.0.is_empty() {
+                return Ok(0);
+            }
+            let piece = self.0.remove(0)?;
+            buffer[..piece.len()].copy_from_slice(piece);
+            Ok(piece.len())
+        }
+    }
+
+    fn names_in(folder: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(folder)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_body_in_pieces_is_saved_whole_with_its_length_and_sha256() {
+        let dir = tempfile::tempdir().unwrap();
+        let interrupted = io::Error::from(io::ErrorKind::Interrupted);
+        let mut body = Body(vec![Ok(b"1234"), Err(interrupted), Ok(b"5678")]);
+        let saved = save_whole(dir.path(), "a.png", &mut body, &settings(8));
+        assert_eq!(
+            saved.ok(),
+            Some((8, sha256_hex(b"12345678"))),
+            "exactly the cap"
+        );
+        assert_eq!(
+            std::fs::read(dir.path().join("a.png")).unwrap(),
+            b"12345678"
+        );
+
+        let reset = io::Error::from(io::ErrorKind::ConnectionReset);
+        let mut cut = Body(vec![Ok(b"12"), Err(reset)]);
+        match save_whole(dir.path(), "b.png", &mut cut, &settings(8)) {
+            Err(Failure::Retryable(reason)) => {
+                assert!(reason.starts_with("body cut short"), "{reason}")
+            }
+            _ => panic!("a cut body is a retryable failure"),
+        }
+        let mut too_big = Body(vec![Ok(b"12345"), Ok(b"6789")]);
+        match save_whole(dir.path(), "c.png", &mut too_big, &settings(8)) {
+            Err(Failure::Final(reason)) => assert_eq!(reason, "larger than the cap of 8 bytes"),
+            _ => panic!("a body over the cap is a final failure"),
+        }
+        assert_eq!(
+            names_in(dir.path()),
+            ["a.png"],
+            "nothing but the whole file"
+        );
+    }
+
+    fn url(name: &str) -> ImageUrl {
+        ImageUrl {
+            url: format!("http://h/{name}"),
+            file_name: name.into(),
+        }
+    }
+
+    fn saved(name: &str, bytes: &[u8], attempts: u32) -> Download {
+        Download {
+            image: ImageResult {
+                name: name.into(),
+                fetched: Fetched::Saved {
+                    length: bytes.len() as u64,
+                    sha256: sha256_hex(bytes),
+                },
+            },
+            attempts,
+        }
+    }
+
+    #[test]
+    fn the_read_back_keeps_only_the_files_that_are_what_the_workers_received() {
+        let dir = tempfile::tempdir().unwrap();
+        let write =
+            |name: &str, bytes: &[u8]| std::fs::write(dir.path().join(name), bytes).unwrap();
+        write("a.png", b"image a");
+        // b.png: as long as what was received, other bytes.
+        write("b.png", b"IMAGE B");
+        write(".c.png.7.part", b"half");
+        let failed = Download {
+            image: ImageResult {
+                name: "d.png".into(),
+                fetched: Fetched::Failed {
+                    reason: "HTTP 500".into(),
+                },
+            },
+            attempts: 2,
+        };
+        // Reported in another order than the URLs'.
+        let downloads = [
+            failed,
+            saved("c.png", b"image c", 1),
+            saved("b.png", b"image b", 1),
+            saved("a.png", b"image a", 1),
+        ];
+        let urls: Vec<ImageUrl> = ["a.png", "b.png", "c.png", "d.png", "e.png"]
+            .into_iter()
+            .map(url)
+            .collect();
+        let outcome = inspect_pass(dir.path(), &urls, &downloads);
+        let fetched: Vec<(&str, String)> = outcome
+            .images
+            .iter()
+            .map(|image| {
+                let what = match &image.fetched {
+                    Fetched::Saved { length, sha256 } => format!("saved {length} {sha256}"),
+                    Fetched::Failed { reason } => format!("failed: {reason}"),
+                };
+                (image.name.as_str(), what)
+            })
+            .collect();
+        assert_eq!(
+            fetched[0],
+            ("a.png", format!("saved 7 {}", sha256_hex(b"image a")))
+        );
+        assert_eq!(
+            fetched[1],
+            (
+                "b.png",
+                "failed: the file on disk is not what was received".to_string()
+            )
+        );
+        assert_eq!(fetched[2].0, "c.png");
+        assert!(
+            fetched[2]
+                .1
+                .starts_with("failed: the saved file cannot be read back"),
+            "{fetched:?}"
+        );
+        assert_eq!(fetched[3], ("d.png", "failed: HTTP 500".to_string()));
+        assert_eq!(
+            fetched[4],
+            ("e.png", "failed: no worker reported it".to_string())
+        );
+        assert_eq!(outcome.stray_files, [".c.png.7.part", "b.png"]);
+        assert!(
+            inspect_pass(&dir.path().join("gone"), &[], &[])
+                .stray_files
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_pass_folder_is_cleared_of_the_files_the_pass_will_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("out/sequential");
+        prepare_folder(&folder, &[url("a.png")]).unwrap();
+        std::fs::write(folder.join("a.png"), b"old").unwrap();
+        std::fs::write(folder.join("notes.txt"), b"mine").unwrap();
+        prepare_folder(&folder, &[url("a.png"), url("b.png")]).unwrap();
+        assert_eq!(names_in(&folder), ["notes.txt"]);
+        // What cannot be cleared is an error, not a folder left with an old file.
+        std::fs::create_dir(folder.join("b.png")).unwrap();
+        let problem = prepare_folder(&folder, &[url("b.png")]).unwrap_err();
+        assert!(problem.starts_with("cannot clear"), "{problem}");
+    }
+
+    /// A plan fetching from `--base-url` (so that no server is started) into `out`.
+    fn plan(out: &Path, workers: Option<usize>) -> (DownloadPlan, DemoRun) {
+        let options = crate::settings::DemoOptions {
+            workers,
+            ..Default::default()
+        };
+        let download = crate::settings::DownloadArgs {
+            out_dir: Some(out.to_path_buf()),
+            base_url: Some("http://127.0.0.1:9".into()),
+            ..Default::default()
+        };
+        let run = download_run(DemoId::Download, options, download);
+        (DownloadPlan::prepare(&run).unwrap(), run)
+    }
+
+    #[test]
+    fn the_concurrent_pass_has_the_workers_asked_for() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(plan(dir.path(), Some(2)).0.workers(), 2);
+        assert_eq!(plan(dir.path(), None).0.workers(), 6);
+        assert_eq!(Pass::Sequential.name(), "sequential");
+        assert_eq!(Pass::Concurrent.name(), "concurrent");
+    }
+
+    #[test]
+    fn finishing_reads_both_passes_back_and_records_their_figures() {
+        let dir = tempfile::tempdir().unwrap();
+        let (plan, run) = plan(dir.path(), Some(2));
+        assert_eq!(plan.urls().len(), 14);
+        let a = vec![b'a'; 300_000];
+        let b = vec![b'b'; 200_000];
+        let mut passes = Vec::new();
+        for (pass, attempts) in [(Pass::Sequential, [1, 3]), (Pass::Concurrent, [2, 1])] {
+            let folder = plan.pass_folder(pass).unwrap();
+            assert_eq!(folder, dir.path().join(pass.name()));
+            let names = [&plan.urls()[0].file_name, &plan.urls()[1].file_name];
+            std::fs::write(folder.join(names[0]), &a).unwrap();
+            std::fs::write(folder.join(names[1]), &b).unwrap();
+            passes.push(vec![
+                saved(names[0], &a, attempts[0]),
+                saved(names[1], &b, attempts[1]),
+            ]);
+        }
+        let [sequential, concurrent] = [0, 1].map(|i| PassRun {
+            downloads: passes[i].clone(),
+            wall_s: [2.0, 0.5][i],
+        });
+        let baseline = BaselineRun {
+            bytes: 3_000_000,
+            wall_s: 1.5,
+        };
+        let outcome = plan.finish(&run, None, sequential, concurrent, Some(baseline));
+        assert_eq!(outcome.expected, None);
+        for pass in [&outcome.sequential, &outcome.concurrent] {
+            assert_eq!(pass.images.len(), 14);
+            assert_eq!(pass.images[0], saved(&pass.images[0].name, &a, 1).image);
+            assert_eq!(pass.images[1], saved(&pass.images[1].name, &b, 1).image);
+            assert!(pass.stray_files.is_empty());
+        }
+        let report = run.into_report(Ok((serde_json::Value::Null, Ok(()))), 3.0);
+        let measured: Vec<(&str, f64)> = report
+            .figures
+            .measured
+            .iter()
+            .map(|(k, v)| (k.as_str(), *v))
+            .collect();
+        // 0.5 MB saved in each pass, in 2 s and in 0.5 s.
+        assert_eq!(
+            measured,
+            [
+                ("baseline_mb_per_s", 2.0),
+                ("baseline_wall_s", 1.5),
+                ("concurrent_mb_per_s", 1.0),
+                ("concurrent_wall_s", 0.5),
+                ("retries_concurrent", 1.0),
+                ("retries_sequential", 2.0),
+                ("sequential_mb_per_s", 0.25),
+                ("sequential_wall_s", 2.0),
+                ("speedup", 4.0),
+            ]
+        );
+        assert_eq!(
+            report.figures.notes["output_dir"],
+            dir.path().display().to_string()
+        );
+        assert_eq!(report.figures.notes["source"], "http://127.0.0.1:9");
+    }
+}

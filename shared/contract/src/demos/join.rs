@@ -82,3 +82,39 @@ mod tests {
 
 }
 
+#[cfg(test)]
+mod known_answers {
+    use super::*;
+    use crate::outcome::testing::event;
+
+    fn five_sleeps_at_once() -> Vec<Event> {
+        let mut events: Vec<Event> = (0..5)
+            .map(|i| event(0.1 * f64::from(i), &format!("t{i}"), "sleeping"))
+            .collect();
+        events
+            .extend((0..5).map(|i| event(5.0 + 0.1 * f64::from(i), &format!("t{i}"), "finished")));
+        events
+    }
+
+    #[test]
+    fn join_wants_five_overlapping_sleeps() {
+        let outcome = JoinOutcome::from_events(&five_sleeps_at_once());
+        assert_eq!(
+            outcome,
+            JoinOutcome {
+                finished: vec![
+                    "t0".into(),
+                    "t1".into(),
+                    "t2".into(),
+                    "t3".into(),
+                    "t4".into()
+                ],
+                overlapped: true,
+            }
+        );
+        assert_eq!(outcome.check(), Ok(()));
+        let mut four = five_sleeps_at_once();
+        four.retain(|e| !(e.worker == "t3" && e.what == "finished"));
+        assert!(JoinOutcome::from_events(&four).check().is_err());
+    }
+}

@@ -152,3 +152,73 @@ mod tests {
 
 }
 
+#[cfg(test)]
+mod known_answers {
+    use super::*;
+    use crate::outcome::testing::said;
+
+    fn outcome(locked: Tally) -> LockOutcome {
+        LockOutcome {
+            count: 10,
+            locked,
+            unlocked: Tally {
+                value: -3,
+                updates: 38,
+                lost_updates: 2,
+            },
+        }
+    }
+
+    #[test]
+    fn the_locked_counter_must_end_at_zero_with_every_update_kept() {
+        let right = Tally {
+            value: 0,
+            updates: 40,
+            lost_updates: 0,
+        };
+        assert_eq!(outcome(right).check(), Ok(()));
+        // Every update counted, but the final value is wrong.
+        let wrong_value = Tally { value: 4, ..right };
+        assert_eq!(
+            outcome(wrong_value).check(),
+            Err(
+                "locked counter Tally { value: 4, updates: 40, lost_updates: 0 }, expected \
+                 Tally { value: 0, updates: 40, lost_updates: 0 }"
+                    .to_string()
+            )
+        );
+        // A lost update under the lock, however consistent the tally is with itself.
+        let lost_one = Tally {
+            value: 2,
+            updates: 39,
+            lost_updates: 1,
+        };
+        assert!(outcome(lost_one).check().is_err());
+        assert_eq!(LockOutcome::updates_made(10), 40);
+        assert_eq!(LockOutcome::max_delta(), 4);
+        assert_eq!(worker_name(0), "t1");
+    }
+
+    #[test]
+    fn lock_compares_everything_but_the_unlocked_counter() {
+        let value = serde_json::to_value(outcome(Tally {
+            value: 0,
+            updates: 40,
+            lost_updates: 0,
+        }))
+        .unwrap();
+        assert_eq!(
+            comparable_outcome(&value),
+            serde_json::json!({
+                "count": 10,
+                "locked": {"value": 0, "updates": 40, "lost_updates": 0},
+            })
+        );
+        let total =
+            |worker: &str, what: &str| said(1.0, worker, what, "0 after 40 updates, 0 lost");
+        assert_eq!(comparable_event(&total(MAIN, "unlocked total")), None);
+        for kept in [total(MAIN, "locked total"), total("t1", "unlocked total")] {
+            assert_eq!(comparable_event(&kept), Some(kept.key()));
+        }
+    }
+}

@@ -321,3 +321,76 @@ mod tests {
         assert!(DemoId::Crash.check_outcome(&processes, &whole).is_err());
     }
 }
+
+#[cfg(test)]
+mod known_answers {
+    use super::*;
+    use crate::outcome::testing::said;
+    use crate::trace::MAIN;
+
+    #[test]
+    fn only_crash_depends_on_the_kind() {
+        let dependent: Vec<DemoId> = DemoId::ALL
+            .into_iter()
+            .filter(|demo| demo.outcome_depends_on_kind())
+            .collect();
+        assert_eq!(dependent, [DemoId::Crash]);
+        assert_eq!(DemoId::CustomInit.to_string(), "custom-init");
+    }
+
+    #[test]
+    fn most_demos_compare_outcomes_and_events_as_they_are() {
+        // Every field of the outcome, for every demo but lock.
+        let outcome = serde_json::json!({"seed": 4, "draws_before_set": 0,
+            "draws_follow_seed": true, "draws_about_ten": true, "thirteens_announced": true,
+            "stopped_within_one_tick": true});
+        assert_eq!(same_outcome(&outcome), outcome);
+        for demo in DemoId::ALL.into_iter().filter(|demo| *demo != DemoId::Lock) {
+            assert_eq!(demo.comparable_outcome(&outcome), outcome, "{demo}");
+        }
+        let done = said(0.5, "t1", "result", "= 8");
+        let key = (
+            "t1".to_string(),
+            "result".to_string(),
+            Some("= 8".to_string()),
+        );
+        assert_eq!(same_events(&done), Some(key.clone()));
+        assert_eq!(DemoId::CustomInit.comparable_event(&done), Some(key));
+        // Each demo's own keys are its row's: lock leaves out its unlocked total.
+        let unlocked = said(1.0, MAIN, "unlocked total", "-3 after 38 updates, 2 lost");
+        assert_eq!(DemoId::Lock.comparable_event(&unlocked), None);
+        assert!(DemoId::Start.comparable_event(&unlocked).is_some());
+        let lock = serde_json::json!({"count": 1, "locked": 0, "unlocked": 2});
+        assert_eq!(
+            DemoId::Lock.comparable_outcome(&lock),
+            serde_json::json!({"count": 1, "locked": 0})
+        );
+        assert_eq!(
+            DemoId::Start.check_outcome(
+                &crate::domain::BackendKind {
+                    worker: crate::domain::WorkerKind::Thread,
+                    isolated: false,
+                    start_method: None
+                },
+                &serde_json::json!({"order": ["t1 sleeping", "main hello"]})
+            ),
+            Err(
+                "start: order [\"t1 sleeping\", \"main hello\"], expected [\"t1 sleeping\", \
+                 \"main hello\", \"main hello\", \"t1 finished\"]"
+                    .to_string()
+            )
+        );
+    }
+
+    #[test]
+    fn an_outcome_of_another_shape_does_not_check() {
+        let start = serde_json::json!({"order": ["t1 sleeping", "main hello", "main hello", "t1 finished"]});
+        assert_eq!(check_json::<start::StartOutcome>(&start), Ok(()));
+        let problem =
+            check_json::<start::StartOutcome>(&serde_json::json!({"finished": []})).unwrap_err();
+        assert!(
+            problem.contains("does not have this demo's shape"),
+            "{problem}"
+        );
+    }
+}

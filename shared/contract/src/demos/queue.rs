@@ -147,3 +147,40 @@ mod tests {
 
 }
 
+#[cfg(test)]
+mod known_answers {
+    use super::*;
+
+    #[test]
+    fn each_batch_goes_to_its_own_sequence() {
+        let batches: Vec<(QueueName, Vec<Item>)> = vec![
+            (QueueName::Fifo, vec![Item::Number(0), Item::Number(1)]),
+            (QueueName::Lifo, vec![Item::Number(9)]),
+            (QueueName::Priority, vec![Item::Number(5)]),
+            (
+                QueueName::PriorityPairs,
+                vec![Item::Pair(1, "Priority 1".into()), Item::Number(7)],
+            ),
+            (QueueName::Fifo, vec![Item::Number(2)]),
+        ];
+        let outcome = QueueOutcome::from_batches(&batches, 4, 5);
+        assert_eq!(
+            outcome,
+            QueueOutcome {
+                fifo: vec![0, 1, 2],
+                lifo: vec![9],
+                priority: vec![5],
+                priority_pairs: vec!["Priority 1".into()],
+                timed_returned: 4,
+                count: 5,
+            }
+        );
+        assert_eq!(
+            outcome.check(),
+            Err(
+                "fifo got [\"0\", \"1\", \"2\"], expected [\"0\", \"1\", \"2\", \"3\", \"4\"]"
+                    .into()
+            )
+        );
+    }
+}

@@ -162,3 +162,37 @@ mod tests {
         assert_eq!(*out.0.borrow(), ["started", "sleeping", "finished", "done"]);
     }
 }
+
+#[cfg(test)]
+mod known_answers {
+    use super::*;
+    use crate::outcome::testing::event;
+
+    #[test]
+    fn the_main_flow_is_not_a_worker_and_every_worker_must_overlap() {
+        let mut events = vec![event(0.0, MAIN, "started")];
+        for name in ["t1", "t2", "t3", "t4"] {
+            events.push(event(0.0, name, "started"));
+            events.push(event(0.1, name, "sleeping"));
+        }
+        for name in ["t1", "t2", "t3", "t4"] {
+            events.push(event(3.0, name, "finished"));
+            events.push(event(3.1, name, "done"));
+        }
+        let outcome = RunHooksOutcome::from_events(&events);
+        assert_eq!(
+            outcome.per_worker.keys().collect::<Vec<_>>(),
+            ["t1", "t2", "t3", "t4"]
+        );
+        assert_eq!(outcome.check(), Ok(()));
+        let one_after_another = RunHooksOutcome {
+            overlapped: false,
+            ..outcome.clone()
+        };
+        assert!(one_after_another.check().is_err());
+        let mut three = outcome;
+        three.per_worker.remove("t4");
+        assert!(three.check().is_err());
+        assert_eq!(worker_name(0), "t1");
+    }
+}

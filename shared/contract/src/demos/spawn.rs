@@ -55,3 +55,17 @@ impl Job for Nothing {
 
     fn run(self, _: &dyn EventSink) {}
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_worker_started_must_be_joined_and_one_at_least() {
+        let outcome = |started, joined| SpawnOutcome { started, joined };
+        assert_eq!(outcome(3, 3).check(), Ok(()));
+        assert_eq!(outcome(1, 1).check(), Ok(()));
+        assert_eq!(outcome(3, 2).check(), Err("3 started, 2 joined".into()));
+        assert!(outcome(0, 0).check().is_err());
+    }
+}

@@ -78,3 +78,21 @@ mod tests {
 
 }
 
+#[cfg(test)]
+mod known_answers {
+    use super::*;
+    use crate::outcome::testing::event;
+
+    #[test]
+    fn start_wants_two_hellos_while_t1_sleeps() {
+        assert_eq!(
+            StartOutcome::expected_order(),
+            ["t1 sleeping", "main hello", "main hello", "t1 finished"]
+        );
+        let events = [event(0.0, "t1", "sleeping"), event(0.1, "main", "hello")];
+        assert_eq!(
+            StartOutcome::from_events(&events).order,
+            ["t1 sleeping", "main hello"]
+        );
+    }
+}
