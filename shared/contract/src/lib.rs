@@ -44,6 +44,8 @@ pub mod report;
 pub mod run;
 pub mod settings;
 pub mod trace;
+pub mod units;
+pub mod verdict;
 pub mod workloads;
 
 pub use demos::DemoId;

@@ -49,6 +49,24 @@ pub enum Error {
     #[error("the folder {} for {} does not exist", folder.display(), path.display())]
     ExportFolderMissing { folder: PathBuf, path: PathBuf },
 
+    #[error("cannot read the baseline {}: {source}", path.display())]
+    BaselineUnreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error(
+        "the baseline {} is not an export of compare (--export-json): {source}",
+        path.display()
+    )]
+    BaselineNotAnExport {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+
+    #[error("--fail-on-regression needs --baseline FILE to compare with")]
+    FailOnRegressionWithoutBaseline,
+
     #[error("stdout was closed")]
     StdoutClosed(#[source] std::io::Error),
 }

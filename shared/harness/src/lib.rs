@@ -8,9 +8,11 @@ pub mod backends;
 pub mod error;
 pub mod html;
 pub mod measure;
+pub mod regression;
 pub mod render;
 pub mod stats;
 pub mod summary;
+pub mod verdict;
 
 pub use error::Error;
 
@@ -36,16 +38,26 @@ use summary::{Contender, DemoSummary};
 /// per demo well under a minute on two cores.
 pub const DEFAULT_SCALE: f64 = 0.1;
 
+/// The default `--runs`: five runs per backend per demo give Welch's intervals about 8 degrees
+/// of freedom, enough for a twofold difference to stand out of the noise on a loaded machine,
+/// while a default run of every demo stays under a minute on two cores.
+pub const DEFAULT_RUNS: u32 = 5;
+
 /// How the figures were obtained; printed under every report.
 pub const METHOD_NOTE: &str = "Method: each run is one process of a backend program with --json for one demo, \
 backends taking turns run by run (run k starts with the k-th backend). Every outcome is checked again with \
-the contract's checker: a backend's own ok is not trusted. Demo time is the demo's own wall time as the backend \
-measured it; process wall is spawn to reap. CPU and context switches come from the rusage of the reaped process tree. \
-Peak PSS is the sum of proportional set sizes over the live tree (shared copy-on-write pages split between \
-the processes sharing them), sampled every 10 ms from /proc; largest RSS is the biggest single process \
-(RSS counts shared pages in full in each process). Seen procs/threads are the distinct ones the sampler saw: \
-short-lived workers can be missed; workers is the backend's own count. Ratios set every backend against the \
-first one given, using means with propagated standard deviations, as hyperfine does. Failed runs are listed \
+the contract's checker: a backend's own ok is not trusted. Each demo leads with the figures its contract \
+declares (for a demo that sleeps, its overhead over the ideal: demo time minus the sleeps); demo time is the \
+demo's own wall time as the backend measured it; process wall is spawn to reap. CPU and context switches come \
+from the rusage of the reaped process tree. Peak PSS is the sum of proportional set sizes over the live tree \
+(shared copy-on-write pages split between the processes sharing them), sampled every 10 ms from /proc; largest \
+RSS is the biggest single process. Every other backend is set against the first one given: for figures that are \
+always positive, Welch's t-interval of the difference of the logarithms gives the ratio of geometric means with \
+its interval; for figures that can be zero, Welch's interval of the difference of the means. The intervals are \
+Bonferroni-corrected so that all of a report's intervals hold together with 95 % confidence; an interval that \
+holds 1 (or 0) is reported as no significant difference, never as a winner. Five runs by default: with fewer, \
+the intervals widen quickly (t with 2 degrees of freedom is 4.3 against 2.3 with 8). Outliers are samples whose \
+modified z-score (0.6745 |x - median| / MAD) exceeds 3.5; they are flagged, not removed. Failed runs are listed \
 and never averaged in.";
 
 /// Run backends on the demos, check every outcome against the contract and that the
@@ -70,7 +82,7 @@ pub struct CompareCli {
 
     /// Runs of each backend per demo; backends take turns going first so that drift falls on
     /// each
-    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_RUNS, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub runs: u32,
 
     /// Multiply every sleep by F (passed to every backend)
@@ -92,6 +104,15 @@ pub struct CompareCli {
     /// Write the report as one self-contained HTML page with SVG charts
     #[arg(long, value_name = "FILE")]
     pub export_html: Option<PathBuf>,
+
+    /// An earlier `--export-json` of compare: show, per demo and backend, how the figures each
+    /// demo leads with changed since, and whether the change is significant
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// With --baseline: end with exit code 1 when a figure got significantly worse
+    #[arg(long)]
+    pub fail_on_regression: bool,
 
     /// How a worker process starts: fork, or spawn (a fresh run of the program that receives
     /// its job). Passed to every backend whose `--list --json` kind has a start method
@@ -136,6 +157,12 @@ pub struct CompareDocument {
     pub failed: bool,
     /// The last line of the report, once every demo has run.
     pub verdict: Option<String>,
+    /// Which model for what: the closing verdict, once every demo has run.
+    #[serde(default)]
+    pub which_model: Vec<verdict::VerdictLine>,
+    /// The change since `--baseline`, when one was given.
+    #[serde(default)]
+    pub since_baseline: Option<regression::BaselineComparison>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -221,6 +248,10 @@ pub fn compare(cli: &CompareCli, interrupted: &AtomicBool) -> Result<Verdict, Er
         cli.backends.clone()
     };
     backends::check_unique(&specs)?;
+    if cli.fail_on_regression && cli.baseline.is_none() {
+        return Err(Error::FailOnRegressionWithoutBaseline);
+    }
+    let baseline = cli.baseline.as_deref().map(regression::load).transpose()?;
     for path in [&cli.export_json, &cli.export_markdown, &cli.export_html]
         .into_iter()
         .flatten()
@@ -274,7 +305,6 @@ pub fn compare(cli: &CompareCli, interrupted: &AtomicBool) -> Result<Verdict, Er
     for line in render::wrap("compare: backends ", &kinds, 18, render::TERMINAL_WIDTH) {
         out.push_str(&format!("{line}\n"));
     }
-    out.push_str(&render::terminal_header());
     say(&out)?;
 
     let total_runs: usize = demos
@@ -282,10 +312,22 @@ pub fn compare(cli: &CompareCli, interrupted: &AtomicBool) -> Result<Verdict, Er
         .map(|&demo| backends.iter().filter(|b| b.supports(demo)).count())
         .sum::<usize>()
         * cli.runs as usize;
+    // Every interval of the report holds together with 95 % confidence: the family is every
+    // figure of every demo against the first backend.
+    let family: usize = demos
+        .iter()
+        .map(|&demo| {
+            let running = backends.iter().filter(|b| b.supports(demo)).count();
+            summary::figure_count(demo) * running.saturating_sub(1)
+        })
+        .sum();
+    let confidence = stats::each_interval_confidence(family);
     let progress = ProgressBar::new(total_runs as u64);
     progress.set_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} runs · {elapsed} · {msg}")
-            .expect("a valid template"),
+        ProgressStyle::with_template(
+            "{bar:24} {pos}/{len} runs · {elapsed} · about {eta} left · {msg}",
+        )
+        .expect("a valid template"),
     );
     let mut document = CompareDocument {
         settings: Settings {
@@ -301,6 +343,8 @@ pub fn compare(cli: &CompareCli, interrupted: &AtomicBool) -> Result<Verdict, Er
         interrupted: false,
         failed: false,
         verdict: None,
+        which_model: Vec::new(),
+        since_baseline: None,
     };
     let exports = Exports {
         cli,
@@ -319,7 +363,12 @@ pub fn compare(cli: &CompareCli, interrupted: &AtomicBool) -> Result<Verdict, Er
                     break 'demos;
                 }
                 let backend = running[(index as usize + turn) % running.len()];
-                progress.set_message(format!("{demo} on {} (run {})", backend.name(), index + 1));
+                progress.set_message(format!(
+                    "{demo}: {}, run {} of {}",
+                    backend.name(),
+                    index + 1,
+                    cli.runs
+                ));
                 let spec = RunSpec {
                     backend,
                     demo,
@@ -333,13 +382,13 @@ pub fn compare(cli: &CompareCli, interrupted: &AtomicBool) -> Result<Verdict, Er
         if interrupted.load(Ordering::SeqCst) {
             break;
         }
-        let summary = DemoSummary::of(demo, &all_contenders(demo), &runs);
+        let summary = DemoSummary::of(demo, &all_contenders(demo), &runs, confidence);
         let comparison = DemoComparison {
             id: demo.id().to_string(),
             runs,
             summary,
         };
-        progress.suspend(|| say(&render::terminal_rows(&comparison)))?;
+        progress.suspend(|| say(&render::terminal_block(&comparison)))?;
         document.demos.push(comparison);
         document.failed = document.demos.iter().any(|d| d.summary.failed);
         // Written after every demo, so that a later failure loses nothing.
@@ -347,6 +396,16 @@ pub fn compare(cli: &CompareCli, interrupted: &AtomicBool) -> Result<Verdict, Er
     }
     progress.finish_and_clear();
 
+    document.interrupted = interrupted.load(Ordering::SeqCst);
+    document.which_model = verdict::verdict(&document);
+    say(&render::terminal_verdict(&document.which_model))?;
+    let mut regressed = false;
+    if let (Some(baseline), Some(path)) = (&baseline, &cli.baseline) {
+        let changes = regression::compare(&path.display().to_string(), baseline, &document);
+        say(&render::terminal_changes(&changes))?;
+        regressed = changes.regressions > 0;
+        document.since_baseline = Some(changes);
+    }
     let backend_runs_wall_s: f64 = document
         .demos
         .iter()
@@ -367,12 +426,21 @@ pub fn compare(cli: &CompareCli, interrupted: &AtomicBool) -> Result<Verdict, Er
         100.0 * harness.overhead_s / harness.wall_s
     ))?;
     document.harness = Some(harness);
-    document.interrupted = interrupted.load(Ordering::SeqCst);
-    let (verdict, failed) = overall_verdict(&document, backends.len());
+    let (mut verdict, failed) = overall_verdict(&document, backends.len());
+    if regressed {
+        let count = document
+            .since_baseline
+            .as_ref()
+            .map_or(0, |c| c.regressions);
+        verdict.push_str(&format!(
+            " · REGRESSED since the baseline: {count} figure{} significantly worse",
+            if count == 1 { "" } else { "s" }
+        ));
+    }
     document.failed = failed;
     document.verdict = Some(verdict.clone());
     export_failed |= !exports.write(&document);
-    let flagged = document.failed || document.interrupted || export_failed;
+    let flagged = document.failed || document.interrupted || export_failed || regressed;
     say(&format!(
         "{}\n",
         render::verdict_line(&format!("compare: {verdict}"), flagged)
@@ -380,7 +448,7 @@ pub fn compare(cli: &CompareCli, interrupted: &AtomicBool) -> Result<Verdict, Er
 
     Ok(if document.interrupted {
         Verdict::Interrupted
-    } else if document.failed || export_failed {
+    } else if document.failed || export_failed || (regressed && cli.fail_on_regression) {
         Verdict::Failed
     } else {
         Verdict::Agreed

@@ -1,33 +1,22 @@
-//! The report as text: the terminal table (laid out by comfy-table within 100 columns, and
+//! The report as text: the terminal blocks (one per demo within 100 columns, and
 //! coloured with anstyle; the caller writes it through anstream, which drops the colours
 //! for a pipe or under `NO_COLOR`) and the Markdown export.
 
-use super::stats::Summary;
-use super::summary::BackendSummary;
+use super::regression::{BaselineComparison, ChangeVerdict};
+use super::stats::{Scale, Summary};
+use super::summary::{BackendSummary, Contrast, DemoSummary, FigureComparison};
+use super::verdict::VerdictLine;
 use super::{CompareDocument, DemoComparison};
 use anstyle::{AnsiColor, Style};
-use comfy_table::{ColumnConstraint, Table, Width, presets};
+use contract::demos::DemoId;
+use contract::units::significant;
 
 /// The widest the terminal report gets, in columns (failure reasons aside, which are shown
 /// whole).
 pub const TERMINAL_WIDTH: usize = 100;
 
-/// The terminal table's columns: a two-line header, and the width (content and the one
-/// space after it). Each backend's row holds two lines, as the headers say.
-const TERMINAL_COLUMNS: [(&str, u16); 9] = [
-    ("demo", 12),
-    ("backend\nok runs", 11),
-    ("demo time\n(min–max)", 18),
-    ("wall\nCPU", 9),
-    ("peak PSS\nlargest RSS", 12),
-    ("ctx vol\ninvol", 8),
-    ("procs\nthreads", 8),
-    ("workers\nspawn→1st", 10),
-    ("IPC msgs\nbytes", 10),
-];
-
-/// Where the verdict and failure lines start: under the backend column.
-const INDENT: usize = TERMINAL_COLUMNS[0].1 as usize;
+/// Where a demo's figure rows start their backend names.
+const ROW_INDENT: usize = 4;
 
 const BOLD: Style = Style::new().bold();
 const GOOD: Style = AnsiColor::Green.on_default();
@@ -115,108 +104,246 @@ fn ok_runs(s: &BackendSummary) -> String {
     }
 }
 
-/// The terminal cells of one backend: each holds two figures, one per line.
-fn terminal_cells(demo: &str, s: &BackendSummary) -> Vec<String> {
-    let two = |first: String, second: String| format!("{first}\n{second}");
-    if !s.supported {
-        let mut cells = vec![demo.to_string(), two(s.backend.clone(), ok_runs(s))];
-        cells.resize(TERMINAL_COLUMNS.len(), String::new());
-        return cells;
-    }
-    let dash = || "–".to_string();
-    vec![
-        demo.to_string(),
-        two(s.backend.clone(), format!("{} ok", ok_runs(s))),
-        s.demo_wall_s.as_ref().map_or_else(dash, |t| {
-            two(time(t.median), format!("{}–{}", time(t.min), time(t.max)))
-        }),
-        two(
-            median_of(&s.process_wall_s, time),
-            median_of(&s.cpu_s, time),
-        ),
-        two(
-            median_of(&s.peak_pss_kib, kib),
-            median_of(&s.largest_rss_kib, kib),
-        ),
-        match (&s.voluntary_switches, &s.involuntary_switches) {
-            (Some(v), Some(i)) => two(format!("{:.0}", v.median), format!("{:.0}", i.median)),
-            _ => dash(),
-        },
-        match (s.processes_seen, s.threads_seen) {
-            (Some(p), Some(t)) => two(p.to_string(), t.to_string()),
-            _ => dash(),
-        },
-        match (s.workers_created, s.spawn_to_first_event_us) {
-            (Some(w), Some(us)) => two(w.to_string(), format!("{us:.0} µs")),
-            (Some(w), None) => w.to_string(),
-            _ => dash(),
-        },
-        match (s.ipc_messages, s.ipc_bytes) {
-            (Some(m), Some(b)) => two(m.to_string(), format!("{b} B")),
-            _ => dash(),
-        },
-    ]
-}
-
-/// Lays out one row (header or backend) as the terminal table does (no borders, every
-/// column at its fixed width, so that rows laid out one by one line up) and paints it.
-fn terminal_row(cells: Vec<String>, style: Style) -> String {
-    let mut table = Table::new();
-    table.load_preset(presets::NOTHING).add_row(cells);
-    // Columns exist once a row does.
-    table.set_constraints(
-        TERMINAL_COLUMNS
-            .iter()
-            .map(|(_, width)| ColumnConstraint::Absolute(Width::Fixed(*width))),
-    );
-    for column in table.column_iter_mut() {
-        column.set_padding((0, 1));
-    }
-    let painted: Vec<String> = table
-        .trim_fmt()
-        .lines()
-        .map(|line| format!("{style}{line}{style:#}"))
-        .collect();
-    painted.join("\n") + "\n"
-}
-
-/// The terminal table's header lines.
-pub fn terminal_header() -> String {
-    let cells = TERMINAL_COLUMNS
-        .iter()
-        .map(|(header, _)| header.to_string())
-        .collect();
-    terminal_row(cells, BOLD)
-}
-
-/// The terminal rows of one demo: one per backend (two lines each) with its failures under
-/// it, then the verdict.
-pub fn terminal_rows(comparison: &DemoComparison) -> String {
+/// The terminal block of one demo, like hyperfine's: what the demo is, the figures it leads
+/// with (median, min … max, and each other backend against the first with its interval),
+/// its other figures in a line each, the failures, and what the comparison of outcomes and
+/// events found. At most [`TERMINAL_WIDTH`] columns.
+pub fn terminal_block(comparison: &DemoComparison) -> String {
+    let summary = &comparison.summary;
     let mut out = String::new();
-    for (i, backend) in comparison.summary.backends.iter().enumerate() {
-        let demo = if i == 0 { comparison.id.as_str() } else { "" };
-        let style = if backend.failed_runs > 0 {
+    let about = DemoId::ALL
+        .iter()
+        .find(|d| d.id() == comparison.id)
+        .map(|d| {
+            let ideal = comparison
+                .runs
+                .iter()
+                .find_map(|r| r.report.as_ref())
+                .map_or(0.0, |r| r.ideal_wall_s);
+            let runs = summary
+                .backends
+                .iter()
+                .map(|b| b.ok_runs + b.failed_runs)
+                .max()
+                .unwrap_or(0);
+            let mut about = format!("{} · {runs} runs each", d.description());
+            if ideal > 0.0 {
+                about.push_str(&format!(" · ideal {}", contract::units::seconds(ideal)));
+            }
+            about
+        })
+        .unwrap_or_default();
+    let head = format!("{BOLD}{}{BOLD:#} · ", comparison.id);
+    let plain_head = format!("{} · ", comparison.id);
+    for (i, line) in wrap_words(&plain_head, &about, 2, TERMINAL_WIDTH)
+        .into_iter()
+        .enumerate()
+    {
+        let line = if i == 0 {
+            line.replacen(&plain_head, &head, 1)
+        } else {
+            line
+        };
+        out.push_str(&format!("{line}\n"));
+    }
+    let name_width = summary
+        .backends
+        .iter()
+        .map(|b| b.backend.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(9);
+    for figure in summary.figures.iter().filter(|f| f.lead) {
+        out.push_str(&lead_rows(figure, name_width));
+    }
+    for figure in summary.figures.iter().filter(|f| !f.lead) {
+        out.push_str(&compact_line(figure));
+    }
+    for backend in &summary.backends {
+        if !backend.supported {
+            out.push_str(&format!("  {} does not list this demo\n", backend.backend));
+        }
+        for failure in &backend.failures {
+            out.push_str(&format!("{BAD}  {} {failure}{BAD:#}\n", backend.backend));
+        }
+    }
+    let outliers = outliers_line(summary);
+    if !outliers.is_empty() {
+        for line in wrap(
+            "  outliers (modified z-score > 3.5): ",
+            &outliers,
+            4,
+            TERMINAL_WIDTH,
+        ) {
+            out.push_str(&format!("{line}\n"));
+        }
+    }
+    let style = if summary.failed { BAD } else { GOOD };
+    let mark = if summary.failed { "✗" } else { "✓" };
+    for line in wrap(&format!("  {mark} "), &summary.agreement, 4, TERMINAL_WIDTH) {
+        out.push_str(&format!("{style}{line}{style:#}\n"));
+    }
+    out
+}
+
+/// A figure the report leads with: its label, then a row per backend with median and
+/// min … max, and for each other backend its contrast with the first.
+fn lead_rows(figure: &FigureComparison, name_width: usize) -> String {
+    let mut out = format!("  {}\n", figure.label);
+    let show = |value: f64| contract::units::show(&figure.key, value);
+    for backend in &figure.backends {
+        let s = &backend.summary;
+        let range = if s.n > 1 {
+            format!("{} … {}", show(s.min), show(s.max))
+        } else {
+            "one run".to_string()
+        };
+        let mut line = format!(
+            "{:ROW_INDENT$}{:<name_width$} {:>10}  {:<21}",
+            "",
+            backend.backend,
+            show(s.median),
+            range
+        );
+        if let Some(contrast) = figure
+            .contrasts
+            .iter()
+            .find(|c| c.backend == backend.backend)
+        {
+            let phrase = short_contrast(figure, contrast);
+            if line.trim_end().chars().count() + 2 + phrase.chars().count() <= TERMINAL_WIDTH {
+                line.push_str(&phrase);
+            } else {
+                line = format!("{}\n{:w$}{phrase}", line.trim_end(), "", w = ROW_INDENT + 2);
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// `4.01× (3.10–5.20): threads better` or `1.01× (0.99–1.03): no significant difference`.
+fn short_contrast(figure: &FigureComparison, contrast: &Contrast) -> String {
+    let Some(interval) = &contrast.interval else {
+        return "too few runs for an interval".to_string();
+    };
+    let size = match interval.scale {
+        Scale::Ratio => format!(
+            "{}× ({}–{})",
+            significant(interval.estimate),
+            significant(interval.low),
+            significant(interval.high)
+        ),
+        Scale::Difference => {
+            let show = |value: f64| contract::units::show(&figure.key, value);
+            format!(
+                "{}{} ({} to {})",
+                if interval.estimate >= 0.0 { "+" } else { "" },
+                show(interval.estimate),
+                show(interval.low),
+                show(interval.high)
+            )
+        }
+    };
+    match contrast.winner(figure.better) {
+        Some(winner) => format!("{size}: {winner} better"),
+        None => format!("{size}: no significant difference"),
+    }
+}
+
+/// A figure the report does not lead with, in one line (wrapped at its parts):
+/// `  CPU, user + system   threads 3.6 ms · processes 5.8 ms · processes 1.61× (…): threads better`.
+fn compact_line(figure: &FigureComparison) -> String {
+    if figure.backends.is_empty() {
+        return String::new();
+    }
+    let mut parts: Vec<String> = figure
+        .backends
+        .iter()
+        .map(|b| {
+            format!(
+                "{} {}",
+                b.backend,
+                contract::units::show(&figure.key, b.summary.median)
+            )
+        })
+        .collect();
+    for contrast in &figure.contrasts {
+        parts.push(format!(
+            "{} {}",
+            contrast.backend,
+            short_contrast(figure, contrast)
+        ));
+    }
+    let prefix = format!("  {:<22}", figure.label);
+    wrap(&prefix, &parts.join(" · "), 24, TERMINAL_WIDTH)
+        .into_iter()
+        .map(|line| format!("{}\n", line.trim_end()))
+        .collect()
+}
+
+/// `processes demo time run 3 · threads CPU run 1`: every outlier of the demo's figures.
+fn outliers_line(summary: &DemoSummary) -> String {
+    let mut parts = Vec::new();
+    for figure in &summary.figures {
+        for backend in &figure.backends {
+            for run in &backend.outlier_runs {
+                parts.push(format!("{} {} run {run}", backend.backend, figure.label));
+            }
+        }
+    }
+    parts.join(" · ")
+}
+
+/// The closing verdict for the terminal: per question the winner (or "no significant
+/// difference"), what each backend measured and the contrast, and why.
+pub fn terminal_verdict(lines: &[VerdictLine]) -> String {
+    if lines.is_empty() {
+        return String::new();
+    }
+    let mut out = format!("{BOLD}Verdict: which model for what, from this run's figures{BOLD:#}\n");
+    for line in lines {
+        let winner = line
+            .winner
+            .clone()
+            .unwrap_or_else(|| "no significant difference".to_string());
+        out.push_str(&format!(
+            "  {BOLD}{}{BOLD:#}: {winner} ({})\n",
+            line.question, line.demo
+        ));
+        for text in wrap(
+            "    ",
+            &format!("{} · {}", line.measured, line.answer),
+            6,
+            TERMINAL_WIDTH,
+        ) {
+            out.push_str(&format!("{text}\n"));
+        }
+        for text in wrap_words("    why: ", &line.reason, 9, TERMINAL_WIDTH) {
+            out.push_str(&format!("{text}\n"));
+        }
+    }
+    out
+}
+
+/// The change since `--baseline`: one line per figure, the regressions in red.
+pub fn terminal_changes(changes: &BaselineComparison) -> String {
+    let mut out = format!(
+        "{BOLD}Since the baseline {}{BOLD:#}: {} of {} figures significantly worse\n",
+        changes.file,
+        changes.regressions,
+        changes.changes.len()
+    );
+    for change in &changes.changes {
+        let style = if change.verdict == ChangeVerdict::Regressed {
             BAD
         } else {
             Style::new()
         };
-        out.push_str(&terminal_row(terminal_cells(demo, backend), style));
-        for failure in &backend.failures {
-            out.push_str(&format!(
-                "{BAD}{:INDENT$}{} {failure}{BAD:#}\n",
-                "", backend.backend
-            ));
+        for line in wrap_words("  ", &change.line(), 4, TERMINAL_WIDTH) {
+            out.push_str(&format!("{style}{line}{style:#}\n"));
         }
-    }
-    let style = if comparison.summary.failed { BAD } else { GOOD };
-    let prefix = format!("{:INDENT$}⇒ ", "");
-    for line in wrap(
-        &prefix,
-        &comparison.summary.verdict,
-        INDENT + 2,
-        TERMINAL_WIDTH,
-    ) {
-        out.push_str(&format!("{style}{line}{style:#}\n"));
     }
     out
 }
@@ -251,6 +378,28 @@ pub fn wrap(prefix: &str, text: &str, indent: usize, width: usize) -> Vec<String
     lines
 }
 
+/// `text` as lines of at most `width` columns, broken between words: the first line starts
+/// with `prefix`, the next ones with `indent` spaces. A word longer than a line stands alone.
+pub fn wrap_words(prefix: &str, text: &str, indent: usize, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = prefix.to_string();
+    let mut empty = true;
+    for word in text.split_whitespace() {
+        if empty {
+            line.push_str(word);
+            empty = false;
+        } else if line.chars().count() + 1 + word.chars().count() <= width {
+            line.push(' ');
+            line.push_str(word);
+        } else {
+            lines.push(line);
+            line = format!("{:indent$}{word}", "");
+        }
+    }
+    lines.push(line);
+    lines
+}
+
 /// The whole report as Markdown.
 pub fn markdown(title: &str, header: &str, document: &CompareDocument) -> String {
     let comparisons = &document.demos;
@@ -270,6 +419,46 @@ pub fn markdown(title: &str, header: &str, document: &CompareDocument) -> String
             out.push_str(&format!("| {} |\n", cells(&demo, backend).join(" | ")));
         }
     }
+    out.push_str("\n## Figures\n\n");
+    out.push_str(
+        "Median and min–max of the successful runs; each other backend against the first, \
+         with its interval (all intervals of the report hold together with 95 % confidence).\n\n",
+    );
+    out.push_str("| demo | figure | backend | median | min–max | runs | against the first | outliers (run) |\n");
+    out.push_str("|---|---|---|---|---|---|---|---|\n");
+    for comparison in comparisons {
+        for figure in &comparison.summary.figures {
+            let show = |value: f64| contract::units::show(&figure.key, value);
+            for backend in &figure.backends {
+                let s = &backend.summary;
+                let contrast = figure
+                    .contrasts
+                    .iter()
+                    .find(|c| c.backend == backend.backend)
+                    .map_or("–".to_string(), |c| short_contrast(figure, c));
+                let label = if figure.lead {
+                    format!("**{}**", figure.label)
+                } else {
+                    figure.label.clone()
+                };
+                out.push_str(&format!(
+                    "| `{}` | {label} | {} | {} | {}–{} | {} | {contrast} | {} |\n",
+                    comparison.id,
+                    backend.backend,
+                    show(s.median),
+                    show(s.min),
+                    show(s.max),
+                    s.n,
+                    backend
+                        .outlier_runs
+                        .iter()
+                        .map(u32::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+        }
+    }
     out.push_str("\n## Verdicts\n\n");
     for comparison in comparisons {
         out.push_str(&format!(
@@ -280,6 +469,25 @@ pub fn markdown(title: &str, header: &str, document: &CompareDocument) -> String
             for failure in &backend.failures {
                 out.push_str(&format!("  - {} {}\n", backend.backend, failure));
             }
+        }
+    }
+    let lines = super::verdict::verdict(document);
+    if !lines.is_empty() {
+        out.push_str("\n## Verdict: which model for what\n\n");
+        out.push_str("| question | demo | measured (medians) | answer | winner | why |\n");
+        out.push_str("|---|---|---|---|---|---|\n");
+        for line in &lines {
+            out.push_str(&format!(
+                "| {} | `{}` | {} | {} | {} | {} |\n",
+                line.question,
+                line.demo,
+                line.measured,
+                line.answer,
+                line.winner
+                    .as_deref()
+                    .unwrap_or("no significant difference"),
+                line.reason
+            ));
         }
     }
     out.push_str(&format!("\n{}\n", super::METHOD_NOTE));
@@ -306,16 +514,5 @@ mod tests {
         assert!(lines.len() > 1);
         assert!(lines.iter().all(|l| l.chars().count() <= TERMINAL_WIDTH));
         assert!(lines[0].trim_start().starts_with("⇒ outcomes equal · "));
-    }
-
-    #[test]
-    fn the_terminal_header_fits_in_100_columns() {
-        let header = terminal_header();
-        let plain = anstream::adapter::strip_str(&header).to_string();
-        assert_eq!(plain.lines().count(), 2, "{plain}");
-        assert!(
-            plain.lines().all(|l| l.chars().count() <= TERMINAL_WIDTH),
-            "{plain}"
-        );
     }
 }
