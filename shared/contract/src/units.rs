@@ -102,11 +102,20 @@ pub fn rate(value: f64) -> String {
     }
 }
 
-/// Three significant digits, without an exponent: `0.812`, `8.12`, `81.2`, `812`, `8120`.
+/// Three significant digits below 100, whole numbers above, without an exponent: `0.812`,
+/// `8.12`, `81.2`, `812`, `8120`.
 pub fn significant(value: f64) -> String {
     if !value.is_finite() {
         return value.to_string();
     }
+    // Rounded to three significant digits first, so that 9.999 is `10.0`, not `10.00`.
+    // Whole numbers from 100 up keep every digit: a count of 98231 is not 98200.
+    let value = if value == 0.0 || value.abs() >= 100.0 {
+        value
+    } else {
+        let factor = 10f64.powi(2 - value.abs().log10().floor() as i32);
+        (value * factor).round() / factor
+    };
     let magnitude = value.abs();
     let decimals = if magnitude == 0.0 || magnitude >= 100.0 {
         0
@@ -157,6 +166,9 @@ mod tests {
         assert_eq!(significant(8.123), "8.12");
         assert_eq!(significant(81.23), "81.2");
         assert_eq!(significant(812.3), "812");
+        assert_eq!(significant(9.9999), "10.0");
+        assert_eq!(significant(0.99999), "1.00");
+        assert_eq!(significant(99.96), "100");
         assert_eq!(significant(-2.5), "-2.50");
         assert_eq!(significant(-0.0000001), "-0.000000100");
         assert_eq!(significant(-0.0), "0");

@@ -55,7 +55,8 @@ RSS is the biggest single process. Every other backend is set against the first 
 always positive, Welch's t-interval of the difference of the logarithms gives the ratio of geometric means with \
 its interval; for figures that can be zero, Welch's interval of the difference of the means. The intervals are \
 Bonferroni-corrected so that all of a report's intervals hold together with 95 % confidence; an interval that \
-holds 1 (or 0) is reported as no significant difference, never as a winner. Five runs by default: with fewer, \
+holds 1 (or 0), or reaches within 2 % of it (the noise band, as criterion has), is reported as no significant \
+difference, never as a winner. Five runs by default: with fewer, \
 the intervals widen quickly (t with 2 degrees of freedom is 4.3 against 2.3 with 8). Outliers are samples whose \
 modified z-score (0.6745 |x - median| / MAD) exceeds 3.5; they are flagged, not removed. Failed runs are listed \
 and never averaged in.";

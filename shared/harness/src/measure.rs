@@ -532,3 +532,52 @@ mod tests {
         );
     }
 }
+
+/// Runs made up for the unit tests of the report.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{Run, RunStatus};
+    use contract::report::{DemoReport, Figures};
+
+    /// A successful run of `demo` on `backend` whose demo took `wall_s` (of which `ideal_s`
+    /// were sleeps), with the measured figures given and `outcome`.
+    pub fn ok_run(
+        backend: &str,
+        index: u32,
+        demo: &str,
+        (wall_s, ideal_s): (f64, f64),
+        measured: &[(&str, f64)],
+        outcome: serde_json::Value,
+    ) -> Run {
+        let mut figures = Figures::default();
+        for (key, value) in measured {
+            figures.measured.insert(key.to_string(), *value);
+        }
+        Run {
+            backend: backend.into(),
+            index,
+            status: RunStatus::Ok,
+            problem: None,
+            process_wall_s: wall_s + 0.01,
+            user_s: 0.01 * f64::from(index + 1),
+            sys_s: 0.01,
+            voluntary_switches: 3,
+            involuntary_switches: 1,
+            peak_pss_kib: 2048 + u64::from(index),
+            largest_rss_kib: 4096,
+            processes_seen: 1,
+            threads_seen: 2,
+            samples: 3,
+            report: Some(DemoReport {
+                id: demo.into(),
+                ok: true,
+                outcome,
+                problem: None,
+                wall_s,
+                ideal_wall_s: ideal_s,
+                events: Vec::new(),
+                figures,
+            }),
+        }
+    }
+}

@@ -9,6 +9,7 @@ use super::verdict::VerdictLine;
 use super::{CompareDocument, DemoComparison};
 use anstyle::{AnsiColor, Style};
 use contract::demos::DemoId;
+pub use contract::report::wrap_words;
 use contract::units::significant;
 
 /// The widest the terminal report gets, in columns (failure reasons aside, which are shown
@@ -169,7 +170,7 @@ pub fn terminal_block(comparison: &DemoComparison) -> String {
     }
     let outliers = outliers_line(summary);
     if !outliers.is_empty() {
-        for line in wrap(
+        for line in wrap_words(
             "  outliers (modified z-score > 3.5): ",
             &outliers,
             4,
@@ -205,6 +206,10 @@ fn lead_rows(figure: &FigureComparison, name_width: usize) -> String {
             show(s.median),
             range
         );
+        // A wide range still leaves two spaces before the contrast.
+        if !line.ends_with("  ") {
+            line.push_str("  ");
+        }
         if let Some(contrast) = figure
             .contrasts
             .iter()
@@ -276,24 +281,45 @@ fn compact_line(figure: &FigureComparison) -> String {
             short_contrast(figure, contrast)
         ));
     }
-    let prefix = format!("  {:<22}", figure.label);
-    wrap(&prefix, &parts.join(" · "), 24, TERMINAL_WIDTH)
+    let prefix = format!("  {:<22}", format!("{} ", figure.label));
+    let indent = prefix.chars().count().min(24);
+    wrap(&prefix, &parts.join(" · "), indent, TERMINAL_WIDTH)
         .into_iter()
         .map(|line| format!("{}\n", line.trim_end()))
         .collect()
 }
 
-/// `processes demo time run 3 · threads CPU run 1`: every outlier of the demo's figures.
+/// `threads: demo time (runs 1, 3), CPU, user + system (run 2) · processes: …`: every
+/// outlier of the demo's figures, by backend.
 fn outliers_line(summary: &DemoSummary) -> String {
-    let mut parts = Vec::new();
+    let mut by_backend: Vec<(String, Vec<String>)> = Vec::new();
     for figure in &summary.figures {
-        for backend in &figure.backends {
-            for run in &backend.outlier_runs {
-                parts.push(format!("{} {} run {run}", backend.backend, figure.label));
+        for backend in figure
+            .backends
+            .iter()
+            .filter(|b| !b.outlier_runs.is_empty())
+        {
+            let runs: Vec<String> = backend.outlier_runs.iter().map(u32::to_string).collect();
+            let said = format!(
+                "{} (run{} {})",
+                figure.label,
+                if runs.len() == 1 { "" } else { "s" },
+                runs.join(", ")
+            );
+            match by_backend
+                .iter_mut()
+                .find(|(name, _)| *name == backend.backend)
+            {
+                Some((_, figures)) => figures.push(said),
+                None => by_backend.push((backend.backend.clone(), vec![said])),
             }
         }
     }
-    parts.join(" · ")
+    by_backend
+        .into_iter()
+        .map(|(name, figures)| format!("{name}: {}", figures.join(", ")))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The closing verdict for the terminal: per question the winner (or "no significant
@@ -372,28 +398,6 @@ pub fn wrap(prefix: &str, text: &str, indent: usize, width: usize) -> Vec<String
         } else {
             lines.push(line);
             line = format!("{:indent$}{part}", "");
-        }
-    }
-    lines.push(line);
-    lines
-}
-
-/// `text` as lines of at most `width` columns, broken between words: the first line starts
-/// with `prefix`, the next ones with `indent` spaces. A word longer than a line stands alone.
-pub fn wrap_words(prefix: &str, text: &str, indent: usize, width: usize) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
-    let mut line = prefix.to_string();
-    let mut empty = true;
-    for word in text.split_whitespace() {
-        if empty {
-            line.push_str(word);
-            empty = false;
-        } else if line.chars().count() + 1 + word.chars().count() <= width {
-            line.push(' ');
-            line.push_str(word);
-        } else {
-            lines.push(line);
-            line = format!("{:indent$}{word}", "");
         }
     }
     lines.push(line);
@@ -514,5 +518,81 @@ mod tests {
         assert!(lines.len() > 1);
         assert!(lines.iter().all(|l| l.chars().count() <= TERMINAL_WIDTH));
         assert!(lines[0].trim_start().starts_with("⇒ outcomes equal · "));
+    }
+}
+
+#[cfg(test)]
+mod known_answers {
+    use super::*;
+    use crate::measure::testing::ok_run;
+    use crate::summary::Contender;
+    use contract::domain::{BackendKind, WorkerKind};
+
+    #[test]
+    fn a_demo_block_leads_with_its_figures_and_fits_100_columns() {
+        let thread = BackendKind {
+            worker: WorkerKind::Thread,
+            isolated: false,
+            start_method: None,
+        };
+        // Long backend names and wide ranges: still within 100 columns.
+        let names = ["python-processes-forkserver", "threads"];
+        let mut runs = Vec::new();
+        for (backend, scale) in [(names[0], 1.0), (names[1], 400.0)] {
+            for i in 0..3 {
+                let value = scale * (1.0 + f64::from(i) * 0.01);
+                let measured = [
+                    ("ns_per_update_locked", value),
+                    ("ns_per_update_unlocked", 1e9),
+                ];
+                let outcome = serde_json::json!({});
+                runs.push(ok_run(backend, i, "lock", (0.1, 0.0), &measured, outcome));
+            }
+        }
+        let contenders: Vec<Contender> = names
+            .iter()
+            .map(|name| Contender {
+                name,
+                kind: &thread,
+                supported: true,
+            })
+            .collect();
+        let comparison = DemoComparison {
+            id: "lock".into(),
+            summary: DemoSummary::of(contract::demos::DemoId::Lock, &contenders, &runs, 0.99),
+            runs,
+        };
+        let block = terminal_block(&comparison);
+        let plain = anstream::adapter::strip_str(&block).to_string();
+        let lines: Vec<&str> = plain.lines().collect();
+        assert!(
+            lines.iter().all(|l| l.chars().count() <= TERMINAL_WIDTH),
+            "{plain}"
+        );
+        assert!(lines[0].starts_with("lock · "), "{plain}");
+        // The lock's own figures first, then the whole-demo ones.
+        let position = |text: &str| {
+            plain
+                .find(text)
+                .unwrap_or_else(|| panic!("{text}: {plain}"))
+        };
+        assert!(position("one update under the lock") < position("one update without it"));
+        assert!(position("one update without it") < position("demo time"));
+        assert!(
+            plain.contains("threads better") || plain.contains("400×"),
+            "{plain}"
+        );
+        assert!(
+            plain.contains("1.00× (1.00–1.00): no significant difference"),
+            "the same figure in both: {plain}"
+        );
+    }
+
+    #[test]
+    fn words_wrap_within_the_width() {
+        let lines = wrap_words("    why: ", &["word"; 40].join(" "), 9, 40);
+        assert!(lines.len() > 1);
+        assert!(lines.iter().all(|l| l.chars().count() <= 40), "{lines:?}");
+        assert!(lines[1].starts_with("         word"));
     }
 }

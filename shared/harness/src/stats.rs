@@ -42,6 +42,11 @@ impl Summary {
 /// hold together with this probability (Bonferroni), not each one alone.
 pub const FAMILY_CONFIDENCE: f64 = 0.95;
 
+/// Differences smaller than this fraction are noise whatever their interval says, as
+/// criterion treats them: a 1 % difference between two runs of the same program can be
+/// "significant" when both happen to have almost no spread (memory counted in whole pages).
+pub const NOISE_BAND: f64 = 0.02;
+
 /// A modified z-score above this marks a sample as an outlier (Iglewicz and Hoaglin's
 /// threshold, as hyperfine uses).
 pub const OUTLIER_Z: f64 = 3.5;
@@ -85,6 +90,9 @@ pub struct Interval {
     pub high: f64,
     /// The probability this one interval holds the true value.
     pub confidence: f64,
+    /// The band around "no difference" that counts as noise: a ratio within
+    /// [1 / (1 + noise), 1 + noise], a difference within ±noise.
+    pub noise: f64,
 }
 
 impl Interval {
@@ -127,6 +135,7 @@ impl Interval {
                 low: low.exp(),
                 high: high.exp(),
                 confidence,
+                noise: NOISE_BAND,
             },
             Scale::Difference => Interval {
                 scale,
@@ -134,19 +143,21 @@ impl Interval {
                 low,
                 high,
                 confidence,
+                noise: NOISE_BAND * a.mean.abs(),
             },
         })
     }
 
-    /// Whether the interval holds "no difference", and if not, which way it goes.
+    /// Whether the interval reaches into the band of "no difference" (no difference, or one
+    /// within the noise band), and if not, which way it goes.
     pub fn finding(&self) -> Finding {
-        let none = match self.scale {
-            Scale::Ratio => 1.0,
-            Scale::Difference => 0.0,
+        let (below, above) = match self.scale {
+            Scale::Ratio => (1.0 / (1.0 + self.noise), 1.0 + self.noise),
+            Scale::Difference => (-self.noise, self.noise),
         };
-        if self.low > none {
+        if self.low > above {
             Finding::Higher
-        } else if self.high < none {
+        } else if self.high < below {
             Finding::Lower
         } else {
             Finding::NoSignificantDifference
@@ -405,6 +416,13 @@ mod known_answers {
             assert!((bound - 1.5).abs() < 1e-12, "{exact:?}");
         }
         assert_eq!(exact.finding(), Finding::Higher);
+        // A difference within the noise band is no finding, however exact.
+        let small = Interval::welch(&[100.0, 100.0], &[101.5, 101.5], 0.95).unwrap();
+        assert_eq!(small.finding(), Finding::NoSignificantDifference);
+        let just_over = Interval::welch(&[100.0, 100.0], &[102.5, 102.5], 0.95).unwrap();
+        assert_eq!(just_over.finding(), Finding::Higher);
+        let below = Interval::welch(&[102.5, 102.5], &[100.0, 100.0], 0.95).unwrap();
+        assert_eq!(below.finding(), Finding::Lower);
         // Too few runs: no interval.
         assert_eq!(Interval::welch(&[1.0], &[2.0, 3.0], 0.95), None);
     }
@@ -420,6 +438,12 @@ mod known_answers {
         assert_eq!(interval.finding(), Finding::Higher);
         let same = Interval::welch(&[0.0, 1.0, 2.0], &[1.0, 0.0, 2.0], 0.95).unwrap();
         assert_eq!(same.finding(), Finding::NoSignificantDifference);
+        // The noise band of a difference is 2 % of the reference's mean (here 1 ± 0.02).
+        let exact = Interval::welch(&[0.0, 2.0], &[0.01, 2.01], 0.95).unwrap();
+        assert_eq!(
+            (exact.noise, exact.finding()),
+            (0.02, Finding::NoSignificantDifference)
+        );
     }
 
     #[test]

@@ -186,3 +186,180 @@ fn crash_answer(comparison: &DemoComparison) -> Option<(String, String, Option<S
     };
     Some((measured, answer, winner))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::measure::testing::ok_run;
+    use crate::summary::{Contender, DemoSummary};
+    use crate::{CompareDocument, Settings};
+    use contract::demos::DemoId;
+    use contract::domain::{BackendKind, WorkerKind};
+    use serde_json::json;
+
+    const THREAD: BackendKind = BackendKind {
+        worker: WorkerKind::Thread,
+        isolated: false,
+        start_method: None,
+    };
+    const PROCESS: BackendKind = BackendKind {
+        worker: WorkerKind::Process,
+        isolated: true,
+        start_method: None,
+    };
+
+    /// A comparison of `demo` between threads and processes from their samples of `key`.
+    fn compared(demo: DemoId, key: &str, threads: &[f64], processes: &[f64]) -> DemoComparison {
+        let mut runs = Vec::new();
+        for (backend, samples) in [("threads", threads), ("processes", processes)] {
+            for (i, value) in samples.iter().enumerate() {
+                let measured = [(key, *value)];
+                runs.push(ok_run(
+                    backend,
+                    i as u32,
+                    demo.id(),
+                    (0.1, 0.0),
+                    &measured,
+                    json!({}),
+                ));
+            }
+        }
+        let contenders = [
+            Contender {
+                name: "threads",
+                kind: &THREAD,
+                supported: true,
+            },
+            Contender {
+                name: "processes",
+                kind: &PROCESS,
+                supported: true,
+            },
+        ];
+        DemoComparison {
+            id: demo.id().to_string(),
+            summary: DemoSummary::of(demo, &contenders, &runs, 0.95),
+            runs,
+        }
+    }
+
+    fn document(demos: Vec<DemoComparison>) -> CompareDocument {
+        CompareDocument {
+            settings: Settings {
+                runs: 3,
+                scale: 0.1,
+                timeout_s: 10.0,
+                backend_args: Vec::new(),
+                cores: 2,
+                backends: Vec::new(),
+            },
+            demos,
+            harness: None,
+            interrupted: false,
+            failed: false,
+            verdict: None,
+            which_model: Vec::new(),
+            since_baseline: None,
+        }
+    }
+
+    #[test]
+    fn the_verdict_names_a_winner_only_when_the_interval_excludes_no_difference() {
+        let document = document(vec![
+            // Starting a worker: processes ten times as costly, tightly measured.
+            compared(
+                DemoId::Spawn,
+                "worker_start_join_us",
+                &[20.0, 21.0, 19.0],
+                &[200.0, 210.0, 190.0],
+            ),
+            // A locked update: the same within the noise.
+            compared(
+                DemoId::Lock,
+                "ns_per_update_locked",
+                &[0.8, 0.9, 0.7],
+                &[0.9, 0.7, 0.8],
+            ),
+            // The speed-up: higher is better, processes win.
+            compared(
+                DemoId::Cpu,
+                "speedup_2_workers",
+                &[1.0, 1.01, 0.99],
+                &[1.9, 1.91, 1.89],
+            ),
+        ]);
+        let lines = verdict(&document);
+        let questions: Vec<&str> = lines.iter().map(|l| l.question.as_str()).collect();
+        assert_eq!(
+            questions,
+            [
+                "cost to start a worker",
+                "cost of shared state (a locked update)",
+                "CPU-bound work on two workers"
+            ],
+            "in the contract's order, only for the demos that ran"
+        );
+        assert_eq!(lines[0].winner.as_deref(), Some("threads"));
+        assert_eq!(lines[0].measured, "threads 20.0 µs · processes 200 µs");
+        assert!(
+            lines[0].answer.starts_with("processes 10.0× threads ("),
+            "{}",
+            lines[0].answer
+        );
+        assert!(
+            lines[0].answer.ends_with("threads better"),
+            "{}",
+            lines[0].answer
+        );
+        assert_eq!(lines[1].winner, None);
+        assert!(
+            lines[1].answer.ends_with("no significant difference"),
+            "{}",
+            lines[1].answer
+        );
+        assert_eq!(lines[2].winner.as_deref(), Some("processes"));
+        assert!(lines[2].reason.contains("no global lock"));
+    }
+
+    #[test]
+    fn a_crash_verdict_counts_who_finished_after_a_fatal_fault() {
+        let round = |fault: &str, survivors: &[&str], program_survived: bool| {
+            json!({"fault": fault, "doomed": "t2", "seen": "x", "survivors": survivors,
+                   "program_survived": program_survived})
+        };
+        let all = ["t1", "t3", "t4"];
+        let threads = json!({"worker": "thread", "isolated": false, "rounds": [
+            round("panic", &all, true), round("abort", &[], false), round("kill", &[], false)]});
+        let processes = json!({"worker": "process", "isolated": true, "rounds": [
+            round("panic", &all, true), round("abort", &all, true), round("kill", &all, true)]});
+        let runs = vec![
+            ok_run("threads", 0, "crash", (0.1, 0.1), &[], threads),
+            ok_run("processes", 0, "crash", (0.3, 0.1), &[], processes),
+        ];
+        let contenders = [
+            Contender {
+                name: "threads",
+                kind: &THREAD,
+                supported: true,
+            },
+            Contender {
+                name: "processes",
+                kind: &PROCESS,
+                supported: true,
+            },
+        ];
+        let comparison = DemoComparison {
+            id: "crash".into(),
+            summary: DemoSummary::of(DemoId::Crash, &contenders, &runs, 0.95),
+            runs,
+        };
+        let lines = verdict(&document(vec![comparison]));
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0].winner.as_deref(), Some("processes"));
+        assert_eq!(
+            lines[0].measured,
+            "threads: an abort or a kill ended the whole program (0 of 6 other workers finished) \
+             · processes: after an abort or a kill 6 of 6 other workers finished (2 rounds)"
+        );
+    }
+}

@@ -33,6 +33,10 @@ pub struct Cli {
     #[arg(long, short)]
     pub quiet: bool,
 
+    /// Show every figure in the verdict lines, not only the ones each demo exists to measure
+    #[arg(long, short)]
+    pub verbose: bool,
+
     /// Make the first worker of each demo die right after its first event, to see what
     /// the backend reports (a killed child; a thread, which cannot be killed alone, panics)
     #[arg(long, value_name = "FAULT", value_enum)]

@@ -211,7 +211,7 @@ fn run_backend<B: Backend>() -> Result<ExitCode, StdoutClosed> {
             cli.scale
         ))?;
         for report in &reports {
-            say(format!("{}\n", verdict_line(report)))?;
+            say(format!("{}\n", verdict_line(report, cli.verbose)))?;
         }
     }
     Ok(if all_ok {
