@@ -108,6 +108,10 @@ pub fn significant(value: f64) -> String {
     if !value.is_finite() {
         return value.to_string();
     }
+    // Far from 1 (the bounds of an interval from two runs can be): an exponent.
+    if value != 0.0 && !(1e-4..1e7).contains(&value.abs()) {
+        return format!("{value:.2e}");
+    }
     // Rounded to three significant digits first, so that 9.999 is `10.0`, not `10.00`.
     // Whole numbers from 100 up keep every digit: a count of 98231 is not 98200.
     let value = if value == 0.0 || value.abs() >= 100.0 {
@@ -169,8 +173,11 @@ mod tests {
         assert_eq!(significant(9.9999), "10.0");
         assert_eq!(significant(0.99999), "1.00");
         assert_eq!(significant(99.96), "100");
+        assert_eq!(significant(1.234e22), "1.23e22");
+        assert_eq!(significant(3.6e-81), "3.60e-81");
+        assert_eq!(significant(1_234_567.0), "1234567");
         assert_eq!(significant(-2.5), "-2.50");
-        assert_eq!(significant(-0.0000001), "-0.000000100");
+        assert_eq!(significant(-0.0000001), "-1.00e-7");
         assert_eq!(significant(-0.0), "0");
         assert_eq!(seconds(-0.0021), "-2.10 ms");
         assert_eq!(kib(3481.6), "3.40 MiB");

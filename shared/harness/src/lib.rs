@@ -442,10 +442,9 @@ pub fn compare(cli: &CompareCli, interrupted: &AtomicBool) -> Result<Verdict, Er
     document.verdict = Some(verdict.clone());
     export_failed |= !exports.write(&document);
     let flagged = document.failed || document.interrupted || export_failed || regressed;
-    say(&format!(
-        "{}\n",
-        render::verdict_line(&format!("compare: {verdict}"), flagged)
-    ))?;
+    for line in render::wrap("compare: ", &verdict, 9, render::TERMINAL_WIDTH) {
+        say(&format!("{}\n", render::verdict_line(&line, flagged)))?;
+    }
 
     Ok(if document.interrupted {
         Verdict::Interrupted

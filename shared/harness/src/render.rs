@@ -216,7 +216,7 @@ fn lead_rows(figure: &FigureComparison, name_width: usize) -> String {
             .find(|c| c.backend == backend.backend)
         {
             let phrase = short_contrast(figure, contrast);
-            if line.trim_end().chars().count() + 2 + phrase.chars().count() <= TERMINAL_WIDTH {
+            if line.chars().count() + phrase.chars().count() <= TERMINAL_WIDTH {
                 line.push_str(&phrase);
             } else {
                 line = format!("{}\n{:w$}{phrase}", line.trim_end(), "", w = ROW_INDENT + 2);
@@ -380,25 +380,30 @@ pub fn verdict_line(text: &str, failed: bool) -> String {
     format!("{style}{text}{style:#}")
 }
 
-/// `text` as lines of at most `width` columns where its parts allow: the first line starts
-/// with `prefix`, the next ones with `indent` spaces; its parts (separated by ` · `) are kept
-/// whole, and a part that does not fit goes to the next line.
+/// `text` as lines of at most `width` columns: the first line starts with `prefix`, the next
+/// ones with `indent` spaces; its parts (separated by ` · `) are kept whole where they fit,
+/// a part that does not fit goes to the next line, and one too long for any line is broken
+/// between its words.
 pub fn wrap(prefix: &str, text: &str, indent: usize, width: usize) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     let mut line = prefix.to_string();
     let mut empty = true;
     for part in text.split(" · ") {
-        let fits = line.chars().count() + 3 + part.chars().count() <= width;
-        if empty {
+        let separator = if empty { "" } else { " · " };
+        let length = |text: &str| text.chars().count();
+        if length(&line) + length(separator) + length(part) <= width {
+            line.push_str(separator);
             line.push_str(part);
-            empty = false;
-        } else if fits {
-            line.push_str(" · ");
-            line.push_str(part);
-        } else {
+        } else if !empty && indent + length(part) <= width {
             lines.push(line);
             line = format!("{:indent$}{part}", "");
+        } else {
+            // Too long for any line: broken between its words, from where the line is.
+            let mut broken = wrap_words(&format!("{line}{separator}"), part, indent, width);
+            line = broken.pop().unwrap_or_default();
+            lines.extend(broken);
         }
+        empty = false;
     }
     lines.push(line);
     lines
@@ -585,6 +590,19 @@ mod known_answers {
         assert!(
             plain.contains("1.00× (1.00–1.00): no significant difference"),
             "the same figure in both: {plain}"
+        );
+    }
+
+    #[test]
+    fn a_part_too_long_for_a_line_is_broken_between_words() {
+        let text = format!("short · {} · end", ["long"; 40].join(" "));
+        let lines = wrap("compare: ", &text, 9, 60);
+        assert!(lines.iter().all(|l| l.chars().count() <= 60), "{lines:?}");
+        assert!(lines[0].starts_with("compare: short"), "{lines:?}");
+        assert!(lines.last().unwrap().ends_with("· end"), "{lines:?}");
+        assert!(
+            lines[1..].iter().all(|l| l.starts_with("         ")),
+            "{lines:?}"
         );
     }
 
