@@ -639,6 +639,15 @@ fn bad_input_is_one_line_and_exit_2() {
             vec!["--fail-on-regression"],
             "--fail-on-regression needs --baseline",
         ),
+        (
+            vec!["--sweep", "count=1,2", "join"],
+            "join cannot be swept over count (it sweeps: workers, scale)",
+        ),
+        (
+            vec!["--sweep", "workers=1,128", "cpu"],
+            "at most 64 for cpu",
+        ),
+        (vec!["--sweep", "workers=2,1"], "must rise"),
         (vec!["bogus"], "unknown demo 'bogus'"),
         (vec!["--runs", "0"], "--runs"),
         (vec!["--scale", "-1"], "--scale"),
@@ -817,4 +826,73 @@ fn a_baseline_shows_what_changed_and_can_fail_the_comparison() {
     ]);
     let changes = same.report["since_baseline"]["changes"].as_array().unwrap();
     assert_eq!(changes.len(), 2, "one lead figure × two backends");
+}
+
+#[test]
+fn a_sweep_gives_a_point_per_value_and_backend_and_a_line_through_them() {
+    let Compared {
+        code,
+        stdout,
+        report,
+    } = compare(&[
+        "--sweep",
+        "workers=1,2,3",
+        "--runs",
+        "2",
+        "--scale",
+        "0.01",
+        "join",
+    ]);
+    assert_eq!(code, 0, "{stdout}");
+    let at: Vec<f64> = report["demos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["swept_at"].as_f64().unwrap())
+        .collect();
+    assert_eq!(at, [1.0, 2.0, 3.0], "join at each value");
+    // Each run was given its value: join started that many workers.
+    for demo in report["demos"].as_array().unwrap() {
+        for run in demo["runs"].as_array().unwrap() {
+            let workers = run["report"]["outcome"]["workers"].as_f64();
+            assert_eq!(workers, demo["swept_at"].as_f64(), "{run}");
+        }
+    }
+    let sweep = &report["sweep"];
+    assert_eq!(sweep["param"], "workers");
+    let figures = sweep["demos"][0]["figures"].as_array().unwrap();
+    let keys: Vec<&str> = figures.iter().map(|f| f["key"].as_str().unwrap()).collect();
+    assert_eq!(
+        keys,
+        [
+            "overhead_over_ideal_s",
+            "demo_wall_s",
+            "cpu_s",
+            "peak_pss_kib"
+        ]
+    );
+    for figure in figures {
+        assert_eq!(
+            names(&figure["series"], "backend"),
+            ["threads", "processes"]
+        );
+        for series in figure["series"].as_array().unwrap() {
+            let xs: Vec<f64> = series["points"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["x"].as_f64().unwrap())
+                .collect();
+            assert_eq!(xs, [1.0, 2.0, 3.0], "{series}");
+            assert!(series["fit"]["r2"].as_f64().is_some(), "{series}");
+        }
+    }
+    assert!(stdout.contains("Sweep of workers"), "{stdout}");
+    assert!(stdout.contains("join at workers 3 · ✓"), "{stdout}");
+    assert!(
+        !stdout.contains("Verdict:"),
+        "no verdict across values: {stdout}"
+    );
+    let widest = stdout.lines().map(|l| l.chars().count()).max().unwrap();
+    assert!(widest <= 100, "a line of {widest} columns: {stdout}");
 }

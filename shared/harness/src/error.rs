@@ -67,6 +67,16 @@ pub enum Error {
     #[error("--fail-on-regression needs --baseline FILE to compare with")]
     FailOnRegressionWithoutBaseline,
 
+    #[error("{demo} cannot be swept over {param} (it sweeps: {sweeps})")]
+    NotSwept {
+        demo: &'static str,
+        param: &'static str,
+        sweeps: String,
+    },
+
+    #[error("{0}")]
+    Options(String),
+
     #[error("stdout was closed")]
     StdoutClosed(#[source] std::io::Error),
 }

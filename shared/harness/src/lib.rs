@@ -12,6 +12,7 @@ pub mod regression;
 pub mod render;
 pub mod stats;
 pub mod summary;
+pub mod sweep;
 pub mod verdict;
 
 pub use error::Error;
@@ -106,6 +107,13 @@ pub struct CompareCli {
     #[arg(long, value_name = "FILE")]
     pub export_html: Option<PathBuf>,
 
+    /// Run the demos at each value of one parameter and draw each figure against it:
+    /// PARAM=V1,V2,… or a range, PARAM=A..B (steps of 1), A..B:+K or A..B:xK (e.g.
+    /// workers=1..64:x2). PARAM is workers, count, n, trials or scale; only the demos that
+    /// take it run (see each demo's sweeps in `--list`)
+    #[arg(long, value_name = "PARAM=VALUES", value_parser = sweep::parse_sweep)]
+    pub sweep: Option<sweep::SweepSpec>,
+
     /// An earlier `--export-json` of compare: show, per demo and backend, how the figures each
     /// demo leads with changed since, and whether the change is significant
     #[arg(long, value_name = "FILE")]
@@ -141,6 +149,9 @@ fn parse_timeout(text: &str) -> Result<f64, TimeoutError> {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DemoComparison {
     pub id: String,
+    /// The value of the swept parameter these runs were made at (`--sweep`).
+    #[serde(default)]
+    pub swept_at: Option<f64>,
     pub runs: Vec<Run>,
     pub summary: DemoSummary,
 }
@@ -164,6 +175,9 @@ pub struct CompareDocument {
     /// The change since `--baseline`, when one was given.
     #[serde(default)]
     pub since_baseline: Option<regression::BaselineComparison>,
+    /// The curves of a `--sweep`, once every value has run.
+    #[serde(default)]
+    pub sweep: Option<sweep::SweepReport>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -259,28 +273,70 @@ pub fn compare(cli: &CompareCli, interrupted: &AtomicBool) -> Result<Verdict, Er
     {
         check_export_path(path)?;
     }
+    // The demos: those named, or every demo; with a sweep, only demos that take its
+    // parameter.
+    let swept = cli.sweep.as_ref();
+    let demos: Vec<DemoId> = match swept {
+        Some(spec) if cli.demos.is_empty() => DemoId::ALL
+            .into_iter()
+            .filter(|d| sweep::sweepable(*d).contains(&spec.param))
+            .collect(),
+        Some(spec) => {
+            if let Some(demo) = cli
+                .demos
+                .iter()
+                .find(|d| !sweep::sweepable(**d).contains(&spec.param))
+            {
+                return Err(Error::NotSwept {
+                    demo: demo.id(),
+                    param: spec.param.name(),
+                    sweeps: demo.sweeps().join(", "),
+                });
+            }
+            cli.demos.clone()
+        }
+        None if cli.demos.is_empty() => DemoId::ALL.to_vec(),
+        None => cli.demos.clone(),
+    };
+    // The demo options, less the swept one, which each point of the sweep gives.
+    let mut options = cli.options.clone();
+    if let Some(spec) = swept {
+        spec.param.clear(&mut options);
+        if spec.param == sweep::Param::Workers {
+            let most = spec.values.iter().copied().fold(0.0, f64::max) as usize;
+            let widest = DemoOptions {
+                workers: Some(most),
+                ..options.clone()
+            };
+            widest.check_for(&demos).map_err(Error::Options)?;
+        }
+    }
+    options.check_for(&demos).map_err(Error::Options)?;
     // Everything every backend is given besides `--json DEMO`: the scale, the demo options,
     // and whatever came after `--`; `--start` is added for those whose kind has a start method.
-    let mut common_args = vec!["--scale".to_string(), cli.scale.to_string()];
-    common_args.extend(cli.options.to_args());
-    common_args.extend(cli.backend_args.iter().cloned());
+    let mut passed_on = options.to_args();
+    passed_on.extend(cli.backend_args.iter().cloned());
+    let mut common_args = Vec::new();
+    if swept.is_none_or(|spec| spec.param != sweep::Param::Scale) {
+        common_args.extend(["--scale".to_string(), cli.scale.to_string()]);
+    }
+    common_args.extend(passed_on.iter().cloned());
     let backends = match backends::prepare(specs, &common_args, cli.start) {
         // Ctrl-C reached the backend being asked for its listing too.
         Err(_) if interrupted.load(Ordering::SeqCst) => return Ok(Verdict::Interrupted),
         prepared => prepared?,
     };
-    let mut passed_on: Vec<String> = common_args[2..].to_vec();
     if let Some(method) = cli.start {
         for backend in backends.iter().filter(|b| b.kind().start_method.is_some()) {
             passed_on.push(format!("{} --start {}", backend.name(), method.id()));
         }
     }
-
-    let demos = if cli.demos.is_empty() {
-        DemoId::ALL.to_vec()
-    } else {
-        cli.demos.clone()
+    // The points to run at: each value of the sweep, or once.
+    let points: Vec<Option<f64>> = match swept {
+        Some(spec) => spec.values.iter().copied().map(Some).collect(),
+        None => vec![None],
     };
+
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let header = header(cli, cores, &passed_on);
     let title = backends
@@ -312,7 +368,8 @@ pub fn compare(cli: &CompareCli, interrupted: &AtomicBool) -> Result<Verdict, Er
         .iter()
         .map(|&demo| backends.iter().filter(|b| b.supports(demo)).count())
         .sum::<usize>()
-        * cli.runs as usize;
+        * cli.runs as usize
+        * points.len();
     // Every interval of the report holds together with 95 % confidence: the family is every
     // figure of every demo against the first backend.
     let family: usize = demos
@@ -321,7 +378,8 @@ pub fn compare(cli: &CompareCli, interrupted: &AtomicBool) -> Result<Verdict, Er
             let running = backends.iter().filter(|b| b.supports(demo)).count();
             summary::figure_count(demo) * running.saturating_sub(1)
         })
-        .sum();
+        .sum::<usize>()
+        * points.len();
     let confidence = stats::each_interval_confidence(family);
     let progress = ProgressBar::new(total_runs as u64);
     progress.set_style(
@@ -346,6 +404,7 @@ pub fn compare(cli: &CompareCli, interrupted: &AtomicBool) -> Result<Verdict, Er
         verdict: None,
         which_model: Vec::new(),
         since_baseline: None,
+        sweep: None,
     };
     let exports = Exports {
         cli,
@@ -353,53 +412,79 @@ pub fn compare(cli: &CompareCli, interrupted: &AtomicBool) -> Result<Verdict, Er
         header: &header,
     };
     let mut export_failed = false;
-    'demos: for demo in demos {
-        let running: Vec<&Backend> = backends.iter().filter(|b| b.supports(demo)).collect();
-        let mut runs = Vec::new();
-        for index in 0..cli.runs {
-            // Backends take turns going first (run k starts with the k-th), so that the
-            // machine's drift falls on each.
-            for turn in 0..running.len() {
-                if interrupted.load(Ordering::SeqCst) {
-                    break 'demos;
-                }
-                let backend = running[(index as usize + turn) % running.len()];
-                progress.set_message(format!(
-                    "{demo}: {}, run {} of {}",
-                    backend.name(),
-                    index + 1,
-                    cli.runs
-                ));
-                let spec = RunSpec {
-                    backend,
-                    demo,
-                    timeout: Duration::from_secs_f64(cli.timeout),
-                };
-                runs.push(measure(&spec, index));
-                progress.inc(1);
-            }
-        }
-        // A run that Ctrl-C ended is not a failure of its backend: the demo is left out.
-        if interrupted.load(Ordering::SeqCst) {
-            break;
-        }
-        let summary = DemoSummary::of(demo, &all_contenders(demo), &runs, confidence);
-        let comparison = DemoComparison {
-            id: demo.id().to_string(),
-            runs,
-            summary,
+    'points: for &point in &points {
+        // The sweep's value for this point, passed to every run.
+        let point_args = match (swept, point) {
+            (Some(spec), Some(value)) => spec.param.args(value),
+            _ => Vec::new(),
         };
-        progress.suspend(|| say(&render::terminal_block(&comparison)))?;
-        document.demos.push(comparison);
-        document.failed = document.demos.iter().any(|d| d.summary.failed);
-        // Written after every demo, so that a later failure loses nothing.
-        export_failed |= !exports.write(&document);
+        for &demo in &demos {
+            let running: Vec<&Backend> = backends.iter().filter(|b| b.supports(demo)).collect();
+            let at = match (swept, point) {
+                (Some(spec), Some(value)) => {
+                    format!(" at {} {}", spec.param, sweep::show_value(value))
+                }
+                _ => String::new(),
+            };
+            let mut runs = Vec::new();
+            for index in 0..cli.runs {
+                // Backends take turns going first (run k starts with the k-th), so that the
+                // machine's drift falls on each.
+                for turn in 0..running.len() {
+                    if interrupted.load(Ordering::SeqCst) {
+                        break 'points;
+                    }
+                    let backend = running[(index as usize + turn) % running.len()];
+                    progress.set_message(format!(
+                        "{demo}{at}: {}, run {} of {}",
+                        backend.name(),
+                        index + 1,
+                        cli.runs
+                    ));
+                    let spec = RunSpec {
+                        backend,
+                        demo,
+                        timeout: Duration::from_secs_f64(cli.timeout),
+                        extra_args: &point_args,
+                    };
+                    runs.push(measure(&spec, index));
+                    progress.inc(1);
+                }
+            }
+            // A run that Ctrl-C ended is not a failure of its backend: the demo is left out.
+            if interrupted.load(Ordering::SeqCst) {
+                break 'points;
+            }
+            let summary = DemoSummary::of(demo, &all_contenders(demo), &runs, confidence);
+            let comparison = DemoComparison {
+                id: demo.id().to_string(),
+                swept_at: point,
+                runs,
+                summary,
+            };
+            let said = if point.is_some() {
+                render::sweep_point_line(&comparison, &at)
+            } else {
+                render::terminal_block(&comparison)
+            };
+            progress.suspend(|| say(&said))?;
+            document.demos.push(comparison);
+            document.failed = document.demos.iter().any(|d| d.summary.failed);
+            // Written after every demo, so that a later failure loses nothing.
+            export_failed |= !exports.write(&document);
+        }
     }
     progress.finish_and_clear();
 
     document.interrupted = interrupted.load(Ordering::SeqCst);
-    document.which_model = verdict::verdict(&document);
-    say(&render::terminal_verdict(&document.which_model))?;
+    if let Some(spec) = swept {
+        let report = sweep::report(spec, &document.demos);
+        say(&render::terminal_sweep(&report))?;
+        document.sweep = Some(report);
+    } else {
+        document.which_model = verdict::verdict(&document);
+        say(&render::terminal_verdict(&document.which_model))?;
+    }
     let mut regressed = false;
     if let (Some(baseline), Some(path)) = (&baseline, &cli.baseline) {
         let changes = regression::compare(&path.display().to_string(), baseline, &document);
@@ -457,12 +542,26 @@ pub fn compare(cli: &CompareCli, interrupted: &AtomicBool) -> Result<Verdict, Er
 
 /// The first line of the report: how the comparison runs.
 fn header(cli: &CompareCli, cores: usize, passed_on: &[String]) -> String {
+    let scale = match &cli.sweep {
+        Some(spec) if spec.param == sweep::Param::Scale => "scale swept".to_string(),
+        _ => format!("scale {} (every sleep × {})", cli.scale, cli.scale),
+    };
+    let swept = match &cli.sweep {
+        Some(spec) => format!(
+            " · sweep of {}: {}",
+            spec.param,
+            spec.values
+                .iter()
+                .map(|v| sweep::show_value(*v))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        None => String::new(),
+    };
     format!(
-        "{} run{} per backend per demo, backends alternating · scale {} (every sleep × {}) · timeout {} s · {} cores{}",
+        "{} run{} per backend per demo, backends alternating · {scale} · timeout {} s · {} cores{}{swept}",
         cli.runs,
         if cli.runs == 1 { "" } else { "s" },
-        cli.scale,
-        cli.scale,
         cli.timeout,
         cores,
         if passed_on.is_empty() {
@@ -476,7 +575,11 @@ fn header(cli: &CompareCli, cores: usize, passed_on: &[String]) -> String {
 /// The last line of the report, and whether some demo failed.
 fn overall_verdict(document: &CompareDocument, backends: usize) -> (String, bool) {
     let plural = |n: usize| if n == 1 { "" } else { "s" };
-    let demos = document.demos.len();
+    // A sweep runs each demo once per value: the demos are counted once.
+    let mut ids: Vec<&str> = document.demos.iter().map(|d| d.id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let demos = ids.len();
     let failed: Vec<String> = document
         .demos
         .iter()

@@ -95,6 +95,8 @@ pub struct RunSpec<'a> {
     pub backend: &'a Backend,
     pub demo: DemoId,
     pub timeout: Duration,
+    /// Arguments for this run only, after the backend's own (a sweep's value).
+    pub extra_args: &'a [String],
 }
 
 /// Runs the backend once and measures it. Never panics on a bad run: the run says what
@@ -122,6 +124,7 @@ pub fn measure(spec: &RunSpec, index: u32) -> Run {
     let child = spec
         .backend
         .command(spec.demo)
+        .args(spec.extra_args)
         .env("NO_COLOR", "1")
         // A panic's backtrace would be symbolised into the memory figures (tens of MiB).
         .env("RUST_BACKTRACE", "0")

@@ -5,6 +5,7 @@
 use super::regression::{BaselineComparison, ChangeVerdict};
 use super::stats::{Scale, Summary};
 use super::summary::{BackendSummary, Contrast, DemoSummary, FigureComparison};
+use super::sweep::SweepReport;
 use super::verdict::VerdictLine;
 use super::{CompareDocument, DemoComparison};
 use anstyle::{AnsiColor, Style};
@@ -353,6 +354,89 @@ pub fn terminal_verdict(lines: &[VerdictLine]) -> String {
     out
 }
 
+/// One line per demo and value of a sweep, as it completes: `join at workers 8 · ✓ outcomes
+/// equal · same events, 0 in another order`.
+pub fn sweep_point_line(comparison: &DemoComparison, at: &str) -> String {
+    let summary = &comparison.summary;
+    let style = if summary.failed { BAD } else { GOOD };
+    let mark = if summary.failed { "✗" } else { "✓" };
+    let mut out = String::new();
+    let text = format!("{mark} {}", summary.agreement);
+    for line in wrap(
+        &format!("{}{at} · ", comparison.id),
+        &text,
+        4,
+        TERMINAL_WIDTH,
+    ) {
+        out.push_str(&format!("{style}{line}{style:#}\n"));
+    }
+    for backend in &summary.backends {
+        for failure in &backend.failures {
+            out.push_str(&format!("{BAD}  {} {failure}{BAD:#}\n", backend.backend));
+        }
+    }
+    out
+}
+
+/// The sweep's compact tables: per demo and figure, a row per value with each backend's
+/// median, then each backend's fitted line where it is linear.
+pub fn terminal_sweep(report: &SweepReport) -> String {
+    let mut out = format!(
+        "{BOLD}Sweep of {}: medians per backend, and the least-squares line{BOLD:#}\n",
+        report.param
+    );
+    for demo in &report.demos {
+        out.push_str(&format!("{BOLD}{}{BOLD:#}\n", demo.id));
+        for figure in &demo.figures {
+            out.push_str(&format!("  {}\n", figure.label));
+            let width = figure
+                .series
+                .iter()
+                .map(|s| s.backend.chars().count())
+                .max()
+                .unwrap_or(0)
+                .max(11);
+            let mut head = format!("    {:>9}", report.param.name());
+            for series in &figure.series {
+                head.push_str(&format!("  {:>width$}", series.backend));
+            }
+            out.push_str(&format!("{}\n", head));
+            for &x in &report.values {
+                let mut row = format!("    {:>9}", crate::sweep::show_value(x));
+                let mut any = false;
+                for series in &figure.series {
+                    let cell = series
+                        .points
+                        .iter()
+                        .find(|p| p.x == x)
+                        .map(|p| {
+                            any = true;
+                            contract::units::show(&figure.key, p.median)
+                        })
+                        .unwrap_or_else(|| "–".to_string());
+                    row.push_str(&format!("  {cell:>width$}"));
+                }
+                if any {
+                    out.push_str(&format!("{}\n", row.trim_end()));
+                }
+            }
+            for series in &figure.series {
+                if let Some(fit) = &series.fit {
+                    let said = format!(
+                        "{}: {}",
+                        series.backend,
+                        report.slope_phrase(&figure.key, fit)
+                    );
+                    for line in wrap_words("    line ", &said, 9, TERMINAL_WIDTH) {
+                        out.push_str(&format!("{line}\n"));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
 /// The change since `--baseline`: one line per figure, the regressions in red.
 pub fn terminal_changes(changes: &BaselineComparison) -> String {
     let mut out = format!(
@@ -480,6 +564,52 @@ pub fn markdown(title: &str, header: &str, document: &CompareDocument) -> String
             }
         }
     }
+    if let Some(sweep) = &document.sweep {
+        out.push_str(&format!("\n## Sweep of {}\n\n", sweep.param));
+        out.push_str(&format!(
+            "| demo | figure | backend | {} | median | min–max | runs |\n|---|---|---|---|---|---|---|\n",
+            sweep.param
+        ));
+        for demo in &sweep.demos {
+            for figure in &demo.figures {
+                let show = |value: f64| contract::units::show(&figure.key, value);
+                for series in &figure.series {
+                    for p in &series.points {
+                        out.push_str(&format!(
+                            "| `{}` | {} | {} | {} | {} | {}–{} | {} |\n",
+                            demo.id,
+                            figure.label,
+                            series.backend,
+                            crate::sweep::show_value(p.x),
+                            show(p.median),
+                            show(p.min),
+                            show(p.max),
+                            p.runs
+                        ));
+                    }
+                }
+            }
+        }
+        out.push_str("\n| demo | figure | backend | line | slope | intercept | R² |\n|---|---|---|---|---|---|---|\n");
+        for demo in &sweep.demos {
+            for figure in &demo.figures {
+                for series in &figure.series {
+                    if let Some(fit) = &series.fit {
+                        out.push_str(&format!(
+                            "| `{}` | {} | {} | {} | {} | {} | {:.3} |\n",
+                            demo.id,
+                            figure.label,
+                            series.backend,
+                            sweep.slope_phrase(&figure.key, fit),
+                            contract::units::show(&figure.key, fit.slope),
+                            contract::units::show(&figure.key, fit.intercept),
+                            fit.r2
+                        ));
+                    }
+                }
+            }
+        }
+    }
     let lines = super::verdict::verdict(document);
     if !lines.is_empty() {
         out.push_str("\n## Verdict: which model for what\n\n");
@@ -563,6 +693,7 @@ mod known_answers {
             })
             .collect();
         let comparison = DemoComparison {
+            swept_at: None,
             id: "lock".into(),
             summary: DemoSummary::of(contract::demos::DemoId::Lock, &contenders, &runs, 0.99),
             runs,

@@ -237,6 +237,7 @@ mod tests {
             },
         ];
         DemoComparison {
+            swept_at: None,
             id: demo.id().to_string(),
             summary: DemoSummary::of(demo, &contenders, &runs, 0.95),
             runs,
@@ -260,6 +261,7 @@ mod tests {
             verdict: None,
             which_model: Vec::new(),
             since_baseline: None,
+            sweep: None,
         }
     }
 
@@ -349,6 +351,7 @@ mod tests {
             },
         ];
         let comparison = DemoComparison {
+            swept_at: None,
             id: "crash".into(),
             summary: DemoSummary::of(DemoId::Crash, &contenders, &runs, 0.95),
             runs,

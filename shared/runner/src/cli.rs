@@ -82,14 +82,15 @@ impl Cli {
         }
     }
 
-    /// Checks that need the whole command line: a demo named twice.
+    /// Checks that need the whole command line: a demo named twice, an option beyond the
+    /// limit of a demo that runs.
     pub fn validate(&self) -> Result<(), String> {
         for (i, demo) in self.demos.iter().enumerate() {
             if self.demos[..i].contains(demo) {
                 return Err(format!("demo '{demo}' is named twice"));
             }
         }
-        Ok(())
+        self.options.check_for(&self.selected_demos())
     }
 }
 
