@@ -180,6 +180,23 @@ pub struct CompareDocument {
     pub sweep: Option<sweep::SweepReport>,
 }
 
+impl CompareDocument {
+    /// The document of a comparison that has not run anything yet.
+    pub fn new(settings: Settings) -> Self {
+        CompareDocument {
+            settings,
+            demos: Vec::new(),
+            harness: None,
+            interrupted: false,
+            failed: false,
+            verdict: None,
+            which_model: Vec::new(),
+            since_baseline: None,
+            sweep: None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Settings {
     pub runs: u32,
@@ -388,24 +405,14 @@ pub fn compare(cli: &CompareCli, interrupted: &AtomicBool) -> Result<Verdict, Er
         )
         .expect("a valid template"),
     );
-    let mut document = CompareDocument {
-        settings: Settings {
-            runs: cli.runs,
-            scale: cli.scale,
-            timeout_s: cli.timeout,
-            backend_args: passed_on.clone(),
-            cores,
-            backends: backends.iter().map(BackendSettings::of).collect(),
-        },
-        demos: Vec::new(),
-        harness: None,
-        interrupted: false,
-        failed: false,
-        verdict: None,
-        which_model: Vec::new(),
-        since_baseline: None,
-        sweep: None,
-    };
+    let mut document = CompareDocument::new(Settings {
+        runs: cli.runs,
+        scale: cli.scale,
+        timeout_s: cli.timeout,
+        backend_args: passed_on.clone(),
+        cores,
+        backends: backends.iter().map(BackendSettings::of).collect(),
+    });
     let exports = Exports {
         cli,
         title: &title,

@@ -264,17 +264,7 @@ fn compact_line(figure: &FigureComparison) -> String {
     if figure.backends.is_empty() {
         return String::new();
     }
-    let mut parts: Vec<String> = figure
-        .backends
-        .iter()
-        .map(|b| {
-            format!(
-                "{} {}",
-                b.backend,
-                contract::units::show(&figure.key, b.summary.median)
-            )
-        })
-        .collect();
+    let mut parts = figure.medians();
     for contrast in &figure.contrasts {
         parts.push(format!(
             "{} {}",

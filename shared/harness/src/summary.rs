@@ -492,6 +492,20 @@ impl FigureComparison {
         }
     }
 
+    /// Each backend's median with its unit: `["threads 52.1 µs", "processes 210 µs"]`.
+    pub fn medians(&self) -> Vec<String> {
+        self.backends
+            .iter()
+            .map(|b| {
+                format!(
+                    "{} {}",
+                    b.backend,
+                    contract::units::show(&self.key, b.summary.median)
+                )
+            })
+            .collect()
+    }
+
     /// One sentence per contrast: `one update under the lock: processes 0.94× threads
     /// (0.80–1.10), no significant difference`.
     pub fn sentences(&self) -> Vec<String> {

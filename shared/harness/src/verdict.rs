@@ -63,23 +63,7 @@ fn answer(dimension: &Dimension, comparison: &DemoComparison) -> Option<VerdictL
         return None;
     }
     let (answer, winner) = figure_answer(figure);
-    Some(line(measured(figure), answer, winner))
-}
-
-/// `threads 52.1 µs · processes 210 µs` (medians).
-fn measured(figure: &FigureComparison) -> String {
-    figure
-        .backends
-        .iter()
-        .map(|b| {
-            format!(
-                "{} {}",
-                b.backend,
-                contract::units::show(&figure.key, b.summary.median)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(" · ")
+    Some(line(figure.medians().join(" · "), answer, winner))
 }
 
 /// The contrasts in words, and the backend that beats every other (when one does).
@@ -245,24 +229,16 @@ mod tests {
     }
 
     fn document(demos: Vec<DemoComparison>) -> CompareDocument {
-        CompareDocument {
-            settings: Settings {
-                runs: 3,
-                scale: 0.1,
-                timeout_s: 10.0,
-                backend_args: Vec::new(),
-                cores: 2,
-                backends: Vec::new(),
-            },
-            demos,
-            harness: None,
-            interrupted: false,
-            failed: false,
-            verdict: None,
-            which_model: Vec::new(),
-            since_baseline: None,
-            sweep: None,
-        }
+        let mut document = CompareDocument::new(Settings {
+            runs: 3,
+            scale: 0.1,
+            timeout_s: 10.0,
+            backend_args: Vec::new(),
+            cores: 2,
+            backends: Vec::new(),
+        });
+        document.demos = demos;
+        document
     }
 
     #[test]
