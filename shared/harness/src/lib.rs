@@ -600,7 +600,14 @@ fn overall_verdict(document: &CompareDocument, backends: usize) -> (String, bool
                 .iter()
                 .map(|p| p.split(':').next().unwrap_or(p))
                 .collect();
-            format!("{} ({})", d.id, heads.join("; "))
+            let at = match (d.swept_at, &document.sweep) {
+                (Some(value), Some(sweep)) => {
+                    format!(" at {} {}", sweep.param, sweep::show_value(value))
+                }
+                (Some(value), None) => format!(" at {}", sweep::show_value(value)),
+                _ => String::new(),
+            };
+            format!("{}{at} ({})", d.id, heads.join("; "))
         })
         .collect();
     let verdict = if document.interrupted {
@@ -631,8 +638,14 @@ fn overall_verdict(document: &CompareDocument, backends: usize) -> (String, bool
             }
         )
     } else {
+        // A sweep counts each demo at each value.
+        let (total, what) = if document.demos.iter().any(|d| d.swept_at.is_some()) {
+            (document.demos.len(), "demo points")
+        } else {
+            (demos, "demos")
+        };
         format!(
-            "FAILED: {} of {demos} demos: {}",
+            "FAILED: {} of {total} {what}: {}",
             failed.len(),
             failed.join(", ")
         )
