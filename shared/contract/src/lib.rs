@@ -43,6 +43,7 @@ pub mod queues;
 pub mod report;
 pub mod run;
 pub mod settings;
+pub mod timeline;
 pub mod trace;
 pub mod workloads;
 

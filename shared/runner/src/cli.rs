@@ -33,6 +33,11 @@ pub struct Cli {
     #[arg(long, short)]
     pub quiet: bool,
 
+    /// After each demo, print a text timeline of its events: a row per worker, its sleeps,
+    /// waits and work as bars, its other events as marks, on one time axis
+    #[arg(long, conflicts_with = "json")]
+    pub timeline: bool,
+
     /// Make the first worker of each demo die right after its first event, to see what
     /// the backend reports (a killed child; a thread, which cannot be killed alone, panics)
     #[arg(long, value_name = "FAULT", value_enum)]
