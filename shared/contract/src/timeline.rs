@@ -197,6 +197,9 @@ pub struct Row {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Timeline {
     pub rows: Vec<Row>,
+    /// Where the time axis starts: a round time at or before the first event, so that a
+    /// long silent setup (making `download`'s images) does not squeeze what follows.
+    pub start_s: f64,
     /// Where the time axis ends: the demo's wall time, or its last event if later.
     pub end_s: f64,
 }
@@ -230,7 +233,14 @@ impl Timeline {
                 row_of(worker, &own, &round_ends, end_s)
             })
             .collect();
-        Timeline { rows, end_s }
+        let first = events.first().map_or(0.0, |e| e.t_s.max(0.0));
+        let step = nice_step(((end_s - first) / 4.0).max(1e-9));
+        let start_s = (first / step).floor() * step;
+        Timeline {
+            rows,
+            start_s,
+            end_s,
+        }
     }
 
     /// A compact text timeline, at most `width` columns (at least 60): a row per worker, a
@@ -245,8 +255,8 @@ impl Timeline {
             .unwrap_or(4)
             .clamp(4, 12);
         let columns = width - label_width - 1;
-        let per_column = self.end_s.max(1e-9) / columns as f64;
-        let column = |t: f64| ((t / per_column) as usize).min(columns - 1);
+        let per_column = (self.end_s - self.start_s).max(1e-9) / columns as f64;
+        let column = |t: f64| (((t - self.start_s) / per_column) as usize).min(columns - 1);
         let mut out = String::new();
         for row in &self.rows {
             let mut cells = vec![' '; columns];
@@ -277,7 +287,7 @@ impl Timeline {
                 cells.iter().collect::<String>().trim_end()
             );
         }
-        let (axis, labels) = text_axis(self.end_s, columns, per_column);
+        let (axis, labels) = text_axis(self.start_s, self.end_s, columns, per_column);
         let _ = writeln!(out, "{:label_width$} {axis}", "");
         let _ = writeln!(out, "{:label_width$} {}", "", labels.trim_end());
         let legend = format!(
@@ -368,12 +378,12 @@ fn natural_order(a: &str, b: &str) -> std::cmp::Ordering {
 }
 
 /// The axis line (`└──┬──…`) and the tick labels under it.
-fn text_axis(end_s: f64, columns: usize, per_column: f64) -> (String, String) {
+fn text_axis(start_s: f64, end_s: f64, columns: usize, per_column: f64) -> (String, String) {
     let mut axis: Vec<char> = vec!['─'; columns];
     let mut labels: Vec<char> = vec![' '; columns];
     axis[0] = '└';
-    for tick in axis_ticks(0.0, end_s, 4) {
-        let at = ((tick / per_column).round() as usize).min(columns - 1);
+    for tick in axis_ticks(start_s, end_s, 4) {
+        let at = (((tick - start_s) / per_column).round() as usize).min(columns - 1);
         if at > 0 {
             axis[at] = '┬';
         }
@@ -392,7 +402,7 @@ fn text_axis(end_s: f64, columns: usize, per_column: f64) -> (String, String) {
 
 /// Round tick values from `min` to `max`, about `about` of them, at 1, 2 or 5 × 10ⁿ apart.
 pub fn axis_ticks(min: f64, max: f64, about: usize) -> Vec<f64> {
-    if !(max > min) || !min.is_finite() || !max.is_finite() {
+    if max <= min || !min.is_finite() || !max.is_finite() {
         return vec![min];
     }
     let step = nice_step((max - min) / about.max(1) as f64);
@@ -479,7 +489,7 @@ mod tests {
         let timeline = Timeline::of(&join_events(), 0.057);
         let workers: Vec<&str> = timeline.rows.iter().map(|r| r.worker.as_str()).collect();
         assert_eq!(workers, ["main", "t0", "t1", "t2", "t3", "t4"]);
-        assert_eq!(timeline.end_s, 0.057);
+        assert_eq!((timeline.start_s, timeline.end_s), (0.0, 0.057));
         for (k, row) in timeline.rows[1..].iter().enumerate() {
             let start = (k as f64 + 0.5) / 1e3;
             let end = (k as f64 + 50.5) / 1e3;
@@ -597,6 +607,20 @@ mod tests {
             (0.30, 0.4, true)
         );
         assert_eq!(timer.lifetime, (0.30, 0.4));
+    }
+
+    #[test]
+    fn the_axis_starts_at_a_round_time_before_a_late_first_event() {
+        // download after 1.95 s of making images: the axis starts at 1.5 s, not at 0.
+        let events = vec![
+            event(1.95, MAIN, "pass", Some("sequential, 1 worker")),
+            event(2.9, MAIN, "pass", Some("concurrent, 6 workers")),
+        ];
+        let timeline = Timeline::of(&events, 3.0);
+        assert_eq!((timeline.start_s, timeline.end_s), (1.5, 3.0));
+        let text = timeline.text(100);
+        let labels = text.lines().nth(2).unwrap();
+        assert!(labels.trim_start().starts_with("1.5 s"), "{text}");
     }
 
     #[test]
