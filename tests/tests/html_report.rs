@@ -5,8 +5,10 @@
 //! spread over workers, crash's dead worker); each screenshot must decode and not be blank.
 //!
 //! Chromium is a requirement of these tests: without it they fail, saying how to install it.
+//! The text timeline of a narrated run (`--timeline`), drawn from the same model, is tested
+//! here too, on both backends.
 
-use cross_backend::{binary, command, finish};
+use cross_backend::{BACKENDS, binary, command, finish, run};
 use std::collections::HashSet;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -299,4 +301,54 @@ fn the_console_check_sees_a_page_that_errs() {
     assert_eq!(browsed.console.len(), 2, "{:?}", browsed.console);
     assert!(browsed.console[0].contains("planted"));
     assert!(browsed.console[1].contains("Uncaught ReferenceError"));
+}
+
+#[test]
+fn a_narrated_run_with_timeline_draws_joins_five_overlapping_sleeps_in_100_columns() {
+    for backend in BACKENDS {
+        let finished = run(backend, &["join", "--scale", "0.02", "--timeline"]);
+        assert_eq!(finished.code(), 0, "{finished:?}");
+        let out = &finished.stdout;
+        let timeline: Vec<&str> = out
+            .lines()
+            .skip_while(|line| !line.starts_with("timeline of join: a row per worker, from "))
+            .skip(1)
+            .take_while(|line| !line.starts_with("verdicts"))
+            .collect();
+        assert_eq!(timeline.len(), 6 + 3, "rows, axis, labels, legend: {out}");
+        for line in &timeline {
+            assert!(line.chars().count() <= 100, "wider than 100: {line:?}");
+        }
+        let workers: Vec<&str> = timeline[..6]
+            .iter()
+            .map(|line| line.split(' ').next().unwrap())
+            .collect();
+        assert_eq!(workers, ["main", "t0", "t1", "t2", "t3", "t4"], "{out}");
+        // Some column where all five are asleep at once, and main waits for them.
+        let rows: Vec<Vec<char>> = timeline[..6]
+            .iter()
+            .map(|line| line.chars().collect())
+            .collect();
+        let overlap = (0..100).any(|column| {
+            rows[0].get(column) == Some(&'░')
+                && rows[1..].iter().all(|row| row.get(column) == Some(&'▒'))
+        });
+        assert!(overlap, "the five sleeps never overlap: {out}");
+        assert!(timeline[8].contains("▒ sleeping"), "{out}");
+    }
+}
+
+#[test]
+fn timeline_and_json_together_are_bad_input() {
+    for backend in BACKENDS {
+        let finished = run(backend, &["join", "--json", "--timeline"]);
+        assert_eq!(finished.code(), 2, "{finished:?}");
+        assert_eq!(finished.stdout, "");
+        assert_eq!(finished.stderr.lines().count(), 1, "{}", finished.stderr);
+        assert!(
+            finished.stderr.contains("--timeline"),
+            "{}",
+            finished.stderr
+        );
+    }
 }

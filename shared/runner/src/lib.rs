@@ -231,8 +231,9 @@ fn run_backend<B: Backend>() -> Result<ExitCode, StdoutClosed> {
 fn timeline_text(report: &contract::report::DemoReport) -> String {
     let timeline = Timeline::of(&report.events, report.wall_s);
     format!(
-        "timeline of {}: a row per worker, 0 to {}\n{}",
+        "timeline of {}: a row per worker, from {} to {}\n{}",
         report.id,
+        contract::timeline::seconds_label(timeline.start_s),
         contract::timeline::seconds_label(timeline.end_s),
         timeline.text(TIMELINE_WIDTH)
     )
