@@ -157,13 +157,14 @@ fn the_report_renders_in_chromium_with_marks_on_every_chart_and_timelines_that_s
     let page_arg = page.display().to_string();
     let threads = format!("threads={}", binary("threads").display());
     let processes = format!("processes={}", binary("processes").display());
-    // Images of 8 KiB behind 20 ms of latency (1000 ms × scale 0.02): download's queue
-    // spreads over its six workers in a fraction of a second.
+    // The scale of the whole-run tests, at which join's sleeps (250 ms) outlast the start of
+    // its five workers on a loaded machine. Images of 8 KiB behind 20 ms of latency (400 ms
+    // × 0.05): download's queue spreads over its six workers in a fraction of a second.
     let args = [
         "--runs",
         "2",
         "--scale",
-        "0.02",
+        "0.05",
         "--export-html",
         &page_arg,
         "--backend",
@@ -177,7 +178,7 @@ fn the_report_renders_in_chromium_with_marks_on_every_chart_and_timelines_that_s
         "--image-kib",
         "8",
         "--latency",
-        "1000",
+        "400",
     ];
     let (mut compare, _scratch) = command("compare", &args);
     let compared = finish(
@@ -306,7 +307,7 @@ fn the_console_check_sees_a_page_that_errs() {
 #[test]
 fn a_narrated_run_with_timeline_draws_joins_five_overlapping_sleeps_in_100_columns() {
     for backend in BACKENDS {
-        let finished = run(backend, &["join", "--scale", "0.02", "--timeline"]);
+        let finished = run(backend, &["join", "--scale", "0.05", "--timeline"]);
         assert_eq!(finished.code(), 0, "{finished:?}");
         let out = &finished.stdout;
         let timeline: Vec<&str> = out
