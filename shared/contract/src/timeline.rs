@@ -54,14 +54,14 @@ pub enum Rule {
     Closes(Activity),
     /// The worker dies right after the event (a mark of its own).
     Dies,
-    /// A main-flow event that ends a round or a pass: a spell still open when it comes, with
-    /// no later word from its worker, is cut here.
+    /// A main-flow event that ends a round or a pass: a spell whose worker has said nothing
+    /// more by then is cut here.
     EndsRound,
 }
 
 /// Every event word that is more than a mark, with what it means and why, from the demos'
 /// workloads (`shared/contract/src/demos/`, `workloads.rs`, `event_flag.rs`, `baseline.rs`).
-pub const RULES: [(&str, Rule, &str); 16] = [
+pub const RULES: [(&str, Rule, &str); 17] = [
     (
         "sleeping",
         Rule::Opens(Activity::Sleeping),
@@ -142,10 +142,12 @@ pub const RULES: [(&str, Rule, &str); 16] = [
         Rule::EndsRound,
         "crash: the round is over; the parent has seen who survived",
     ),
+    (
+        "counted",
+        Rule::EndsRound,
+        "cpu: the pass is over; the parent has its workers' counts",
+    ),
 ];
-
-/// The words that end a round or a pass without a rule of their own above.
-const ALSO_ENDS_ROUND: [&str; 1] = ["counted"];
 
 /// What an event word says: its rule, or `None` for a plain mark.
 pub fn rule_of(what: &str) -> Option<Rule> {
@@ -153,7 +155,6 @@ pub fn rule_of(what: &str) -> Option<Rule> {
         .iter()
         .find(|(word, _, _)| *word == what)
         .map(|(_, rule, _)| *rule)
-        .or_else(|| ALSO_ENDS_ROUND.contains(&what).then_some(Rule::EndsRound))
 }
 
 /// A time during which a worker was in one activity.
