@@ -414,6 +414,56 @@ fn bytes(value: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::measure::RunStatus;
+    use contract::report::{DemoReport, Figures};
+
+    fn run(backend: &str, index: u32, status: RunStatus, wall_s: f64) -> Run {
+        Run {
+            backend: backend.into(),
+            index,
+            status,
+            problem: None,
+            process_wall_s: wall_s,
+            user_s: 0.0,
+            sys_s: 0.0,
+            voluntary_switches: 0,
+            involuntary_switches: 0,
+            peak_pss_kib: 0,
+            largest_rss_kib: 0,
+            processes_seen: 1,
+            threads_seen: 1,
+            samples: 1,
+            report: Some(DemoReport {
+                id: "join".into(),
+                ok: status == RunStatus::Ok,
+                outcome: serde_json::Value::Null,
+                problem: None,
+                wall_s,
+                ideal_wall_s: 0.0,
+                events: Vec::new(),
+                figures: Figures::default(),
+            }),
+        }
+    }
+
+    #[test]
+    fn the_timeline_stands_on_the_successful_run_of_median_demo_time() {
+        let runs = [
+            run("a", 0, RunStatus::Ok, 3.0),
+            run("b", 0, RunStatus::Ok, 9.0),
+            run("a", 1, RunStatus::Ok, 1.0),
+            run("a", 2, RunStatus::OutcomeFailed, 2.0),
+            run("a", 3, RunStatus::Ok, 2.5),
+            run("a", 4, RunStatus::Ok, 5.0),
+        ];
+        // a's successful runs by demo time: 1.0, 2.5, 3.0, 5.0: the lower middle one.
+        let (chosen, count) = representative_run(&runs, "a").unwrap();
+        assert_eq!((chosen.index, count), (3, 4));
+        let (chosen, count) = representative_run(&runs[..3], "a").unwrap();
+        assert_eq!((chosen.index, count), (1, 2));
+        assert_eq!(representative_run(&runs, "b").unwrap().0.index, 0);
+        assert!(representative_run(&runs[3..4], "a").is_none());
+    }
 
     #[test]
     fn sizes_read_with_three_significant_digits() {
