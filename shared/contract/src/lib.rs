@@ -47,6 +47,8 @@ pub mod run;
 pub mod settings;
 pub mod timeline;
 pub mod trace;
+pub mod units;
+pub mod verdict;
 pub mod workloads;
 
 pub use demos::DemoId;

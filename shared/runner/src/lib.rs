@@ -177,9 +177,15 @@ fn run_backend<B: Backend>() -> Result<ExitCode, StdoutClosed> {
             ))?;
         }
         let run = DemoRun::new(demo, (B::NAME, &kind), &settings, echo);
+        let descriptors_before = open_descriptors();
         let started = Instant::now();
         let result = B::run_demo(demo, &run);
         let wall_s = started.elapsed().as_secs_f64();
+        // What the demo left open in this process: every worker's channel end and pidfd
+        // must be closed by the time it returns, whether it succeeded or not.
+        if let (Some(before), Some(after)) = (descriptors_before, open_descriptors()) {
+            run.measured("descriptors_left_open", after as f64 - before as f64);
+        }
         // A demo that finished as the signal came is not reported either.
         if matches!(result, Err(DemoError::Interrupted)) || interrupt::requested() {
             eprintln!("{}: interrupted; every worker has been stopped", B::NAME);
@@ -216,7 +222,7 @@ fn run_backend<B: Backend>() -> Result<ExitCode, StdoutClosed> {
             cli.scale
         ))?;
         for report in &reports {
-            say(format!("{}\n", verdict_line(report)))?;
+            say(format!("{}\n", verdict_line(report, cli.verbose)))?;
         }
     }
     Ok(if all_ok {
@@ -270,6 +276,13 @@ fn crash_copy<B: Backend>(cli: &Cli, parent: i32) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// How many descriptors this process has open, from `/proc/self/fd` (less the one that
+/// reading it opens).
+fn open_descriptors() -> Option<usize> {
+    let entries = std::fs::read_dir("/proc/self/fd").ok()?;
+    Some(entries.count().saturating_sub(1))
 }
 
 fn bad_input<B: Backend>(line: &str) -> ExitCode {
