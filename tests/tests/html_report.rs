@@ -219,6 +219,13 @@ fn the_report_renders_in_chromium_with_marks_on_every_chart_and_timelines_that_s
         );
     }
 
+    // Each demo leads with its own figures; the page ends with the verdict.
+    assert_eq!(dom.matches("<table class=\"lead\">").count(), 3, "{dom}");
+    let verdict = &dom[dom.find("<section id=\"verdict\">").expect("a verdict")..];
+    let answers = verdict.matches("<td class=\"won\">").count()
+        + verdict.matches("<td class=\"even\">").count();
+    assert!(answers >= 1, "{verdict}");
+
     // join: in each backend's lane, five sleeps that all overlap one instant.
     for lane in timeline_lanes(dom, "join") {
         let sleeps: Vec<&str> = tooltips(lane)

@@ -55,7 +55,7 @@ pub struct Bar {
 }
 
 /// Horizontal bars from 0 to each median, with whiskers from min to max, on one axis.
-pub fn bars(class: &str, title: &str, rows: &[Bar], unit: fn(f64) -> String) -> String {
+pub fn bars(class: &str, title: &str, rows: &[Bar], unit: &dyn Fn(f64) -> String) -> String {
     const LABEL: f64 = 170.0;
     const PLOT: f64 = 440.0;
     const ROW: f64 = 28.0;
@@ -151,15 +151,15 @@ pub struct Series {
 }
 
 /// What an axis shows: its title, linear or log, and how a value reads with its unit.
-pub struct Axis {
+pub struct Axis<'a> {
     pub title: String,
     pub log: bool,
     /// Only whole numbers are labelled (a count of workers has no 1.5).
     pub whole: bool,
-    pub unit: fn(f64) -> String,
+    pub unit: &'a dyn Fn(f64) -> String,
 }
 
-impl Axis {
+impl Axis<'_> {
     /// The ticks of `scale` this axis labels.
     fn ticks(&self, scale: &Scale) -> Vec<f64> {
         let mut ticks = scale.ticks();
@@ -545,7 +545,7 @@ impl Scale {
 }
 
 /// `0` for zero, else the value with its unit.
-fn label_or_zero(value: f64, unit: fn(f64) -> String) -> String {
+fn label_or_zero(value: f64, unit: &dyn Fn(f64) -> String) -> String {
     if value == 0.0 {
         "0".to_string()
     } else {
@@ -597,7 +597,7 @@ mod tests {
                 value: Err("none & all".into()),
                 colour: 0,
             }],
-            unit,
+            &unit,
         );
         assert!(svg.contains("<title>&lt;t&gt;</title>") && svg.contains(">a&lt;b<"));
         assert!(svg.contains(">none &amp; all<"));
@@ -633,7 +633,7 @@ mod tests {
             title: "t".into(),
             log,
             whole: false,
-            unit,
+            unit: &unit,
         };
         let svg = lines("c", "known points", &axis(false), &axis(false), &series);
         let middle = (
@@ -720,7 +720,7 @@ mod tests {
                 }),
                 colour: 0,
             }],
-            unit,
+            &unit,
         );
         assert!(
             svg.contains("<rect class=\"mark\" x=\"170\" y=\"14.0\" width=\"220.0\""),

@@ -1,12 +1,16 @@
 //! The HTML export: one self-contained, well-formed page (no script, nothing fetched) that
 //! reads at a desktop's width and a phone's: the summary table (scrolling sideways inside its
-//! own box on a narrow screen), and per demo its time per backend with min–max whiskers, its
-//! timeline (a row per worker, the backends on one time axis) and, where the demo sweeps a
-//! parameter, a line chart; then peak memory per demo. The charts are drawn by [`chart`].
+//! own box on a narrow screen); per demo its lead figures with their intervals, its time per
+//! backend with min–max whiskers, its timeline (a row per worker, the backends on one time
+//! axis) and, for `cpu` and `channel`, a line chart of the figure they sweep; a `--sweep`'s
+//! curves; peak memory per demo; and the closing verdict. The charts are drawn by [`chart`].
 
 use super::chart::{self, Axis, Bar, Lane, Point, Series, Spread};
 use super::measure::Run;
-use super::render::{kib, time};
+use super::render::{kib, short_contrast, time};
+use super::summary::FigureComparison;
+use super::sweep::{SweepReport, show_value};
+use super::verdict;
 use super::{CompareDocument, DemoComparison};
 use contract::timeline::Timeline;
 use std::collections::BTreeMap;
@@ -27,6 +31,7 @@ pub fn page(title: &str, header: &str, document: &CompareDocument) -> String {
          .wide{overflow-x:auto;max-width:100%}\n\
          table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:left;white-space:nowrap}\n\
          svg{display:block;width:100%;min-width:520px;height:auto;margin:0.5em 0}\n\
+         table.lead{margin:0.5em 0}td.won{font-weight:bold}td.why{white-space:normal;min-width:18em}\n\
          .failed{color:#b00020;font-weight:bold}.ok{color:#1b7f3b}svg text{font-size:13px;font-family:sans-serif}\n",
     );
     out.push_str("</style>\n</head>\n<body>\n");
@@ -43,8 +48,16 @@ pub fn page(title: &str, header: &str, document: &CompareDocument) -> String {
         } else {
             "ok"
         };
-        let _ = writeln!(out, "<section id=\"demo-{}\">", escape(&comparison.id));
-        let _ = writeln!(out, "<h2>{}</h2>", escape(&comparison.id));
+        // A sweep runs each demo once per value: each has a section of its own.
+        let (anchor, heading) = match (comparison.swept_at, &document.sweep) {
+            (Some(x), Some(sweep)) => (
+                format!("demo-{}-{}", comparison.id, show_value(x)),
+                format!("{} · {} = {}", comparison.id, sweep.param, show_value(x)),
+            ),
+            _ => (format!("demo-{}", comparison.id), comparison.id.clone()),
+        };
+        let _ = writeln!(out, "<section id=\"{}\">", escape(&anchor));
+        let _ = writeln!(out, "<h2>{}</h2>", escape(&heading));
         let _ = writeln!(
             out,
             "<p class=\"{class}\">{}</p>",
@@ -60,6 +73,7 @@ pub fn page(title: &str, header: &str, document: &CompareDocument) -> String {
                 );
             }
         }
+        out.push_str(&wide(&lead_figures(comparison)));
         out.push_str(&wide(&time_chart(comparison)));
         out.push_str(&wide(&timeline_chart(comparison)));
         if let Some(sweep) = sweep_chart(comparison) {
@@ -67,13 +81,153 @@ pub fn page(title: &str, header: &str, document: &CompareDocument) -> String {
         }
         out.push_str("</section>\n");
     }
+    if let Some(sweep) = &document.sweep {
+        out.push_str(&sweep_section(sweep));
+    }
     out.push_str(
         "<section id=\"memory\">\n<h2>Peak memory (sum of PSS over the process tree)</h2>\n",
     );
     out.push_str(&wide(&memory_chart(comparisons)));
     out.push_str("</section>\n");
+    out.push_str(&verdict_section(document));
     let _ = writeln!(out, "<p>{}</p>", escape(super::METHOD_NOTE));
     out.push_str("</body>\n</html>\n");
+    out
+}
+
+/// The figures the demo exists to measure, per backend, each other backend against the first
+/// with its interval.
+fn lead_figures(comparison: &DemoComparison) -> String {
+    let lead: Vec<&FigureComparison> = comparison
+        .summary
+        .figures
+        .iter()
+        .filter(|f| f.lead)
+        .collect();
+    if lead.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "<table class=\"lead\">\n<tr><th>figure</th><th>backend</th><th>median</th><th>min–max</th>\
+         <th>runs</th><th>against the first</th></tr>\n",
+    );
+    for figure in lead {
+        let show = |value: f64| contract::units::show(&figure.key, value);
+        for (i, backend) in figure.backends.iter().enumerate() {
+            let s = &backend.summary;
+            let contrast = figure
+                .contrasts
+                .iter()
+                .find(|c| c.backend == backend.backend)
+                .map_or("–".to_string(), |c| short_contrast(figure, c));
+            let _ = writeln!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}–{}</td><td>{}</td><td>{}</td></tr>",
+                if i == 0 {
+                    escape(&figure.label)
+                } else {
+                    String::new()
+                },
+                escape(&backend.backend),
+                escape(&show(s.median)),
+                escape(&show(s.min)),
+                escape(&show(s.max)),
+                s.n,
+                escape(&contrast)
+            );
+        }
+    }
+    out.push_str("</table>\n");
+    out
+}
+
+/// The closing verdict: which model for what, from this run's figures.
+fn verdict_section(document: &CompareDocument) -> String {
+    let lines = verdict::verdict(document);
+    if lines.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "<section id=\"verdict\">\n<h2>Verdict: which model for what</h2>\n<div class=\"wide\">\n\
+         <table>\n<tr><th>question</th><th>demo</th><th>measured (medians)</th><th>answer</th><th>why</th></tr>\n",
+    );
+    for line in &lines {
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td class=\"why\">{}</td></tr>",
+            escape(&line.question),
+            escape(&line.demo),
+            escape(&line.measured),
+            if line.winner.is_some() { "won" } else { "even" },
+            escape(&line.answer),
+            escape(&line.reason)
+        );
+    }
+    out.push_str("</table>\n</div>\n</section>\n");
+    out
+}
+
+/// A `--sweep`'s curves: per demo and figure, a line per backend through its medians with a
+/// band from min to max; the swept value on a log axis when it spans ten times or more.
+fn sweep_section(sweep: &SweepReport) -> String {
+    let mut out = format!(
+        "<section id=\"sweep\">\n<h2>Sweep of {}</h2>\n",
+        escape(sweep.param.name())
+    );
+    let (lo, hi) = sweep
+        .values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(*v), hi.max(*v))
+        });
+    let log_x = lo > 0.0 && hi / lo >= 10.0;
+    let whole = sweep.values.iter().all(|v| v.fract() == 0.0);
+    for demo in &sweep.demos {
+        for figure in &demo.figures {
+            let show = |value: f64| contract::units::show(&figure.key, value);
+            let series: Vec<Series> = figure
+                .series
+                .iter()
+                .map(|s| Series {
+                    name: s.backend.clone(),
+                    points: s
+                        .points
+                        .iter()
+                        .map(|p| Point {
+                            x: p.x,
+                            median: p.median,
+                            min: p.min,
+                            max: p.max,
+                        })
+                        .collect(),
+                })
+                .collect();
+            let x_axis = Axis {
+                title: sweep.param.name().to_string(),
+                log: log_x,
+                whole,
+                unit: &show_value,
+            };
+            let y_axis = Axis {
+                title: figure.label.clone(),
+                log: false,
+                whole: false,
+                unit: &show,
+            };
+            let title = format!(
+                "{}: {} per {} (median, band min–max over the runs)",
+                demo.id, figure.label, sweep.param
+            );
+            out.push_str(&wide(&chart::lines(
+                "sweep-chart",
+                &title,
+                &x_axis,
+                &y_axis,
+                &series,
+            )));
+        }
+    }
+    out.push_str("</section>\n");
     out
 }
 
@@ -152,7 +306,7 @@ fn time_chart(comparison: &DemoComparison) -> String {
         "time-chart",
         &format!("demo time of {}", comparison.id),
         &rows,
-        time,
+        &time,
     )
 }
 
@@ -180,7 +334,7 @@ fn memory_chart(comparisons: &[DemoComparison]) -> String {
                 })
         })
         .collect();
-    chart::bars("memory-chart", "peak PSS per demo and backend", &rows, kib)
+    chart::bars("memory-chart", "peak PSS per demo and backend", &rows, &kib)
 }
 
 fn spread(summary: &crate::stats::Summary) -> Spread {
@@ -257,8 +411,8 @@ fn timeline_chart(comparison: &DemoComparison) -> String {
 /// among the run's named measurements.
 struct Sweep {
     title: &'static str,
-    x_axis: Axis,
-    y_axis: Axis,
+    x_axis: Axis<'static>,
+    y_axis: Axis<'static>,
     /// The x of a measurement's name, for the names of this figure.
     x_of: fn(&str) -> Option<f64>,
 }
@@ -273,13 +427,13 @@ fn sweep_of(demo: &str) -> Option<Sweep> {
                 title: "workers".into(),
                 log: false,
                 whole: true,
-                unit: count,
+                unit: &count,
             },
             y_axis: Axis {
                 title: "speedup over one worker".into(),
                 log: false,
                 whole: false,
-                unit: times,
+                unit: &times,
             },
             x_of: |name| {
                 name.strip_prefix("speedup_")?
@@ -294,13 +448,13 @@ fn sweep_of(demo: &str) -> Option<Sweep> {
                 title: "message size".into(),
                 log: true,
                 whole: false,
-                unit: bytes,
+                unit: &bytes,
             },
             y_axis: Axis {
                 title: "round trip".into(),
                 log: true,
                 whole: false,
-                unit: microseconds,
+                unit: &microseconds,
             },
             x_of: |name| {
                 message_size(
