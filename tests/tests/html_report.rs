@@ -157,14 +157,15 @@ fn the_report_renders_in_chromium_with_marks_on_every_chart_and_timelines_that_s
     let page_arg = page.display().to_string();
     let threads = format!("threads={}", binary("threads").display());
     let processes = format!("processes={}", binary("processes").display());
-    // The scale of the whole-run tests, at which join's sleeps (250 ms) outlast the start of
-    // its five workers on a loaded machine. Images of 8 KiB behind 20 ms of latency (400 ms
-    // × 0.05): download's queue spreads over its six workers in a fraction of a second.
+    // A scale at which join's sleeps (1 s) outlast the start of its five workers even on a
+    // machine loaded by other work, and crash's doomed worker dies while the others sleep.
+    // Images of 8 KiB behind 20 ms of latency (100 ms × 0.2): download's queue spreads over
+    // its six workers in a fraction of a second.
     let args = [
         "--runs",
         "2",
         "--scale",
-        "0.05",
+        "0.2",
         "--export-html",
         &page_arg,
         "--backend",
@@ -178,7 +179,7 @@ fn the_report_renders_in_chromium_with_marks_on_every_chart_and_timelines_that_s
         "--image-kib",
         "8",
         "--latency",
-        "400",
+        "100",
     ];
     let (mut compare, _scratch) = command("compare", &args);
     let compared = finish(
@@ -314,7 +315,7 @@ fn the_console_check_sees_a_page_that_errs() {
 #[test]
 fn a_narrated_run_with_timeline_draws_joins_five_overlapping_sleeps_in_100_columns() {
     for backend in BACKENDS {
-        let finished = run(backend, &["join", "--scale", "0.05", "--timeline"]);
+        let finished = run(backend, &["join", "--scale", "0.2", "--timeline"]);
         assert_eq!(finished.code(), 0, "{finished:?}");
         let out = &finished.stdout;
         let timeline: Vec<&str> = out
