@@ -5,6 +5,7 @@
 //! outside; and reports every difference (terminal table, JSON, Markdown, HTML).
 
 pub mod backends;
+pub mod chart;
 pub mod error;
 pub mod html;
 pub mod measure;

@@ -230,7 +230,7 @@ fn lead_rows(figure: &FigureComparison, name_width: usize) -> String {
 }
 
 /// `4.01× (3.10–5.20): threads better` or `1.01× (0.99–1.03): no significant difference`.
-fn short_contrast(figure: &FigureComparison, contrast: &Contrast) -> String {
+pub fn short_contrast(figure: &FigureComparison, contrast: &Contrast) -> String {
     let Some(interval) = &contrast.interval else {
         return "too few runs for an interval".to_string();
     };

@@ -33,6 +33,11 @@ pub struct Cli {
     #[arg(long, short)]
     pub quiet: bool,
 
+    /// After each demo, print a text timeline of its events: a row per worker, its sleeps,
+    /// waits and work as bars, its other events as marks, on one time axis
+    #[arg(long, conflicts_with = "json")]
+    pub timeline: bool,
+
     /// Show every figure in the verdict lines, not only the ones each demo exists to measure
     #[arg(long, short)]
     pub verbose: bool,

@@ -17,6 +17,7 @@ use contract::interrupt;
 use contract::outcome::Outcome;
 use contract::report::{Listing, RunDocument, verdict_line};
 use contract::settings::{EXIT_BAD_INPUT, EXIT_INTERRUPTED};
+use contract::timeline::Timeline;
 use contract::trace::Echo;
 use contract::{DemoError, DemoRun};
 use std::process::ExitCode;
@@ -190,7 +191,11 @@ fn run_backend<B: Backend>() -> Result<ExitCode, StdoutClosed> {
             eprintln!("{}: interrupted; every worker has been stopped", B::NAME);
             return Ok(ExitCode::from(EXIT_INTERRUPTED));
         }
-        reports.push(run.into_report(result, wall_s));
+        let report = run.into_report(result, wall_s);
+        if cli.timeline {
+            say(timeline_text(&report))?;
+        }
+        reports.push(report);
     }
 
     let all_ok = reports.iter().all(|r| r.ok);
@@ -226,6 +231,22 @@ fn run_backend<B: Backend>() -> Result<ExitCode, StdoutClosed> {
         ExitCode::FAILURE
     })
 }
+
+/// The text timeline printed after a demo with `--timeline`, in at most
+/// [`TIMELINE_WIDTH`] columns.
+fn timeline_text(report: &contract::report::DemoReport) -> String {
+    let timeline = Timeline::of(&report.events, report.wall_s);
+    format!(
+        "timeline of {}: a row per worker, from {} to {}\n{}",
+        report.id,
+        contract::timeline::seconds_label(timeline.start_s),
+        contract::timeline::seconds_label(timeline.end_s),
+        timeline.text(TIMELINE_WIDTH)
+    )
+}
+
+/// The width of a text timeline: a terminal of 100 columns.
+pub const TIMELINE_WIDTH: usize = 100;
 
 /// The copy of the program started for one `crash` round: run it here, stream the events
 /// as JSON lines, and end as the round ends (which may be by a signal).
