@@ -103,7 +103,7 @@ pub fn compare(
     let changes: Vec<Change> = pending
         .into_iter()
         .filter_map(|p| {
-            let interval = Interval::welch(&p.before, &p.after, confidence);
+            let interval = Interval::between(&p.before, &p.after, confidence);
             let verdict = match interval.map(|i| (i.finding(), p.better)) {
                 None => ChangeVerdict::TooFewRuns,
                 Some((Finding::NoSignificantDifference, _)) => ChangeVerdict::NoSignificantChange,

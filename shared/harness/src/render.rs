@@ -232,7 +232,10 @@ fn lead_rows(figure: &FigureComparison, name_width: usize) -> String {
 /// `4.01× (3.10–5.20): threads better` or `1.01× (0.99–1.03): no significant difference`.
 pub fn short_contrast(figure: &FigureComparison, contrast: &Contrast) -> String {
     let Some(interval) = &contrast.interval else {
-        return "too few runs for an interval".to_string();
+        return format!(
+            "too few runs for an interval (at least {} each)",
+            crate::stats::MIN_RUNS
+        );
     };
     let size = match interval.scale {
         Scale::Ratio => format!(

@@ -95,7 +95,19 @@ pub struct Interval {
     pub noise: f64,
 }
 
+/// The fewest successful runs on each side for an interval: with two, Welch's degrees of
+/// freedom can fall to one, where a 95 % interval spans dozens of orders of magnitude.
+pub const MIN_RUNS: usize = 3;
+
 impl Interval {
+    /// [`Interval::welch`] with at least [`MIN_RUNS`] samples on each side; `None` with fewer.
+    pub fn between(reference: &[f64], other: &[f64], confidence: f64) -> Option<Interval> {
+        if reference.len() < MIN_RUNS || other.len() < MIN_RUNS {
+            return None;
+        }
+        Interval::welch(reference, other, confidence)
+    }
+
     /// Welch's interval between the samples of two backends, `None` with fewer than two
     /// samples on either side. When every sample is positive the comparison is a ratio:
     /// Welch's t-interval of the difference of the logarithms, turned back into a ratio of
@@ -423,8 +435,13 @@ mod known_answers {
         assert_eq!(just_over.finding(), Finding::Higher);
         let below = Interval::welch(&[102.5, 102.5], &[100.0, 100.0], 0.95).unwrap();
         assert_eq!(below.finding(), Finding::Lower);
-        // Too few runs: no interval.
+        // Too few runs: no interval; the report asks for three on each side.
         assert_eq!(Interval::welch(&[1.0], &[2.0, 3.0], 0.95), None);
+        assert_eq!(Interval::between(&[1.0, 2.0], &[4.0, 8.0], 0.95), None);
+        assert_eq!(
+            Interval::between(&[1.0, 2.0, 1.5], &[4.0, 8.0, 6.0], 0.95),
+            Interval::welch(&[1.0, 2.0, 1.5], &[4.0, 8.0, 6.0], 0.95)
+        );
     }
 
     #[test]
