@@ -203,7 +203,14 @@ def save_whole(folder, name, body, settings, deadline, timed_out):
             os.write(fd, chunk)
         try:
             if part is None:
-                os.link(f"/proc/self/fd/{fd}", target, follow_symlinks=True)
+                # linkat(AT_SYMLINK_FOLLOW) of /proc/self/fd/N: os.link calls linkat (not
+                # link, which does not follow the name to the file) when given a folder fd.
+                folder_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+                try:
+                    os.link(f"/proc/self/fd/{fd}", name, dst_dir_fd=folder_fd,
+                            follow_symlinks=True)
+                finally:
+                    os.close(folder_fd)
             else:
                 os.rename(part, target)
             published = True
