@@ -92,11 +92,13 @@ class Workers:
     on leaving it, on success, an error or Ctrl-C, every child still alive is killed, and
     every child is reaped."""
 
-    def __init__(self, run, method=None):
+    def __init__(self, run, method=None, deaths_expected=False):
         self.run = run
         self.method = method or run.kind["start_method"]
         self.context = multiprocessing.get_context(self.method)
         self.children = []
+        # crash: a worker's death is the lesson, and each is joined on its own.
+        self.deaths_expected = deaths_expected
 
     def __enter__(self):
         return self
@@ -125,13 +127,16 @@ class Workers:
         writer.close()
         child = Child(name, process, reader)
         self.children.append(child)
+        self.run.count_worker()
         self.run.set_figure("results_via",
                             f"pickled over the worker's pipe (multiprocessing.Pipe, "
                             f"started by {self.method})")
         while child.first_event_at is None and not child.ended:
             self.pump(0.1)
+            self.stop_at_a_death()
         first = child.first_event_at
-        self.run.count_worker(None if first is None else (first - asked_at) * 1e6)
+        if first is not None:
+            self.run.first_event_after((first - asked_at) * 1e6)
         return index
 
     def pump(self, timeout):
@@ -169,6 +174,14 @@ class Workers:
         else:
             child.outcome = message
         return True
+
+    def stop_at_a_death(self):
+        """A worker that died is reported, not waited for: a new worker may be waiting on
+        something the dead one held (a lock)."""
+        if not self.deaths_expected:
+            for child in self.children:
+                if child.ended and child.outcome is None and not child.joined:
+                    self._reap(child)
 
     def join(self, index):
         child = self.children[index]
@@ -377,7 +390,8 @@ def make_queues(manager):
 
 
 def produce_and_consume(run, timeout):
-    with Workers(run) as workers, Manager(workers.context) as manager:
+    context = multiprocessing.get_context(run.kind["start_method"])
+    with Manager(context) as manager, Workers(run) as workers:
         queues = make_queues(manager)
         workers.start("producer", contract.produce, queues)
         consumer = workers.start("consumer", contract.consume, queues, timeout)
@@ -396,9 +410,12 @@ def timed_worker(out, managed, direct, count, timeout):
 
 def timed_pass(run, timeout):
     count = run.count()
-    with Workers(run) as workers, Manager(workers.context) as manager:
-        direct = workers.context.Queue()
-        workers.start("timer", timed_worker, manager.Queue(), direct, count, timeout)
+    context = multiprocessing.get_context(run.kind["start_method"])
+    with Manager(context) as manager, Workers(run) as workers:
+        # The parent keeps its proxy: the managed queue lives while a proxy to it does, and a
+        # spawned child's proxy is made only when the child unpickles its arguments.
+        managed, direct = manager.Queue(), context.Queue()
+        workers.start("timer", timed_worker, managed, direct, count, timeout)
         ns, ns_direct = workers.join_all()[0]
     run.measured("ns_per_put_get", ns)
     run.measured("ns_per_mp_queue_put_get", ns_direct)
@@ -561,7 +578,7 @@ def crash(run):
 
 def round_here(run, fault):
     seconds = run.seconds(contract.CRASH_SLEEP_S)
-    with Workers(run) as workers:
+    with Workers(run, deaths_expected=True) as workers:
         started = [workers.start(contract.worker_from_one(index), contract.crash_sleeper, seconds,
                                  fault if index == contract.CRASH_DOOMED else None)
                    for index in range(contract.CRASH_WORKERS)]
@@ -715,9 +732,14 @@ def measure(run, count, size, peer_ends, main_ends):
         main_ends.peer_alive = lambda: workers.alive(peer)
         try:
             figures = contract.main_side(main_ends, messages, size, round_trips)
-        finally:
-            main_ends.close()
+        except DemoFailed as failed:
+            figures = failed
+        # Closing our ends ends a peer that still waits for us; a peer that died is
+        # reported as such, before what its death did to the main flow.
+        main_ends.close()
         workers.join(peer)
+    if isinstance(figures, DemoFailed):
+        raise figures
     return figures
 
 

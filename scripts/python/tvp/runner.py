@@ -108,11 +108,14 @@ class DemoRun:
         with self.lock:
             self.figures.setdefault("notes", {})[name] = text
 
-    def count_worker(self, spawn_to_first_event_us=None):
+    def count_worker(self):
         with self.lock:
             self.figures["workers_created"] += 1
-            if spawn_to_first_event_us is not None:
-                self.figures["spawn_to_first_event_us"].append(spawn_to_first_event_us)
+
+    def first_event_after(self, micros):
+        """A worker's first event came `micros` after it was asked for."""
+        with self.lock:
+            self.figures["spawn_to_first_event_us"].append(micros)
 
     def count_ipc_message(self, size):
         with self.lock:

@@ -65,10 +65,12 @@ class Workers:
     killed: on an error the others are left to end on their own (they are daemon threads,
     and every wait they may be in has a time limit)."""
 
-    def __init__(self, run):
+    def __init__(self, run, deaths_expected=False):
         self.run = run
         self.workers = []
         self.changed = threading.Condition()
+        # crash: a worker's death is the lesson, and each is joined on its own.
+        self.deaths_expected = deaths_expected
 
     def __enter__(self):
         return self
@@ -95,13 +97,24 @@ class Workers:
         thread = threading.Thread(target=body, name=name, daemon=True)
         self.workers.append(worker)
         thread.start()
+        self.run.count_worker()
         self.run.set_figure("results_via", "the target's return value (shared memory)")
         with self.changed:
             while sink.first_event_at is None and not worker.ended:
                 self.changed.wait(0.1)
+                self.stop_at_a_death()
         first = sink.first_event_at
-        self.run.count_worker(None if first is None else (first - asked_at) * 1e6)
+        if first is not None:
+            self.run.first_event_after((first - asked_at) * 1e6)
         return index
+
+    def stop_at_a_death(self):
+        """A worker that died is reported, not waited for: a new worker may be waiting on
+        something the dead one was to do."""
+        if not self.deaths_expected:
+            for worker in self.workers:
+                if worker.ended and worker.error is not None and not worker.joined:
+                    self._reap(worker)
 
     def join(self, index):
         with self.changed:
@@ -458,7 +471,7 @@ def crash(run):
 
 def round_here(run, fault):
     seconds = run.seconds(contract.CRASH_SLEEP_S)
-    with Workers(run) as workers:
+    with Workers(run, deaths_expected=True) as workers:
         started = [workers.start(contract.worker_from_one(index), contract.crash_sleeper, seconds,
                                  fault if index == contract.CRASH_DOOMED else None)
                    for index in range(contract.CRASH_WORKERS)]
@@ -536,16 +549,23 @@ def spawn(run):
 
 
 class QueueEnds:
-    """One end of a pair of in-memory queues between threads: messages move as objects."""
+    """One end of a pair of in-memory queues between threads: messages move as objects. A
+    receive notices a peer that died (a queue has no end of its own)."""
 
     def __init__(self, outbox, inbox):
         self.outbox, self.inbox = outbox, inbox
+        self.peer_alive = None
 
     def send(self, data):
         self.outbox.put(data)
 
     def receive(self, size):
-        return self.inbox.get()
+        while True:
+            try:
+                return self.inbox.get(timeout=1.0)
+            except queue.Empty:
+                if self.peer_alive is not None and not self.peer_alive():
+                    raise DemoFailed("the peer: it ended before sending everything")
 
 
 def queue_ends(kind):
@@ -578,21 +598,32 @@ def channel(run):
 
 
 def peer_worker(out, ends, messages, size, round_trips):
-    out.emit("ready")
-    contract.peer(ends, messages, size, round_trips)
+    try:
+        out.emit("ready")
+        contract.peer(ends, messages, size, round_trips)
+    finally:
+        # A socket's end closes with its peer, as a dead process's would.
+        if isinstance(ends, contract.StreamEnds):
+            ends.sock.close()
 
 
 def measure(run, count, size, peer_ends, main_ends):
     messages, round_trips = contract.message_counts(count, size)
     with Workers(run) as workers:
         peer = workers.start("peer", peer_worker, peer_ends, messages, size, round_trips)
+        main_ends.peer_alive = lambda: workers.alive(peer)
         try:
             figures = contract.main_side(main_ends, messages, size, round_trips)
-        finally:
-            for ends in (peer_ends, main_ends):
-                if isinstance(ends, contract.StreamEnds):
-                    ends.sock.close()
+        except DemoFailed as failed:
+            figures = failed
+        # Closing our ends ends a peer that still waits for us; a peer that died is
+        # reported as such, before what its death did to the main flow.
+        for ends in (peer_ends, main_ends):
+            if isinstance(ends, contract.StreamEnds):
+                ends.sock.close()
         workers.join(peer)
+    if isinstance(figures, DemoFailed):
+        raise figures
     return figures
 
 
