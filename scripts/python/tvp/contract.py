@@ -432,18 +432,20 @@ def wake_up_waiter(out, go, done, set_at, trials):
     return latencies_us
 
 
-def wake_up_setter(go, done, set_at, trials, worker_alive):
-    """The main flow's side of the trials: set, wait for the answer, clear."""
+def wake_up_setter(go, done, set_at, trials, waiter_alive):
+    """The main flow's side of the trials: set, wait for the answer, clear. Returns None, or
+    why it gave up (reported after what the waiter says, which may be the cause)."""
     for trial in range(trials):
         time.sleep(TRIAL_GAP_S)
         set_at.put(time.monotonic_ns())
         go.set()
         deadline = time.monotonic() + TRIAL_LIMIT_S
         while not done.wait(0.05):
-            if time.monotonic() > deadline or not worker_alive():
-                raise DemoFailed(f"the waiter did not answer trial {trial} "
-                                 f"within {TRIAL_LIMIT_S:.0f} s")
+            if time.monotonic() > deadline or not waiter_alive():
+                return DemoFailed(f"the waiter did not answer trial {trial} "
+                                  f"within {TRIAL_LIMIT_S:.0f} s")
         done.clear()
+    return None
 
 
 def median(samples):
@@ -781,6 +783,25 @@ def sleeps_overlapped(events):
                          default=float("inf"))
     return last_sleeping < first_finished
 
+
+def start_outcome(events):
+    """start: the order of every event, `worker what`."""
+    return {"order": [f"{e['worker']} {e['what']}" for e in events]}
+
+
+def join_outcome(events):
+    """join: who finished, and whether every sleep began before the first ended."""
+    return {"finished": sorted(e["worker"] for e in events if e["what"] == "finished"),
+            "overlapped": sleeps_overlapped(events)}
+
+
+def run_hooks_outcome(events):
+    """run-hooks: each worker's events in order, and whether the sleeps overlapped."""
+    per_worker = {}
+    for e in events:
+        if e["worker"] != MAIN:
+            per_worker.setdefault(e["worker"], []).append(e["what"])
+    return {"per_worker": per_worker, "overlapped": sleeps_overlapped(events)}
 
 # --- the checks of the outcomes (as the Rust contract's; compare runs those again) ----
 

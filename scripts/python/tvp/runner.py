@@ -260,6 +260,8 @@ def run_demos(backend, args):
             problem = str(e)
         except OSError as e:
             problem = f"the operating system refused: {e}"
+        except Exception as e:  # a bug of the backend: reported, and the document printed
+            problem = f"the backend failed: {type(e).__name__}: {e}"
         wall_s = time.perf_counter() - started
         reports.append(run.report(outcome, problem, wall_s))
     all_ok = all(r["ok"] for r in reports)

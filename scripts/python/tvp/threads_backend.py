@@ -157,8 +157,7 @@ def start(run):
             run.main_says("hello")
         # The notebook relies on Python waiting for non-daemon threads at exit; wait explicitly.
         workers.join(t1)
-    events = run.trace.sorted_events()
-    return {"order": [f"{e['worker']} {e['what']}" for e in events]}
+    return contract.start_outcome(run.trace.sorted_events())
 
 
 def join(run):
@@ -169,9 +168,7 @@ def join(run):
             run.main_says("started", name)
         workers.join_all()
     run.main_says("joined", f"all {contract.JOIN_WORKERS}")
-    events = run.trace.sorted_events()
-    return {"finished": sorted(e["worker"] for e in events if e["what"] == "finished"),
-            "overlapped": contract.sleeps_overlapped(events)}
+    return contract.join_outcome(run.trace.sorted_events())
 
 
 def run_hooks(run):
@@ -180,12 +177,7 @@ def run_hooks(run):
             workers.start(contract.worker_from_one(index), contract.hooked_sleeper,
                           run.seconds(contract.HOOKS_SLEEP_S))
         workers.join_all()
-    events = run.trace.sorted_events()
-    per_worker = {}
-    for e in events:
-        if e["worker"] != contract.MAIN:
-            per_worker.setdefault(e["worker"], []).append(e["what"])
-    return {"per_worker": per_worker, "overlapped": contract.sleeps_overlapped(events)}
+    return contract.run_hooks_outcome(run.trace.sorted_events())
 
 
 def custom_init(run):
@@ -361,11 +353,14 @@ def wake_up_trials(run):
     trials = run.trials()
     with Workers(run) as workers:
         waiter = workers.start("ops", contract.wake_up_waiter, go, done, set_at, trials)
-        try:
-            contract.wake_up_setter(go, done, set_at, trials, lambda: workers.alive(waiter))
-        finally:
-            latencies_us = workers.join_all()[0]
+        setter = contract.wake_up_setter(go, done, set_at, trials,
+                                         lambda: workers.alive(waiter))
+        # A waiter that died is the first thing to report; then a setter that gave up.
+        latencies_us = workers.join_all()[0]
+    if setter is not None:
+        raise setter
     contract.record_wakeups(run, latencies_us)
+
 
 
 def download_demo(run):
