@@ -41,7 +41,9 @@ fn python() -> PathBuf {
         .map(|folder| folder.join("python3"))
         .find(|path| path.is_file())
         .unwrap_or_else(|| {
-            panic!("python3 is not installed: install Python 3.9 or newer to test the Python backends")
+            panic!(
+                "python3 is not installed: install Python 3.9 or newer to test the Python backends"
+            )
         })
 }
 
@@ -108,7 +110,10 @@ fn every_demo_passes_the_contracts_check_and_agrees_with_rust() {
         let python_doc = document(&python_run, python_backend);
         let rust_doc = document(&run_rust(rust_backend, &args), rust_backend);
         assert_eq!(python_doc.backend, python_backend);
-        assert_eq!(python_doc.kind, rust_doc.kind, "{python_backend}: the same kind");
+        assert_eq!(
+            python_doc.kind, rust_doc.kind,
+            "{python_backend}: the same kind"
+        );
         assert_eq!(python_doc.runtime["language"], "Python");
         assert!(
             python_doc.runtime["gil"].starts_with("enabled")
@@ -171,7 +176,10 @@ fn bad_input_is_one_line_and_exit_2() {
         for (args, names) in bad.iter().chain([&start_refused]) {
             let finished = run_python(backend, args, DEADLINE);
             assert_eq!(finished.code(), 2, "{backend} {args:?}: {finished:?}");
-            assert!(finished.stdout.is_empty(), "{backend} {args:?}: {finished:?}");
+            assert!(
+                finished.stdout.is_empty(),
+                "{backend} {args:?}: {finished:?}"
+            );
             let lines: Vec<&str> = finished.stderr.lines().collect();
             assert_eq!(lines.len(), 1, "{backend} {args:?}: {finished:?}");
             assert!(
@@ -205,12 +213,21 @@ fn a_killed_worker_process_leaves_no_process_behind() {
                 .contains(&format!("{first} was killed by signal SIGKILL")),
             "{demo}: {killed:?}"
         );
-        assert_nothing_left(&format!("python-processes {demo}, a worker killed by SIGKILL"));
+        assert_nothing_left(&format!(
+            "python-processes {demo}, a worker killed by SIGKILL"
+        ));
     }
     // A run that starts the forkserver and the resource tracker stops them before it exits.
     let forkserver = run_python(
         "python-processes",
-        &["--scale", "0.05", "--start", "forkserver", "custom-init", "crash"],
+        &[
+            "--scale",
+            "0.05",
+            "--start",
+            "forkserver",
+            "custom-init",
+            "crash",
+        ],
         DEADLINE,
     );
     assert_eq!(forkserver.code(), 0, "{forkserver:?}");
@@ -279,7 +296,10 @@ fn compare_adds_the_python_backends_and_says_when_the_interpreter_is_missing() {
 #[test]
 fn the_listings_declare_the_kinds_and_the_runtime() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
-    for (backend, start) in [("python-threads", None), ("python-processes", Some("spawn"))] {
+    for (backend, start) in [
+        ("python-threads", None),
+        ("python-processes", Some("spawn")),
+    ] {
         let mut args = vec!["--list", "--json"];
         args.extend(start.iter().flat_map(|method| ["--start", method]));
         let listed = run_python(backend, &args, DEADLINE);

@@ -118,7 +118,11 @@ pub fn python_specs(interpreters: &[String]) -> Result<Vec<BackendSpec>, Error> 
         })?;
         for (suffix, script) in PYTHON_BACKENDS {
             let mut args = vec![scripts.join(script).display().to_string()];
-            args.extend(image_server.iter().map(|p| format!("--image-server={}", p.display())));
+            args.extend(
+                image_server
+                    .iter()
+                    .map(|p| format!("--image-server={}", p.display())),
+            );
             specs.push(BackendSpec {
                 name: format!("{prefix}-{suffix}"),
                 program: program.clone(),
@@ -133,12 +137,16 @@ pub fn python_specs(interpreters: &[String]) -> Result<Vec<BackendSpec>, Error> 
 /// earlier one gets its position too (`python3-2`).
 fn python_name(interpreters: &[String], index: usize) -> String {
     let file_name = |text: &str| {
-        Path::new(text)
-            .file_name()
-            .map_or_else(|| "python".to_string(), |n| n.to_string_lossy().into_owned())
+        Path::new(text).file_name().map_or_else(
+            || "python".to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
     };
     let name = file_name(&interpreters[index]);
-    match interpreters[..index].iter().any(|earlier| file_name(earlier) == name) {
+    match interpreters[..index]
+        .iter()
+        .any(|earlier| file_name(earlier) == name)
+    {
         true => format!("{name}-{}", index + 1),
         false => name,
     }
