@@ -82,7 +82,7 @@ fn document(finished: &Finished, what: &str) -> RunDocument {
     finished.document()
 }
 
-fn report<'a>(document: &'a RunDocument, demo: DemoId) -> &'a DemoReport {
+fn report(document: &RunDocument, demo: DemoId) -> &DemoReport {
     document
         .demos
         .iter()
