@@ -83,6 +83,13 @@ pub struct CompareCli {
     #[arg(long = "backend", value_name = "NAME=COMMAND", value_parser = backends::parse_backend)]
     pub backends: Vec<BackendSpec>,
 
+    /// Also compare the Python backends (python-threads, python-processes: scripts/python)
+    /// on the interpreter PATH [default: python3]; repeat for more interpreters. It takes the
+    /// next word as PATH unless that starts with `-`: put demo names first, or write
+    /// `--python=python3`
+    #[arg(long, value_name = "PATH", num_args = 0..=1, default_missing_value = "python3")]
+    pub python: Vec<String>,
+
     /// Runs of each backend per demo; backends take turns going first so that drift falls on
     /// each
     #[arg(long, value_name = "N", default_value_t = DEFAULT_RUNS, value_parser = clap::value_parser!(u32).range(1..=1000))]
@@ -275,11 +282,12 @@ impl Verdict {
 /// keeps what it measured, and says so.
 pub fn compare(cli: &CompareCli, interrupted: &AtomicBool) -> Result<Verdict, Error> {
     let started = Instant::now();
-    let specs = if cli.backends.is_empty() {
+    let mut specs = if cli.backends.is_empty() {
         backends::default_specs()?
     } else {
         cli.backends.clone()
     };
+    specs.extend(backends::python_specs(&cli.python)?);
     backends::check_unique(&specs)?;
     if cli.fail_on_regression && cli.baseline.is_none() {
         return Err(Error::FailOnRegressionWithoutBaseline);
