@@ -163,7 +163,7 @@ def build_parser(name, start_methods):
     parser.add_argument("--inject", choices=("kill-worker", "panic-worker"), metavar="FAULT")
     parser.add_argument("--start", choices=start_methods or ("fork", "spawn"), metavar="METHOD")
     parser.add_argument("--n", type=number(2, 1_000_000_000, "--n", True))
-    parser.add_argument("--workers", type=number(1, 64, "--workers"))
+    parser.add_argument("--workers", type=number(1, contract.MAX_WORKERS, "--workers"))
     parser.add_argument("--count", type=number(1, MAX_COUNT, "--count", True))
     parser.add_argument("--seed", type=number(0, (1 << 64) - 1, "--seed"))
     parser.add_argument("--trials", type=number(1, MAX_TRIALS, "--trials"))
@@ -199,4 +199,9 @@ def parse(name, start_methods, argv=None):
             raise BadInput(f"error: demo '{demo}' is named twice")
     if args.start is not None and not start_methods:
         raise BadInput("error: --start is an option of processes: a thread has one way to start")
+    runs_cpu = not args.demos or "cpu" in args.demos
+    if args.workers is not None and args.workers > contract.CPU_MAX_WORKERS and runs_cpu:
+        raise BadInput(
+            "error: cpu times every count of workers from 1 to N: --workers takes at most "
+            f"{contract.CPU_MAX_WORKERS} for cpu (leave cpu out for more)")
     return args

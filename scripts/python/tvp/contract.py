@@ -47,6 +47,9 @@ class Demo:
 START_SLEEP_S = 5.0
 HELLOS = 2
 JOIN_WORKERS = 5
+# The most workers a demo starts at once; cpu times every count from 1 to N, so it stops earlier.
+MAX_WORKERS = 1024
+CPU_MAX_WORKERS = 64
 JOIN_SLEEP_S = 5.0
 HOOKS_WORKERS = 4
 HOOKS_SLEEP_S = 3.0
@@ -104,7 +107,7 @@ def ideal_concurrent_s(images, workers, latency_s):
 CATALOGUE = (
     Demo("start", "§1", "start one worker; the main flow goes on while it sleeps, then waits for it",
          [("sleep", "5 s")], START_SLEEP_S),
-    Demo("join", "§2", "start five workers, then join them all: the sleeps overlap",
+    Demo("join", "§2", "start five workers (--workers N), then join them all: the sleeps overlap",
          [("workers", "5"), ("sleep", "5 s")], JOIN_SLEEP_S),
     Demo("run-hooks", "§3",
          "wrap a worker's target between before/after hooks (Python: override run())",
@@ -789,9 +792,16 @@ def start_outcome(events):
     return {"order": [f"{e['worker']} {e['what']}" for e in events]}
 
 
-def join_outcome(events):
-    """join: who finished, and whether every sleep began before the first ended."""
-    return {"finished": sorted(e["worker"] for e in events if e["what"] == "finished"),
+def join_workers(args):
+    """join: how many sleepers this run starts: --workers, or five as in the notebook."""
+    return args.workers or JOIN_WORKERS
+
+
+def join_outcome(workers, events):
+    """join: how many started, who finished, and whether every sleep began before the first
+    ended."""
+    return {"workers": workers,
+            "finished": sorted(e["worker"] for e in events if e["what"] == "finished"),
             "overlapped": sleeps_overlapped(events)}
 
 
@@ -840,7 +850,7 @@ def _check(demo, o, kind):
         expected = expected_start_order()
         return None if o["order"] == expected else f"order {o['order']}, expected {expected}"
     if demo in ("join", "run-hooks"):
-        names = sorted(worker_from_zero(i) for i in range(JOIN_WORKERS)) if demo == "join" \
+        names = sorted(worker_from_zero(i) for i in range(o["workers"])) if demo == "join" \
             else sorted(worker_from_one(i) for i in range(HOOKS_WORKERS))
         seen = o["finished"] if demo == "join" else sorted(o["per_worker"])
         if seen != names:

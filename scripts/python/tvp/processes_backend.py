@@ -238,14 +238,15 @@ def start(run):
 
 
 def join(run):
+    count = contract.join_workers(run.args)
     with Workers(run) as workers:
-        for index in range(contract.JOIN_WORKERS):
+        for index in range(count):
             name = contract.worker_from_zero(index)
             workers.start(name, contract.sleeper, run.seconds(contract.JOIN_SLEEP_S))
             run.main_says("started", name)
         workers.join_all()
-    run.main_says("joined", f"all {contract.JOIN_WORKERS}")
-    return contract.join_outcome(run.trace.sorted_events())
+    run.main_says("joined", f"all {count}")
+    return contract.join_outcome(count, run.trace.sorted_events())
 
 
 def run_hooks(run):
