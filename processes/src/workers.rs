@@ -53,6 +53,13 @@ const EXIT_OK: i32 = 0;
 pub const EXIT_PANICKED: i32 = 101;
 const EXIT_PARENT_GONE: i32 = 102;
 
+/// A result of at most this many bytes is sent on a channel of its own that the parent does
+/// not watch, and read once the child has ended: the parent then wakes once, for the end,
+/// instead of once for the result and again for the exit. It fits in one message on an empty
+/// socket, so the send never waits for the parent. A larger one goes on the events channel
+/// (a send that fills the socket must wake the parent, or both would wait for ever).
+const RESULT_ASIDE_MAX: usize = 32 * 1024;
+
 /// Names one started worker; give it back to [`Workers::join`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WorkerId(usize);
@@ -130,6 +137,10 @@ struct Child<T, R> {
     end: Option<WaitStatus>,
     /// Where the parent's replies go (children started with `start_with`).
     replies: Option<IpcSender<R>>,
+    /// Where a small result comes, beside the events channel: see [`RESULT_ASIDE_MAX`].
+    /// Closed once the child is reaped, so that a long series of workers holds no
+    /// descriptor per worker that has ended.
+    result_inbox: Option<IpcReceiver<T>>,
     /// Its result (or death) has been handed out by `join` or `join_all`.
     joined: bool,
 }
@@ -239,11 +250,14 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
         // The events channel: the parent keeps the receiving end, the child gets the other.
         let (sender, receiver) = ipc::channel::<ToParent<T, S::Request>>()
             .map_err(|e| DemoError::system("creating a channel", e))?;
+        let (result_sender, result_inbox) =
+            ipc::channel::<T>().map_err(|e| DemoError::system("creating a channel", e))?;
         let (reply_sender, reply_receiver) = replies.unzip();
         let to_child = ToChild {
             worker: name.to_string(),
             job,
             events: sender,
+            result: result_sender,
             replies: reply_receiver,
             trace_origin_ns: self.run.trace().origin_ns(),
             fault: self.run.fault_for(id.0),
@@ -271,6 +285,7 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
             channel_open: true,
             end: None,
             replies: reply_sender,
+            result_inbox: Some(result_inbox),
             joined: false,
         });
         let set = self.channels.as_mut().expect("created above");
@@ -498,21 +513,20 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
                 self.service.handle(WorkerId(index), request, &mut replies);
                 self.send_replies(replies);
             }
-            ToParent::Result(result) => {
-                child.result = Some(result);
-                // The result is the child's last message; only its `_exit` is left, so reap
-                // it now rather than after one more wake-up for the channel's close.
-                self.child_of_channel.remove(&channel);
-                self.reap_closed(index);
-            }
+            // A large result, sent on the events channel; the child's exit closes the
+            // channel next, and the pump reaps it then.
+            ToParent::Result(result) => child.result = Some(result),
         }
         Ok(())
     }
 
-    /// Reaps a child whose channel has closed, or that has sent its last message. The
-    /// channel's one sender lives in the child until its `_exit` (the parent dropped or sent
-    /// its copy once the child started, so no sibling started later inherited it): either
-    /// way the child is exiting, and the wait is immediate.
+    /// Reaps a child whose channel has closed. The channel's one sender lives in the child
+    /// until its `_exit` (the parent dropped or sent its copy once the child started, so no
+    /// sibling started later inherited it), and the kernel closes a dying process's
+    /// descriptors just before it makes it a zombie: the wait is over at once, or within
+    /// microseconds. So the parent wakes once for a child's end, as it does for a bare
+    /// `waitpid`, and not first for its result (which waits aside, unwatched) and then again
+    /// for its exit.
     fn reap_closed(&mut self, index: usize) {
         let child = &mut self.children[index];
         child.channel_open = false;
@@ -520,14 +534,19 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
             child.end = Some(
                 waitpid(child.pid, None).unwrap_or(WaitStatus::Exited(child.pid, EXIT_PARENT_GONE)),
             );
+            self.collect_result(index);
         }
     }
 
     /// Reaps every child that has ended, without blocking.
     fn reap_ended(&mut self) {
-        for child in self.children.iter_mut().filter(|c| c.end.is_none()) {
+        for index in 0..self.children.len() {
+            let child = &mut self.children[index];
+            if child.end.is_some() {
+                continue;
+            }
             match waitpid(child.pid, Some(WaitPidFlag::WNOHANG)) {
-                Ok(WaitStatus::StillAlive) => {}
+                Ok(WaitStatus::StillAlive) => continue,
                 Ok(status) => child.end = Some(status),
                 // ECHILD: not our child any more, so nothing is left to reap or to read.
                 Err(_) => {
@@ -535,6 +554,21 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
                     child.channel_open = false;
                 }
             }
+            self.collect_result(index);
+        }
+    }
+
+    /// Takes a reaped child's result from beside its channel, if it sent it there: it is in
+    /// the socket before the child's exit, so the receive does not wait.
+    fn collect_result(&mut self, index: usize) {
+        let child = &mut self.children[index];
+        let inbox = child.result_inbox.take();
+        if child.result.is_none()
+            && let Some(Ok(result)) = inbox.map(|inbox| inbox.try_recv())
+        {
+            let bytes = encoded_size(&result);
+            child.result = Some(result);
+            self.run.figures(|f| f.count_ipc_message(bytes));
         }
     }
 }
@@ -629,8 +663,10 @@ impl<T: Serialize + DeserializeOwned, Q: Serialize + DeserializeOwned> SendReque
 struct ToChild<J, T, Q, R> {
     worker: String,
     job: J,
-    /// Where its events, requests and result go.
+    /// Where its events and requests go, and a result too large for `result`.
     events: IpcSender<ToParent<T, Q>>,
+    /// Where a result of at most [`RESULT_ASIDE_MAX`] bytes goes.
+    result: IpcSender<T>,
     /// Where the parent's replies come from (a child started with `start_with`).
     replies: Option<IpcReceiver<R>>,
     /// The parent's trace clock, so that the child's events fall on the same time line.
@@ -708,21 +744,22 @@ where
         .map_err(|e| DemoError::system("creating a job inbox", e))?;
     let mut keep = vec![0, 1, 2, inbox_descriptors.0, inbox_descriptors.1];
     keep.extend_from_slice(inherited);
-    // SAFETY: this process runs no second thread (checked by the caller), so the child is a complete
-    // copy of a single-threaded process: no lock is held by a thread that does not exist in
-    // it, and it may run ordinary Rust code until it calls `_exit`.
+    // Sent before the fork: the message waits in the inbox, which the child inherits, so the
+    // child reads its job at once instead of waiting for the parent to send it, and the
+    // parent's copies of the job's channel ends are closed before the fork copies them.
+    let _ = inbox.send(to_child);
+    // SAFETY: this process runs no second thread (checked by the caller), so the child is a
+    // complete copy of a single-threaded process: no lock is held by a thread that does not
+    // exist in it, and it may run ordinary Rust code until it calls `_exit`.
     match unsafe { fork() }.map_err(|e| DemoError::system("fork", e))? {
         ForkResult::Child => {
             // Ctrl-C to the group ends the child from here on.
             restore_default_signals();
-            // The parent sends the job's value; this copy's descriptors are closed below,
-            // and it must never be dropped (that would close them again).
-            std::mem::forget(to_child);
             drop(inbox);
             // SAFETY: this is the forked child; what owns the descriptors it closes (the
-            // parent's channels, mappings, sockets, pipes, and `to_child`, forgotten above)
-            // is never used nor dropped here: the child runs only its job, received next, and
-            // ends with `_exit`. The inbox's descriptors are kept.
+            // parent's channels, mappings, sockets, pipes) is never used nor dropped here:
+            // the child runs only its job, received next, and ends with `_exit`. The
+            // inbox's descriptors are kept.
             unsafe { close_inherited_descriptors(&keep) };
             let Ok(to_child) = inbox_receiver.recv() else {
                 exit_child(EXIT_PARENT_GONE)
@@ -730,13 +767,9 @@ where
             drop(inbox_receiver);
             child_runs(parent, to_child, body)
         }
-        ForkResult::Parent { child } => {
-            drop(inbox_receiver);
-            // A child that dies before it reads its job takes the message with it; the pump
-            // reports its end. The parent keeps none of the child's ends.
-            let _ = inbox.send(to_child);
-            Ok(child)
-        }
+        // The parent keeps none of the child's ends. A child that dies before it reads its
+        // job takes the message with it; the pump reports its end.
+        ForkResult::Parent { child } => Ok(child),
     }
 }
 
@@ -885,6 +918,7 @@ where
         worker,
         job,
         events,
+        result: result_channel,
         replies,
         trace_origin_ns,
         fault,
@@ -898,10 +932,17 @@ where
         fault,
     };
     let code = match catch_unwind(AssertUnwindSafe(|| body(job, &sink, replies))) {
-        Ok(result) => match sink.sender.send(ToParent::Result(result)) {
-            Ok(()) => EXIT_OK,
-            Err(_) => EXIT_PARENT_GONE,
-        },
+        Ok(result) => {
+            let sent = if encoded_size(&result) <= RESULT_ASIDE_MAX {
+                result_channel.send(result)
+            } else {
+                sink.sender.send(ToParent::Result(result))
+            };
+            match sent {
+                Ok(()) => EXIT_OK,
+                Err(_) => EXIT_PARENT_GONE,
+            }
+        }
         // The panic message has already gone to stderr through the panic hook.
         Err(_) => EXIT_PANICKED,
     };
