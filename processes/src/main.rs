@@ -1,9 +1,11 @@
 //! `processes`: the tutorial's demos with worker processes. A worker is a child process,
-//! forked (`--start fork`) or forked and re-executed (`--start spawn`): it shares nothing
+//! forked (`--start fork`), forked and re-executed (`--start spawn`), or forked by a server
+//! started with the program (`--start forkserver`): it shares nothing
 //! with the parent, so its events and its result travel back over an ipc-channel, and the
 //! parent reaps it when it ends.
 
 mod demos;
+mod forkserver;
 mod shared_memory;
 mod spawned;
 mod sync;
@@ -36,5 +38,16 @@ fn main() -> ExitCode {
     if let Some(code) = spawned::run_if_asked() {
         return code;
     }
-    runner::main::<Processes>()
+    // `--start forkserver`: the server is forked now, while this program runs one thread.
+    let server = match forkserver::start_if_asked() {
+        Ok(server) => server,
+        Err(error) => {
+            eprintln!("processes: error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = runner::main::<Processes>();
+    // Stops the server, which kills and reaps any worker left, and reaps it.
+    drop(server);
+    code
 }

@@ -31,7 +31,7 @@ use contract::{DemoError, DemoRun, Event, EventSink, Trace};
 use ipc_channel::TrySelectError;
 use ipc_channel::ipc::IpcOneShotServer;
 use ipc_channel::ipc::{
-    self, IpcMessage, IpcReceiver, IpcReceiverSet, IpcSelectionResult, IpcSender,
+    self, IpcMessage, IpcReceiver, IpcReceiverSet, IpcSelectionResult, IpcSender, OpaqueIpcReceiver,
 };
 use nix::sys::signal::{self, SigHandler, Signal};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
@@ -274,6 +274,7 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
                 let handover = spawn_child::<J, T, S::Request, S::Reply>()?;
                 (handover.pid, Some((handover, to_child)))
             }
+            StartMethod::Forkserver => (forkserve_child(to_child, &inherited)?, None),
         };
         // Tracked before anything else can fail, so that `Drop` reaps it on every path.
         self.children.push(Child {
@@ -532,7 +533,8 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
         child.channel_open = false;
         if child.end.is_none() {
             child.end = Some(
-                waitpid(child.pid, None).unwrap_or(WaitStatus::Exited(child.pid, EXIT_PARENT_GONE)),
+                wait_for(self.start_method, child.pid, true)
+                    .unwrap_or(WaitStatus::Exited(child.pid, EXIT_PARENT_GONE)),
             );
             self.collect_result(index);
         }
@@ -545,7 +547,7 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
             if child.end.is_some() {
                 continue;
             }
-            match waitpid(child.pid, Some(WaitPidFlag::WNOHANG)) {
+            match wait_for(self.start_method, child.pid, false) {
                 Ok(WaitStatus::StillAlive) => continue,
                 Ok(status) => child.end = Some(status),
                 // ECHILD: not our child any more, so nothing is left to reap or to read.
@@ -576,9 +578,15 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
 impl<T, S: Service> Drop for Workers<'_, T, S> {
     /// On every path (an error, a panic, Ctrl-C), no child outlives its demo unreaped.
     fn drop(&mut self) {
+        let method = self.start_method;
         for child in self.children.iter_mut().filter(|c| c.end.is_none()) {
-            let _ = signal::kill(child.pid, Signal::SIGKILL);
-            child.end = waitpid(child.pid, None).ok();
+            match method {
+                StartMethod::Forkserver => crate::forkserver::kill(child.pid),
+                _ => {
+                    let _ = signal::kill(child.pid, Signal::SIGKILL);
+                }
+            }
+            child.end = wait_for(method, child.pid, true).ok();
         }
     }
 }
@@ -774,7 +782,7 @@ where
 }
 
 /// The two lowest descriptor numbers free now: the next two this process will open.
-fn two_lowest_free_descriptors() -> Result<(RawFd, RawFd), DemoError> {
+pub(crate) fn two_lowest_free_descriptors() -> Result<(RawFd, RawFd), DemoError> {
     use nix::sys::socket::{AddressFamily, SockFlag, SockType, socketpair};
     let (a, b) = socketpair(
         AddressFamily::Unix,
@@ -785,6 +793,67 @@ fn two_lowest_free_descriptors() -> Result<(RawFd, RawFd), DemoError> {
     .map_err(|e| DemoError::system("socketpair", e))?;
     // Closed when dropped: free again, and still the two lowest.
     Ok((a.as_raw_fd(), b.as_raw_fd()))
+}
+
+/// Waits for the child `pid`'s end (with `block`, until it comes), by `waitpid`, or for a
+/// worker of the forkserver, by the server's report (the server reaps its own children).
+fn wait_for(method: StartMethod, pid: Pid, block: bool) -> nix::Result<WaitStatus> {
+    match method {
+        StartMethod::Forkserver => {
+            Ok(crate::forkserver::end_of(pid, block).unwrap_or(WaitStatus::StillAlive))
+        }
+        _ if block => waitpid(pid, None),
+        _ => waitpid(pid, Some(WaitPidFlag::WNOHANG)),
+    }
+}
+
+/// `--start forkserver`: the job waits in a new inbox, whose receiving end goes to the
+/// server with the job's name; the server forks the worker, which reads its job there.
+fn forkserve_child<J, T, Q, R>(
+    to_child: ToChild<J, T, Q, R>,
+    inherited: &[RawFd],
+) -> Result<Pid, DemoError>
+where
+    J: Serialize + DeserializeOwned,
+    T: Serialize + DeserializeOwned,
+    Q: Serialize + DeserializeOwned,
+    R: Serialize + DeserializeOwned,
+{
+    let (inbox, inbox_receiver) = ipc::channel::<ToChild<J, T, Q, R>>()
+        .map_err(|e| DemoError::system("creating a job inbox", e))?;
+    // A worker that dies before it reads its job takes the message with it.
+    let _ = inbox.send(to_child);
+    crate::forkserver::fork_worker(job_name::<J>(), inbox_receiver.to_opaque(), inherited)
+}
+
+/// A worker of the forkserver: reads its job from its inbox and runs it. Its parent is the
+/// server, which reaps it.
+fn forkserved_child_runs<J, T, Q, R>(
+    inbox: OpaqueIpcReceiver,
+    server: Pid,
+    body: Body<J, T, Q, R>,
+) -> !
+where
+    J: Serialize + DeserializeOwned,
+    T: Serialize + DeserializeOwned,
+    Q: Serialize + DeserializeOwned,
+    R: Serialize + DeserializeOwned,
+{
+    let inbox = inbox.to::<ToChild<J, T, Q, R>>();
+    let received = inbox.recv();
+    drop(inbox);
+    match received {
+        Ok(to_child) => child_runs(server, to_child, body),
+        Err(_) => exit_child(EXIT_PARENT_GONE),
+    }
+}
+
+pub fn forkserved_job<J: Job>(inbox: OpaqueIpcReceiver, server: Pid) -> ! {
+    forkserved_child_runs(inbox, server, run_job::<J>)
+}
+
+pub fn forkserved_asking_job<J: AskingJob>(inbox: OpaqueIpcReceiver, server: Pid) -> ! {
+    forkserved_child_runs(inbox, server, run_asking_job::<J>)
 }
 
 /// Takes ownership of a descriptor that a worker's job names (see
@@ -962,6 +1031,9 @@ fn describe(method: StartMethod) -> &'static str {
     match method {
         StartMethod::Fork => "fork (a copy of the parent)",
         StartMethod::Spawn => "spawn (fork + exec; the job comes over a one-shot server)",
+        StartMethod::Forkserver => {
+            "forkserver (forked by a server started with the program; the job comes as data)"
+        }
     }
 }
 
