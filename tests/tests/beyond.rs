@@ -130,7 +130,10 @@ fn spawn_measures_every_start_method_in_the_same_run() {
                 .map(|figure| measured(&report, &format!("{other}_{figure}")));
             assert!(workers > 0.0 && raw > 0.0, "{method}: {other}");
             // The ratio is of the medians (the figures went through JSON: equal within rounding).
-            assert!((ratio - workers / raw).abs() < 1e-9 * ratio, "{method}: {other}");
+            assert!(
+                (ratio - workers / raw).abs() < 1e-9 * ratio,
+                "{method}: {other}"
+            );
         }
         measured(&report, "spawn_over_fork");
         measured(&report, "forkserver_over_fork");

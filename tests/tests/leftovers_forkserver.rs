@@ -6,8 +6,7 @@
 //! subreaper, so that whatever a run leaves behind comes to it.
 
 use cross_backend::{
-    WHOLE_RUN, assert_nothing_left, children_command_lines, command, interrupt_after_looking,
-    run,
+    WHOLE_RUN, assert_nothing_left, children_command_lines, command, interrupt_after_looking, run,
 };
 use nix::sys::wait::waitpid;
 use std::io::{BufRead, BufReader};
@@ -81,7 +80,11 @@ fn forkserved_workers_are_the_server_s_children_and_none_is_left_behind() {
         }
         assert_nothing_left(&format!(
             "forkserver, SIGINT to the {}",
-            if whole_group { "group" } else { "program alone" }
+            if whole_group {
+                "group"
+            } else {
+                "program alone"
+            }
         ));
     }
 
