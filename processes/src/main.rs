@@ -33,11 +33,28 @@ impl Backend for Processes {
     }
 }
 
+/// ipc-channel allocates a receive buffer of about 208 KiB for every message it receives,
+/// and frees it after. With glibc's defaults that is an `mmap` and a `munmap`, or a `brk` up
+/// and down, for each message, and fresh pages to fault in: in every worker and in the parent,
+/// for every worker started. Allocations up to 1 MiB come from the heap instead, and the heap
+/// keeps up to 4 MiB free rather than giving it back each time; larger ones (the `spawn`
+/// demo's touched memory) are still mapped and unmapped, so that a fork after they are freed
+/// copies no page table of theirs.
+fn keep_small_buffers() {
+    // SAFETY: mallopt only sets two of glibc's allocator parameters; it is called before
+    // this program allocates from another thread (it has none yet).
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 4 << 20);
+    }
+}
+
 fn main() -> ExitCode {
     // This program started again as a worker, by `--start spawn`.
     if let Some(code) = spawned::run_if_asked() {
         return code;
     }
+    keep_small_buffers();
     // `--start forkserver`: the server is forked now, while this program runs one thread.
     let server = match forkserver::start_if_asked() {
         Ok(server) => server,
