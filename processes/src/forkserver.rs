@@ -215,6 +215,12 @@ pub fn fork_worker(
     inbox: OpaqueIpcReceiver,
     inherited: &[RawFd],
 ) -> Result<Pid, DemoError> {
+    if inherited.len() > MAX_INHERITED {
+        return Err(lost(format!(
+            "a job names {} descriptors; at most {MAX_INHERITED} travel beside a request",
+            inherited.len()
+        )));
+    }
     let mut guard = client();
     let client = guard.as_mut().ok_or_else(|| lost("not running"))?;
     if !inherited.is_empty() {
@@ -571,11 +577,10 @@ unsafe fn become_worker(close: &[RawFd], received: Vec<(OwnedFd, RawFd)>) {
         })
         .collect();
     for (moved, number) in away {
-        // SAFETY: `number` is free (see above); `moved` is this function's own copy.
-        unsafe {
-            libc::dup2(moved, number);
-            libc::close(moved);
-        }
+        // SAFETY: `number` is free (see above): dup2 closes nothing of this worker's.
+        unsafe { libc::dup2(moved, number) };
+        // SAFETY: `moved` is this function's own copy, used no more.
+        unsafe { libc::close(moved) };
     }
 }
 
@@ -610,4 +615,24 @@ fn pidfd_open(pid: Pid) -> std::io::Result<OwnedFd> {
     }
     // SAFETY: a descriptor just made for this process, owned by nothing else.
     Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_end_reported_by_the_server_reads_as_the_status_waitpid_would_give() {
+        let pid = Pid::from_raw(42);
+        for status in [
+            WaitStatus::Exited(pid, 0),
+            WaitStatus::Exited(pid, 101),
+            WaitStatus::Signaled(pid, Signal::SIGKILL, false),
+            WaitStatus::Signaled(pid, Signal::SIGABRT, false),
+        ] {
+            let end = End::of(status).unwrap();
+            assert_eq!(end.status(pid), status);
+        }
+        assert!(End::of(WaitStatus::StillAlive).is_none());
+    }
 }

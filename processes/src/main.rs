@@ -41,12 +41,11 @@ impl Backend for Processes {
 /// demo's touched memory) are still mapped and unmapped, so that a fork after they are freed
 /// copies no page table of theirs.
 fn keep_small_buffers() {
-    // SAFETY: mallopt only sets two of glibc's allocator parameters; it is called before
-    // this program allocates from another thread (it has none yet).
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
-        libc::mallopt(libc::M_TRIM_THRESHOLD, 4 << 20);
-    }
+    // SAFETY: mallopt only sets one of glibc's allocator parameters; it is called before
+    // this program runs another thread (it has none yet).
+    unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20) };
+    // SAFETY: as above.
+    unsafe { libc::mallopt(libc::M_TRIM_THRESHOLD, 4 << 20) };
 }
 
 fn main() -> ExitCode {
