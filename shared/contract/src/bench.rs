@@ -358,10 +358,14 @@ pub fn record_method_costs(
     run.measured(&format!("{method}_worker_start_join_us"), workers);
     run.measured(&format!("{method}_raw_os_us"), raw);
     run.measured(&format!("{method}_worker_over_raw"), workers / raw);
+    use crate::domain::StartMethod;
     let Some(fork) = run.measured_value("fork_worker_start_join_us") else {
         return;
     };
-    for other in ["spawn", "forkserver"] {
+    for other in StartMethod::ALL.map(StartMethod::id) {
+        if other == StartMethod::Fork.id() {
+            continue;
+        }
         if let Some(cost) = run.measured_value(&format!("{other}_worker_start_join_us")) {
             run.measured(&format!("{other}_over_fork"), cost / fork);
         }
