@@ -1,13 +1,13 @@
 //! Workers as child processes, with the same interface as `threads/src/workers.rs`.
 //!
-//! A child shares nothing with its parent: each child gets its own ipc-channel, over which
+//! A child shares nothing with its parent: each child gets its own ipc-channels, over which
 //! it sends its events and finally its result. The parent multiplexes every child's channel
 //! in one `IpcReceiverSet` and watches the children with `waitpid(WNOHANG)`, so a child that
 //! dies is noticed (exit code or signal) instead of waited for forever. Every child is
 //! reaped: when it ends, or, on an error or Ctrl-C, killed and reaped when `Workers` is
 //! dropped.
 //!
-//! A child starts in one of two ways (`--start`), as Python's multiprocessing does:
+//! A child starts in one of three ways (`--start`), as Python's multiprocessing does:
 //! - `fork`: the child is a copy of the parent. It closes every descriptor it inherited but
 //!   its own (a child holds no end of its siblings' channels, nor the parent's), and receives
 //!   its [`Job`] over one channel it inherits, with the job's channel ends and shared memory.
@@ -17,6 +17,14 @@
 //!   server of the parent and receives its job as data (see `spawned.rs`). The new program
 //!   inherits no memory, so the job carries everything it needs: values, channel ends,
 //!   and the descriptors of shared memory files.
+//! - `forkserver`: a server forked when the program started forks the child on request; the
+//!   job waits in a channel whose receiving end the server passes on (see `forkserver.rs`).
+//!   The child is the server's: the server reaps it and reports how it ended.
+//!
+//! The parent wakes once for a child's end, as for a bare `waitpid`: a child sends a small
+//! result on a channel of its own that the parent does not watch, and the parent reaps the
+//! child when its events channel closes, which the kernel does just before the child becomes
+//! a zombie, then takes the result.
 //!
 //! A child can also ask its parent for something and wait for the answer ([`AskingJob`]):
 //! its requests travel on the same channel as its events, the parent hands each to its
@@ -728,8 +736,8 @@ type AcceptResult<J, T, Q, R> =
 
 /// `--start fork`: the child is a copy of this process. It keeps only what it owns: first it
 /// closes every descriptor it inherited but its standard streams, the descriptors its job
-/// names (`inherited`) and the one channel on which the parent then sends it its job, as to
-/// a spawned child; the job's channel ends and shared memory come with the message. So a
+/// names (`inherited`) and the one channel in which its job waits, sent as to a spawned
+/// child; the job's channel ends and shared memory come with the message. So a
 /// child holds no end of its siblings' channels, nor the parent's: when the parent or a
 /// sibling closes an end, the channel ends.
 fn fork_child<J, T, Q, R>(
