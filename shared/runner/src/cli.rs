@@ -33,6 +33,15 @@ pub struct Cli {
     #[arg(long, short)]
     pub quiet: bool,
 
+    /// After each demo, print a text timeline of its events: a row per worker, its sleeps,
+    /// waits and work as bars, its other events as marks, on one time axis
+    #[arg(long, conflicts_with = "json")]
+    pub timeline: bool,
+
+    /// Show every figure in the verdict lines, not only the ones each demo exists to measure
+    #[arg(long, short)]
+    pub verbose: bool,
+
     /// Make the first worker of each demo die right after its first event, to see what
     /// the backend reports (a killed child; a thread, which cannot be killed alone, panics)
     #[arg(long, value_name = "FAULT", value_enum)]
@@ -86,14 +95,15 @@ impl Cli {
         }
     }
 
-    /// Checks that need the whole command line: a demo named twice.
+    /// Checks that need the whole command line: a demo named twice, an option beyond the
+    /// limit of a demo that runs.
     pub fn validate(&self) -> Result<(), String> {
         for (i, demo) in self.demos.iter().enumerate() {
             if self.demos[..i].contains(demo) {
                 return Err(format!("demo '{demo}' is named twice"));
             }
         }
-        Ok(())
+        self.options.check_for(&self.selected_demos())
     }
 }
 

@@ -24,6 +24,9 @@ pub const ROW: Row = Row {
     comparable_event: same_events,
 };
 
+/// The parameters `compare --sweep` may vary for this demo (options of its backends).
+pub const SWEEPS: &[&str] = &["count"];
+
 pub const DEFAULT_COUNT: u64 = 20_000;
 pub const SMALL_BYTES: usize = 8;
 pub const LARGE_BYTES: usize = 64 * 1024;

@@ -23,6 +23,9 @@ pub const ROW: Row = Row {
     comparable_event: same_events,
 };
 
+/// The parameters `compare --sweep` may vary for this demo (options of its backends).
+pub const SWEEPS: &[&str] = &["count"];
+
 pub const PRODUCER: &str = "producer";
 pub const CONSUMER: &str = "consumer";
 /// The worker of the timed pass: `--count` × (put, get).
