@@ -229,13 +229,19 @@ fn three_backends_side_by_side() {
 }
 
 #[test]
-fn start_spawn_reaches_only_backends_with_a_start_method() {
+fn start_reaches_only_backends_with_a_start_method() {
+    for method in ["spawn", "forkserver"] {
+        start_reaches_only_backends_with_a_start_method_by(method);
+    }
+}
+
+fn start_reaches_only_backends_with_a_start_method_by(method: &str) {
     let backends = [
         real("threads", "threads"),
         real("processes", "processes"),
         real("spare", "threads"),
     ];
-    let mut args = vec!["--runs", "1", "--scale", "0.01", "--start", "spawn"];
+    let mut args = vec!["--runs", "1", "--scale", "0.01", "--start", method];
     for spec in &backends {
         args.extend(["--backend", spec]);
     }
@@ -247,13 +253,18 @@ fn start_spawn_reaches_only_backends_with_a_start_method() {
         ..
     } = compare(&args);
     assert_eq!(code, 0, "{stdout}");
-    assert!(stdout.contains("processes --start spawn"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("processes --start {method}")),
+        "{stdout}"
+    );
     let demo = &report["demos"][0];
     assert_eq!(demo["summary"]["outcomes_equal"], true, "{demo}");
     for run in demo["runs"].as_array().unwrap() {
         let started_by = &run["report"]["figures"]["notes"]["start_method"];
         match run["backend"].as_str().unwrap() {
-            "processes" => assert!(started_by.as_str().unwrap().starts_with("spawn"), "{run}"),
+            "processes" => {
+                assert!(started_by.as_str().unwrap().starts_with(method), "{run}")
+            }
             _ => assert!(started_by.is_null(), "a thread has no start method: {run}"),
         }
     }
@@ -267,7 +278,7 @@ fn start_spawn_reaches_only_backends_with_a_start_method() {
     }
     assert_eq!(
         report["settings"]["backends"][1]["kind"]["start_method"],
-        "spawn"
+        method
     );
 }
 

@@ -48,7 +48,8 @@ pub struct Cli {
     pub inject: Option<Fault>,
 
     /// processes: how a worker process starts: `fork` copies this process; `spawn` starts
-    /// this program afresh and sends it its job, as Python's spawn does [default: fork]
+    /// this program afresh and sends it its job, as Python's spawn does; `forkserver` asks a
+    /// server, forked when the program starts, to fork it and hands it its job [default: fork]
     #[arg(long, value_name = "METHOD", value_enum)]
     pub start: Option<StartMethod>,
 
@@ -63,6 +64,13 @@ pub struct Cli {
     /// PARENT is the process that started it and watches it
     #[arg(long, value_name = "PARENT", hide = true)]
     pub crash_copy: Option<i32>,
+}
+
+/// The `--start` of this program's command line, read before anything else runs (the
+/// forkserver must be forked before any thread starts); `None` when it is absent or the
+/// command line is bad (the runner then reports it).
+pub fn start_method_asked() -> Option<StartMethod> {
+    Cli::try_parse().ok().and_then(|cli| cli.start)
 }
 
 impl Cli {
