@@ -94,13 +94,23 @@ pub const DIMENSIONS: [Dimension; 9] = [
     },
 ];
 
+/// The verdict's last question when a Python backend ran beside the Rust ones.
+pub const SAME_PROGRAM_IN_PYTHON: Dimension = Dimension {
+    question: "the same program in Python (CPU-bound work on two workers)",
+    demo: DemoId::Cpu,
+    figure: VerdictFigure::Measured("speedup_2_workers", Better::Higher),
+    reason: "CPython's global interpreter lock lets one thread run Python code at a time, so \
+             threads do not speed up CPU-bound work; each process has its own interpreter and \
+             lock, as each Rust thread has no lock at all",
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn every_measured_figure_of_the_verdict_is_a_headline_of_its_demo() {
-        for dimension in DIMENSIONS {
+        for dimension in DIMENSIONS.iter().chain([&SAME_PROGRAM_IN_PYTHON]) {
             if let VerdictFigure::Measured(key, better) = dimension.figure {
                 let headline = dimension
                     .demo

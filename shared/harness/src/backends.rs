@@ -7,6 +7,7 @@ use crate::error::{BackendSpecError, Error};
 use contract::demos::DemoId;
 use contract::domain::{BackendKind, StartMethod, WorkerKind};
 use contract::report::Listing;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::str::FromStr;
@@ -307,9 +308,66 @@ pub fn describe_kind(kind: &BackendKind) -> String {
     }
 }
 
+/// `threads, processes: Rust · python-threads, python-processes: CPython 3.11.7, GIL
+/// enabled`: what each backend runs on, from its listing, grouped, in the order given.
+pub fn runtimes_line<'a>(
+    backends: impl IntoIterator<Item = (&'a str, &'a BTreeMap<String, String>)>,
+) -> String {
+    let mut groups: Vec<(String, Vec<&str>)> = Vec::new();
+    for (name, runtime) in backends {
+        let field = |key: &str| runtime.get(key).map(String::as_str);
+        let mut said = field("implementation")
+            .or(field("language"))
+            .unwrap_or("unknown")
+            .to_string();
+        if let Some(version) = field("version") {
+            said.push_str(&format!(" {version}"));
+        }
+        if let Some(gil) = field("gil") {
+            // `enabled (this Python has no free-threaded build)`: the first word says it.
+            let state = gil.split_whitespace().next().unwrap_or(gil);
+            said.push_str(&format!(", GIL {state}"));
+        }
+        match groups.iter_mut().find(|(seen, _)| *seen == said) {
+            Some((_, names)) => names.push(name),
+            None => groups.push((said, vec![name])),
+        }
+    }
+    groups
+        .iter()
+        .map(|(said, names)| format!("{}: {said}", names.join(", ")))
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_runtimes_line_groups_backends_by_what_they_run_on() {
+        let rust = BTreeMap::from([("language".to_string(), "Rust".to_string())]);
+        let python = BTreeMap::from([
+            ("language".to_string(), "Python".to_string()),
+            ("implementation".to_string(), "CPython".to_string()),
+            ("version".to_string(), "3.11.7".to_string()),
+            (
+                "gil".to_string(),
+                "enabled (no free-threaded build)".to_string(),
+            ),
+        ]);
+        let line = runtimes_line([
+            ("threads", &rust),
+            ("python-threads", &python),
+            ("processes", &rust),
+            ("python-processes", &python),
+        ]);
+        assert_eq!(
+            line,
+            "threads, processes: Rust · python-threads, python-processes: CPython 3.11.7, GIL \
+             enabled"
+        );
+    }
 
     #[test]
     fn a_backend_is_a_name_and_a_command() {

@@ -388,6 +388,10 @@ pub fn compare(cli: &CompareCli, interrupted: &AtomicBool) -> Result<Verdict, Er
     for line in render::wrap("compare: backends ", &kinds, 18, render::TERMINAL_WIDTH) {
         out.push_str(&format!("{line}\n"));
     }
+    let runtimes = backends::runtimes_line(backends.iter().map(|b| (b.name(), &b.listing.runtime)));
+    for line in render::wrap("compare: runtimes ", &runtimes, 18, render::TERMINAL_WIDTH) {
+        out.push_str(&format!("{line}\n"));
+    }
     say(&out)?;
 
     let total_runs: usize = demos

@@ -7,7 +7,7 @@ use super::summary::FigureComparison;
 use super::{CompareDocument, DemoComparison};
 use contract::demos::crash::CrashOutcome;
 use contract::domain::CrashFault;
-use contract::verdict::{DIMENSIONS, Dimension, VerdictFigure};
+use contract::verdict::{DIMENSIONS, Dimension, SAME_PROGRAM_IN_PYTHON, VerdictFigure};
 use serde::{Deserialize, Serialize};
 
 /// One answered question.
@@ -27,10 +27,17 @@ pub struct VerdictLine {
     pub reason: String,
 }
 
-/// The verdict of a comparison: one line per question whose demo ran and succeeded.
+/// The verdict of a comparison: one line per question whose demo ran and succeeded, and the
+/// same program in Python when a Python backend ran.
 pub fn verdict(document: &CompareDocument) -> Vec<VerdictLine> {
+    let python = document
+        .settings
+        .backends
+        .iter()
+        .any(|b| b.runtime.get("language").is_some_and(|l| l == "Python"));
     DIMENSIONS
         .iter()
+        .chain(python.then_some(&SAME_PROGRAM_IN_PYTHON))
         .filter_map(|dimension| {
             let comparison = document
                 .demos
@@ -297,6 +304,42 @@ mod tests {
         );
         assert_eq!(lines[2].winner.as_deref(), Some("processes"));
         assert!(lines[2].reason.contains("no global lock"));
+    }
+
+    #[test]
+    fn a_python_backend_adds_the_same_program_in_python() {
+        let cpu = compared(
+            DemoId::Cpu,
+            "speedup_2_workers",
+            &[1.9, 1.91, 1.89],
+            &[1.0, 1.01, 0.99],
+        );
+        let mut document = document(vec![cpu]);
+        assert_eq!(
+            verdict(&document).len(),
+            1,
+            "no Python backend: no Python line"
+        );
+        document.settings.backends.push(crate::BackendSettings {
+            name: "python-threads".into(),
+            command: Vec::new(),
+            listed_as: "python-threads".into(),
+            kind: THREAD,
+            runtime: [("language".to_string(), "Python".to_string())].into(),
+            demos: vec!["cpu".into()],
+            args: Vec::new(),
+        });
+        let lines = verdict(&document);
+        assert_eq!(lines.len(), 2);
+        assert_eq!(
+            lines[1].question,
+            "the same program in Python (CPU-bound work on two workers)"
+        );
+        assert!(
+            lines[1].reason.contains("global interpreter lock"),
+            "{lines:?}"
+        );
+        assert_eq!(lines[1].winner.as_deref(), Some("threads"));
     }
 
     #[test]
