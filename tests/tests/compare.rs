@@ -843,6 +843,9 @@ fn a_baseline_shows_what_changed_and_can_fail_the_comparison() {
 
 #[test]
 fn a_sweep_gives_a_point_per_value_and_backend_and_a_line_through_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("sweep.html");
+    let html_arg = html.display().to_string();
     let Compared {
         code,
         stdout,
@@ -854,9 +857,29 @@ fn a_sweep_gives_a_point_per_value_and_backend_and_a_line_through_them() {
         "2",
         "--scale",
         "0.01",
+        "--export-html",
+        &html_arg,
         "join",
     ]);
     assert_eq!(code, 0, "{stdout}");
+    // The HTML page draws one chart per figure, each with a line per backend.
+    let page = std::fs::read_to_string(&html).unwrap();
+    let charts: Vec<&str> = page
+        .split("<svg class=\"sweep-chart\"")
+        .skip(1)
+        .map(|rest| &rest[..rest.find("</svg>").unwrap()])
+        .collect();
+    assert_eq!(charts.len(), 4, "one chart per figure of join");
+    for chart in &charts {
+        assert!(
+            chart.contains("class=\"mark\""),
+            "a chart without marks: {chart}"
+        );
+        assert!(
+            chart.contains("threads") && chart.contains("processes"),
+            "{chart}"
+        );
+    }
     let at: Vec<f64> = report["demos"]
         .as_array()
         .unwrap()
