@@ -10,6 +10,8 @@
 //! along) and maps it again. Nothing is inherited by descriptor number, so a job names no
 //! descriptor.
 
+pub mod queue;
+
 use contract::DemoError;
 use ipc_channel::ipc::IpcSharedMemory;
 use serde::{Deserialize, Serialize};

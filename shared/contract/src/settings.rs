@@ -5,6 +5,7 @@ use crate::demos::download::{self, ImageUrl};
 use crate::domain::CrashFault;
 use crate::images::{DEFAULT_MEAN_KIB, MAX_MEAN_KIB};
 use crate::local_server::FaultShare;
+use crate::queues::QueueKind;
 use clap::{Args, Parser};
 use std::path::PathBuf;
 
@@ -121,6 +122,12 @@ pub struct DemoOptions {
     /// crash: how the doomed worker dies [default: each in turn]
     #[arg(long, value_name = "FAULT", value_enum)]
     pub fault: Option<CrashFault>,
+
+    /// queue (processes): where the producer's and consumer's queues live: in an `owner`
+    /// process asked over channels, or in `shared-memory`; both kinds are timed in every
+    /// run [default: owner]
+    #[arg(long, value_name = "KIND", value_enum)]
+    pub queue: Option<QueueKind>,
 }
 
 impl DemoOptions {
@@ -139,6 +146,7 @@ impl DemoOptions {
         push("--seed", self.seed.map(|v| v.to_string()));
         push("--trials", self.trials.map(|v| v.to_string()));
         push("--fault", self.fault.map(|v| v.id().to_string()));
+        push("--queue", self.queue.map(|v| v.id().to_string()));
         args
     }
 }
