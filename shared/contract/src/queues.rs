@@ -413,6 +413,92 @@ mod tests {
         );
     }
 
+    /// One thread's queues, for the work's known answers.
+    #[derive(Default)]
+    struct Local(std::cell::RefCell<std::collections::BTreeMap<QueueName, OrderedQueue>>);
+
+    impl SharedQueue for Local {
+        fn put(&self, queue: QueueName, item: Item) -> Result<(), String> {
+            let mut queues = self.0.borrow_mut();
+            let line = queues
+                .entry(queue)
+                .or_insert_with(|| OrderedQueue::new(queue.order()));
+            line.push(item);
+            Ok(())
+        }
+
+        fn get(&self, queue: QueueName, _: Duration) -> Result<Option<Item>, String> {
+            Ok(self
+                .0
+                .borrow_mut()
+                .get_mut(&queue)
+                .and_then(OrderedQueue::pop))
+        }
+    }
+
+    #[test]
+    fn every_queue_has_its_own_index() {
+        for (at, queue) in QueueName::ALL.into_iter().enumerate() {
+            assert_eq!(queue.index(), at, "{queue:?}");
+        }
+        assert_eq!(QueueKind::default(), QueueKind::Owner);
+        assert_eq!(QueueKind::SharedMemory.figure_suffix(), "shared_memory");
+    }
+
+    #[test]
+    fn the_stream_needs_its_receiver_ready_and_checks_every_item() {
+        let timeout = Duration::ZERO;
+        let queues = Local::default();
+        assert_eq!(
+            stream_out(&queues, 3, timeout),
+            Err("the stream's receiver was not ready within 0 s".into())
+        );
+        queues.put(QueueName::Ready, Item::Number(0)).unwrap();
+        let began = stream_out(&queues, 3, timeout).unwrap();
+        // `stream_in` says it is ready again, then takes the three.
+        let ended = stream_in(&queues, 3, timeout).unwrap();
+        assert!(began <= ended);
+        assert_eq!(
+            queues.get(QueueName::Ready, timeout),
+            Ok(Some(Item::Number(0)))
+        );
+        queues.put(QueueName::Stream, Item::Number(1)).unwrap();
+        assert_eq!(
+            stream_in(&queues, 3, timeout),
+            Err("item 0 of the stream came as Some(Number(1))".into())
+        );
+        assert_eq!(
+            stream_in(&queues, 1, timeout),
+            Err("item 0 of the stream came as None".into())
+        );
+        // 1000 items in half a second.
+        assert_eq!(
+            stream_items_per_s(1000, 1_000_000_000, 1_500_000_000),
+            2000.0
+        );
+    }
+
+    #[test]
+    fn each_work_hands_back_its_own_answer() {
+        let queues = Local::default();
+        let sink = crate::workloads::testing::Recorder::default();
+        let timeout = Duration::ZERO;
+        let produced = QueueWork::Produce.run(&sink, &queues).unwrap();
+        let consumed = QueueWork::Consume { timeout }.run(&sink, &queues).unwrap();
+        let puts: Batches = QueueName::BATCHES.map(|b| (b, b.puts())).to_vec();
+        assert_eq!(produced, WorkDone::Batches(puts));
+        let got = consumed.clone().batches().unwrap();
+        let outcome = crate::demos::queue::QueueOutcome::from_batches(&got, 0, 0);
+        assert_eq!(crate::outcome::Outcome::check(&outcome), Ok(()));
+        let timed = QueueWork::TimedPutGet { count: 3, timeout }.run(&sink, &queues);
+        assert!(timed.unwrap().ns_per_put_get().unwrap() > 0.0);
+        assert!(consumed.clone().ns_per_put_get().is_err());
+        assert!(consumed.stream_at().is_err());
+        let said = sink.0.borrow();
+        assert_eq!(said.first().map(String::as_str), Some("producing"));
+        assert_eq!(said.last().map(String::as_str), Some("timing"));
+    }
+
     #[test]
     fn pairs_compare_by_number_then_text() {
         let mut queue = OrderedQueue::new(Order::Priority);
