@@ -12,7 +12,7 @@ use contract::bench::{
     record_baseline, record_channel_over, record_path, socket_ends,
 };
 use contract::demos::channel::ChannelOutcome;
-use contract::demos::channel::{LARGE_BYTES, SMALL_BYTES};
+use contract::demos::channel::{BASELINE_PEER, LARGE_BYTES, PEER, SMALL_BYTES};
 use contract::{DemoError, DemoRun, EventSink};
 use ipc_channel::ipc::{self, IpcBytesReceiver, IpcBytesSender};
 use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid};
@@ -29,20 +29,20 @@ pub fn run(run: &DemoRun) -> Result<ChannelOutcome, DemoError> {
     let mut outcome = ChannelOutcome { paths: Vec::new() };
     for bytes in [SMALL_BYTES, LARGE_BYTES] {
         let (peer_end, main_ends) = ipc_ends()?;
-        let figures = measure(run, count, bytes, peer_end, main_ends)?;
+        let figures = measure(run, PEER, count, bytes, peer_end, main_ends)?;
         record_path(run, &mut outcome, "channel", bytes, figures);
 
         let (peer_end, main_ends) = socket_pair(Socket::SeqPacket)?;
-        let figures = measure(run, count, bytes, peer_end, main_ends)?;
+        let figures = measure(run, BASELINE_PEER, count, bytes, peer_end, main_ends)?;
         record_baseline(run, "seqpacket_socketpair", bytes, figures)?;
         record_channel_over(run, "seqpacket_socketpair", bytes);
 
         let (peer_end, main_ends) = socket_pair(Socket::Stream)?;
-        let figures = measure(run, count, bytes, peer_end, main_ends)?;
+        let figures = measure(run, BASELINE_PEER, count, bytes, peer_end, main_ends)?;
         record_baseline(run, "stream_socketpair", bytes, figures)?;
 
         let (peer_end, main_ends) = shared_memory_slots()?;
-        let figures = measure(run, count, bytes, peer_end, main_ends)?;
+        let figures = measure(run, BASELINE_PEER, count, bytes, peer_end, main_ends)?;
         record_baseline(run, "shared_memory_slot", bytes, figures)?;
         record_channel_over(run, "shared_memory_slot", bytes);
     }
@@ -52,6 +52,7 @@ pub fn run(run: &DemoRun) -> Result<ChannelOutcome, DemoError> {
 /// A peer worker streams and echoes; the main flow (the parent) receives, checks and times.
 fn measure(
     run: &DemoRun,
+    peer_name: &str,
     count: u64,
     bytes: usize,
     (link, socket_kept_until_started): (PeerLink, Option<OwnedFd>),
@@ -65,7 +66,7 @@ fn measure(
         bytes,
         round_trips,
     };
-    let id = workers.start("peer", job)?;
+    let id = workers.start(peer_name, job)?;
     // The worker holds its own copy now: a peer that dies must close the socket's last copy.
     drop(socket_kept_until_started);
     let figures = main_side(&mut main_ends, messages, bytes, round_trips);
@@ -170,18 +171,19 @@ fn shared_memory_slots() -> Result<((PeerLink, Option<OwnedFd>), Ends), DemoErro
     Ok(((link, None), ends))
 }
 
-/// Whether the peer, a child of this process, has ended: looked at without reaping it (its
-/// `Workers` reaps it).
+/// Whether the peer has ended. A child of this process is looked at without reaping it (its
+/// `Workers` reaps it); a worker another process started is gone once no signal reaches it.
 fn peer_has_ended(mailboxes: &MailboxPair) -> bool {
-    let pid = mailboxes.peer_pid.load(Ordering::SeqCst);
-    if pid == 0 {
-        return false;
-    }
+    let pid = match mailboxes.peer_pid.load(Ordering::SeqCst) {
+        0 => return false,
+        pid => Pid::from_raw(pid),
+    };
     let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
-    !matches!(
-        waitid(Id::Pid(Pid::from_raw(pid)), flags),
-        Ok(WaitStatus::StillAlive)
-    )
+    match waitid(Id::Pid(pid), flags) {
+        Ok(WaitStatus::StillAlive) => false,
+        Ok(_) => true,
+        Err(_) => nix::sys::signal::kill(pid, None) == Err(nix::errno::Errno::ESRCH),
+    }
 }
 
 /// Which side of the mailbox pair an `Ends` is.

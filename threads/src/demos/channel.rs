@@ -12,7 +12,7 @@ use contract::bench::{
     record_path, socketpair_ends,
 };
 use contract::demos::channel::ChannelOutcome;
-use contract::demos::channel::{LARGE_BYTES, SMALL_BYTES};
+use contract::demos::channel::{BASELINE_PEER, LARGE_BYTES, PEER, SMALL_BYTES};
 use contract::{DemoError, DemoRun};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
@@ -21,16 +21,16 @@ pub fn run(run: &DemoRun) -> Result<ChannelOutcome, DemoError> {
     let mut outcome = ChannelOutcome { paths: Vec::new() };
     for bytes in [SMALL_BYTES, LARGE_BYTES] {
         let (peer_ends, main_ends) = crossbeam_ends();
-        let figures = measure(run, count, bytes, peer_ends, main_ends)?;
+        let figures = measure(run, PEER, count, bytes, peer_ends, main_ends)?;
         record_path(run, &mut outcome, "channel", bytes, figures);
 
         let (peer_ends, main_ends) = mutex_condvar_slot_ends();
-        let figures = measure(run, count, bytes, peer_ends, main_ends)?;
+        let figures = measure(run, BASELINE_PEER, count, bytes, peer_ends, main_ends)?;
         record_baseline(run, "mutex_condvar_slot", bytes, figures)?;
         record_channel_over(run, "mutex_condvar_slot", bytes);
 
         let (peer_ends, main_ends) = socketpair_ends()?;
-        let figures = measure(run, count, bytes, peer_ends, main_ends)?;
+        let figures = measure(run, BASELINE_PEER, count, bytes, peer_ends, main_ends)?;
         record_baseline(run, "stream_socketpair", bytes, figures)?;
     }
     Ok(outcome)
@@ -39,6 +39,7 @@ pub fn run(run: &DemoRun) -> Result<ChannelOutcome, DemoError> {
 /// A peer thread streams and echoes; the main flow receives, checks and times.
 fn measure(
     run: &DemoRun,
+    peer_name: &str,
     count: u64,
     bytes: usize,
     mut peer_ends: Ends,
@@ -46,7 +47,7 @@ fn measure(
 ) -> Result<PathFigures, DemoError> {
     let (messages, round_trips) = message_counts(count, bytes);
     let mut workers = Workers::new(run);
-    let id = workers.start("peer", move |out| {
+    let id = workers.start(peer_name, move |out| {
         out.emit("ready", None);
         peer(&mut peer_ends, messages, bytes, round_trips)
     })?;
