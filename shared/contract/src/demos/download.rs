@@ -327,10 +327,14 @@ pub struct FetchSettings {
     pub max_bytes: u64,
     /// Ignore `HTTP_PROXY` and friends (for the local server, which is on this machine).
     pub direct: bool,
-    /// Certificates (PEM) to trust besides the system's: the local server's own, made at its
-    /// start (`--https`), and those of `--ca-cert`.
+    /// Certificates (PEM) to trust: the local server's own, made at its start (`--https`),
+    /// and those of `--ca-cert`.
     #[serde(default)]
     pub trusted_pem: Vec<u8>,
+    /// Trust the system's certificate authorities too: only for an https server other than
+    /// the local one. Loading them costs milliseconds per client, and every worker makes one.
+    #[serde(default)]
+    pub system_roots: bool,
 }
 
 impl FetchSettings {
@@ -343,11 +347,14 @@ impl FetchSettings {
         if self.direct {
             builder = builder.no_proxy();
         }
-        if !self.trusted_pem.is_empty() {
-            for certificate in certificates_in(&self.trusted_pem)? {
-                builder = builder.add_root_certificate(certificate);
-            }
-        }
+        let trusted = match self.trusted_pem.is_empty() {
+            true => Vec::new(),
+            false => certificates_in(&self.trusted_pem)?,
+        };
+        builder = match self.system_roots {
+            true => builder.tls_certs_merge(trusted),
+            false => builder.tls_certs_only(trusted),
+        };
         builder
             .build()
             .map_err(|e| format!("cannot build an HTTP client: {}", root_cause(&e)))
@@ -769,6 +776,7 @@ impl DownloadPlan {
             trusted_pem.extend_from_slice(pem);
             trusted_pem.push(b'\n');
         }
+        let system_roots = server.is_none() && urls.iter().any(|u| u.url.starts_with("https:"));
         let workers = run.options().workers.unwrap_or(WORKERS);
         if let Some(latency) = latency_s {
             let images = urls.len();
@@ -787,6 +795,7 @@ impl DownloadPlan {
                 max_bytes: args.max_bytes,
                 direct: latency_s.is_some(),
                 trusted_pem,
+                system_roots,
             },
             workers,
             latency_s,
@@ -1077,6 +1086,7 @@ mod fetch_tests {
             max_bytes: 8,
             direct: true,
             trusted_pem: Vec::new(),
+            system_roots: false,
         };
         let saved = save_whole(dir.path(), "a.png", &mut &b"12345"[..], &settings);
         assert!(matches!(saved, Ok((5, _))));
@@ -1242,6 +1252,7 @@ mod pass_on_disk {
             max_bytes,
             direct: true,
             trusted_pem: Vec::new(),
+            system_roots: false,
         }
     }
 
