@@ -9,7 +9,10 @@
 //! [`Workers::start`](crate::workers::Workers::start) takes only registered jobs, so a job a
 //! spawned worker could not find does not compile.
 
-use crate::workers::{AskingJob, Job, spawned_asking_job, spawned_job};
+use crate::workers::{
+    AskingJob, Job, forkserved_asking_job, forkserved_job, spawned_asking_job, spawned_job,
+};
+use ipc_channel::ipc::OpaqueIpcReceiver;
 use nix::unistd::Pid;
 use std::process::ExitCode;
 
@@ -24,6 +27,8 @@ pub trait Registered {}
 pub struct Entry {
     name: fn() -> &'static str,
     enter: fn(String, Pid) -> !,
+    /// How a worker forked by the forkserver enters it, with its job inbox and the server's pid.
+    pub forkserved: fn(OpaqueIpcReceiver, Pid) -> !,
 }
 
 /// The name of job type `J` on a spawned worker's command line.
@@ -36,6 +41,7 @@ pub const fn job<J: Job>() -> Entry {
     Entry {
         name: job_name::<J>,
         enter: spawned_job::<J>,
+        forkserved: forkserved_job::<J>,
     }
 }
 
@@ -44,6 +50,7 @@ pub const fn asking_job<J: AskingJob>() -> Entry {
     Entry {
         name: job_name::<J>,
         enter: spawned_asking_job::<J>,
+        forkserved: forkserved_asking_job::<J>,
     }
 }
 
@@ -76,6 +83,11 @@ fn every_job() -> impl Iterator<Item = &'static Entry> {
     crate::demos::JOBS.iter().flat_map(|jobs| jobs.iter())
 }
 
+/// The job type named `name`.
+pub fn find(name: &str) -> Option<&'static Entry> {
+    every_job().find(|entry| (entry.name)() == name)
+}
+
 /// Runs this process as a spawned worker if its command line says so; `None` otherwise.
 pub fn run_if_asked() -> Option<ExitCode> {
     let mut args = std::env::args().skip(1);
@@ -88,7 +100,7 @@ pub fn run_if_asked() -> Option<ExitCode> {
         [job, server, parent] => [job, server, parent],
         _ => return Some(internal_error("expects JOB SERVER PARENT")),
     };
-    let Some(entry) = every_job().find(|entry| (entry.name)() == job) else {
+    let Some(entry) = find(job) else {
         return Some(internal_error(&format!("no job named '{job}'")));
     };
     let Ok(parent) = parent.parse::<i32>() else {

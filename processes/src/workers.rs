@@ -1,13 +1,13 @@
 //! Workers as child processes, with the same interface as `threads/src/workers.rs`.
 //!
-//! A child shares nothing with its parent: each child gets its own ipc-channel, over which
+//! A child shares nothing with its parent: each child gets its own ipc-channels, over which
 //! it sends its events and finally its result. The parent multiplexes every child's channel
 //! in one `IpcReceiverSet` and watches the children with `waitpid(WNOHANG)`, so a child that
 //! dies is noticed (exit code or signal) instead of waited for forever. Every child is
 //! reaped: when it ends, or, on an error or Ctrl-C, killed and reaped when `Workers` is
 //! dropped.
 //!
-//! A child starts in one of two ways (`--start`), as Python's multiprocessing does:
+//! A child starts in one of three ways (`--start`), as Python's multiprocessing does:
 //! - `fork`: the child is a copy of the parent. It closes every descriptor it inherited but
 //!   its own (a child holds no end of its siblings' channels, nor the parent's), and receives
 //!   its [`Job`] over one channel it inherits, with the job's channel ends and shared memory.
@@ -17,6 +17,14 @@
 //!   server of the parent and receives its job as data (see `spawned.rs`). The new program
 //!   inherits no memory, so the job carries everything it needs: values, channel ends,
 //!   and the descriptors of shared memory files.
+//! - `forkserver`: a server forked when the program started forks the child on request; the
+//!   job waits in a channel whose receiving end the server passes on (see `forkserver.rs`).
+//!   The child is the server's: the server reaps it and reports how it ended.
+//!
+//! The parent wakes once for a child's end, as for a bare `waitpid`: a child sends a small
+//! result on a channel of its own that the parent does not watch, and the parent reaps the
+//! child when its events channel closes, which the kernel does just before the child becomes
+//! a zombie, then takes the result.
 //!
 //! A child can also ask its parent for something and wait for the answer ([`AskingJob`]):
 //! its requests travel on the same channel as its events, the parent hands each to its
@@ -31,7 +39,7 @@ use contract::{DemoError, DemoRun, Event, EventSink, Trace};
 use ipc_channel::TrySelectError;
 use ipc_channel::ipc::IpcOneShotServer;
 use ipc_channel::ipc::{
-    self, IpcMessage, IpcReceiver, IpcReceiverSet, IpcSelectionResult, IpcSender,
+    self, IpcMessage, IpcReceiver, IpcReceiverSet, IpcSelectionResult, IpcSender, OpaqueIpcReceiver,
 };
 use nix::sys::signal::{self, SigHandler, Signal};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
@@ -52,6 +60,13 @@ const EXIT_OK: i32 = 0;
 /// Also the code of a worker that panicked holding a [`ProcessMutex`](crate::sync::ProcessMutex).
 pub const EXIT_PANICKED: i32 = 101;
 const EXIT_PARENT_GONE: i32 = 102;
+
+/// A result of at most this many bytes is sent on a channel of its own that the parent does
+/// not watch, and read once the child has ended: the parent then wakes once, for the end,
+/// instead of once for the result and again for the exit. It fits in one message on an empty
+/// socket, so the send never waits for the parent. A larger one goes on the events channel
+/// (a send that fills the socket must wake the parent, or both would wait for ever).
+const RESULT_ASIDE_MAX: usize = 32 * 1024;
 
 /// Names one started worker; give it back to [`Workers::join`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,6 +145,10 @@ struct Child<T, R> {
     end: Option<WaitStatus>,
     /// Where the parent's replies go (children started with `start_with`).
     replies: Option<IpcSender<R>>,
+    /// Where a small result comes, beside the events channel: see [`RESULT_ASIDE_MAX`].
+    /// Closed once the child is reaped, so that a long series of workers holds no
+    /// descriptor per worker that has ended.
+    result_inbox: Option<IpcReceiver<T>>,
     /// Its result (or death) has been handed out by `join` or `join_all`.
     joined: bool,
 }
@@ -239,11 +258,14 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
         // The events channel: the parent keeps the receiving end, the child gets the other.
         let (sender, receiver) = ipc::channel::<ToParent<T, S::Request>>()
             .map_err(|e| DemoError::system("creating a channel", e))?;
+        let (result_sender, result_inbox) =
+            ipc::channel::<T>().map_err(|e| DemoError::system("creating a channel", e))?;
         let (reply_sender, reply_receiver) = replies.unzip();
         let to_child = ToChild {
             worker: name.to_string(),
             job,
             events: sender,
+            result: result_sender,
             replies: reply_receiver,
             trace_origin_ns: self.run.trace().origin_ns(),
             fault: self.run.fault_for(id.0),
@@ -260,6 +282,7 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
                 let handover = spawn_child::<J, T, S::Request, S::Reply>()?;
                 (handover.pid, Some((handover, to_child)))
             }
+            StartMethod::Forkserver => (forkserve_child(to_child, &inherited)?, None),
         };
         // Tracked before anything else can fail, so that `Drop` reaps it on every path.
         self.children.push(Child {
@@ -271,6 +294,7 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
             channel_open: true,
             end: None,
             replies: reply_sender,
+            result_inbox: Some(result_inbox),
             joined: false,
         });
         let set = self.channels.as_mut().expect("created above");
@@ -498,36 +522,41 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
                 self.service.handle(WorkerId(index), request, &mut replies);
                 self.send_replies(replies);
             }
-            ToParent::Result(result) => {
-                child.result = Some(result);
-                // The result is the child's last message; only its `_exit` is left, so reap
-                // it now rather than after one more wake-up for the channel's close.
-                self.child_of_channel.remove(&channel);
-                self.reap_closed(index);
-            }
+            // A large result, sent on the events channel; the child's exit closes the
+            // channel next, and the pump reaps it then.
+            ToParent::Result(result) => child.result = Some(result),
         }
         Ok(())
     }
 
-    /// Reaps a child whose channel has closed, or that has sent its last message. The
-    /// channel's one sender lives in the child until its `_exit` (the parent dropped or sent
-    /// its copy once the child started, so no sibling started later inherited it): either
-    /// way the child is exiting, and the wait is immediate.
+    /// Reaps a child whose channel has closed. The channel's one sender lives in the child
+    /// until its `_exit` (the parent dropped or sent its copy once the child started, so no
+    /// sibling started later inherited it), and the kernel closes a dying process's
+    /// descriptors just before it makes it a zombie: the wait is over at once, or within
+    /// microseconds. So the parent wakes once for a child's end, as it does for a bare
+    /// `waitpid`, and not first for its result (which waits aside, unwatched) and then again
+    /// for its exit.
     fn reap_closed(&mut self, index: usize) {
         let child = &mut self.children[index];
         child.channel_open = false;
         if child.end.is_none() {
             child.end = Some(
-                waitpid(child.pid, None).unwrap_or(WaitStatus::Exited(child.pid, EXIT_PARENT_GONE)),
+                wait_for(self.start_method, child.pid, true)
+                    .unwrap_or(WaitStatus::Exited(child.pid, EXIT_PARENT_GONE)),
             );
+            self.collect_result(index);
         }
     }
 
     /// Reaps every child that has ended, without blocking.
     fn reap_ended(&mut self) {
-        for child in self.children.iter_mut().filter(|c| c.end.is_none()) {
-            match waitpid(child.pid, Some(WaitPidFlag::WNOHANG)) {
-                Ok(WaitStatus::StillAlive) => {}
+        for index in 0..self.children.len() {
+            let child = &mut self.children[index];
+            if child.end.is_some() {
+                continue;
+            }
+            match wait_for(self.start_method, child.pid, false) {
+                Ok(WaitStatus::StillAlive) => continue,
                 Ok(status) => child.end = Some(status),
                 // ECHILD: not our child any more, so nothing is left to reap or to read.
                 Err(_) => {
@@ -535,6 +564,21 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
                     child.channel_open = false;
                 }
             }
+            self.collect_result(index);
+        }
+    }
+
+    /// Takes a reaped child's result from beside its channel, if it sent it there: it is in
+    /// the socket before the child's exit, so the receive does not wait.
+    fn collect_result(&mut self, index: usize) {
+        let child = &mut self.children[index];
+        let inbox = child.result_inbox.take();
+        if child.result.is_none()
+            && let Some(Ok(result)) = inbox.map(|inbox| inbox.try_recv())
+        {
+            let bytes = encoded_size(&result);
+            child.result = Some(result);
+            self.run.figures(|f| f.count_ipc_message(bytes));
         }
     }
 }
@@ -542,9 +586,15 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
 impl<T, S: Service> Drop for Workers<'_, T, S> {
     /// On every path (an error, a panic, Ctrl-C), no child outlives its demo unreaped.
     fn drop(&mut self) {
+        let method = self.start_method;
         for child in self.children.iter_mut().filter(|c| c.end.is_none()) {
-            let _ = signal::kill(child.pid, Signal::SIGKILL);
-            child.end = waitpid(child.pid, None).ok();
+            match method {
+                StartMethod::Forkserver => crate::forkserver::kill(child.pid),
+                _ => {
+                    let _ = signal::kill(child.pid, Signal::SIGKILL);
+                }
+            }
+            child.end = wait_for(method, child.pid, true).ok();
         }
     }
 }
@@ -629,8 +679,10 @@ impl<T: Serialize + DeserializeOwned, Q: Serialize + DeserializeOwned> SendReque
 struct ToChild<J, T, Q, R> {
     worker: String,
     job: J,
-    /// Where its events, requests and result go.
+    /// Where its events and requests go, and a result too large for `result`.
     events: IpcSender<ToParent<T, Q>>,
+    /// Where a result of at most [`RESULT_ASIDE_MAX`] bytes goes.
+    result: IpcSender<T>,
     /// Where the parent's replies come from (a child started with `start_with`).
     replies: Option<IpcReceiver<R>>,
     /// The parent's trace clock, so that the child's events fall on the same time line.
@@ -684,8 +736,8 @@ type AcceptResult<J, T, Q, R> =
 
 /// `--start fork`: the child is a copy of this process. It keeps only what it owns: first it
 /// closes every descriptor it inherited but its standard streams, the descriptors its job
-/// names (`inherited`) and the one channel on which the parent then sends it its job, as to
-/// a spawned child; the job's channel ends and shared memory come with the message. So a
+/// names (`inherited`) and the one channel in which its job waits, sent as to a spawned
+/// child; the job's channel ends and shared memory come with the message. So a
 /// child holds no end of its siblings' channels, nor the parent's: when the parent or a
 /// sibling closes an end, the channel ends.
 fn fork_child<J, T, Q, R>(
@@ -708,21 +760,22 @@ where
         .map_err(|e| DemoError::system("creating a job inbox", e))?;
     let mut keep = vec![0, 1, 2, inbox_descriptors.0, inbox_descriptors.1];
     keep.extend_from_slice(inherited);
-    // SAFETY: this process runs no second thread (checked by the caller), so the child is a complete
-    // copy of a single-threaded process: no lock is held by a thread that does not exist in
-    // it, and it may run ordinary Rust code until it calls `_exit`.
+    // Sent before the fork: the message waits in the inbox, which the child inherits, so the
+    // child reads its job at once instead of waiting for the parent to send it, and the
+    // parent's copies of the job's channel ends are closed before the fork copies them.
+    let _ = inbox.send(to_child);
+    // SAFETY: this process runs no second thread (checked by the caller), so the child is a
+    // complete copy of a single-threaded process: no lock is held by a thread that does not
+    // exist in it, and it may run ordinary Rust code until it calls `_exit`.
     match unsafe { fork() }.map_err(|e| DemoError::system("fork", e))? {
         ForkResult::Child => {
             // Ctrl-C to the group ends the child from here on.
             restore_default_signals();
-            // The parent sends the job's value; this copy's descriptors are closed below,
-            // and it must never be dropped (that would close them again).
-            std::mem::forget(to_child);
             drop(inbox);
             // SAFETY: this is the forked child; what owns the descriptors it closes (the
-            // parent's channels, mappings, sockets, pipes, and `to_child`, forgotten above)
-            // is never used nor dropped here: the child runs only its job, received next, and
-            // ends with `_exit`. The inbox's descriptors are kept.
+            // parent's channels, mappings, sockets, pipes) is never used nor dropped here:
+            // the child runs only its job, received next, and ends with `_exit`. The
+            // inbox's descriptors are kept.
             unsafe { close_inherited_descriptors(&keep) };
             let Ok(to_child) = inbox_receiver.recv() else {
                 exit_child(EXIT_PARENT_GONE)
@@ -730,18 +783,14 @@ where
             drop(inbox_receiver);
             child_runs(parent, to_child, body)
         }
-        ForkResult::Parent { child } => {
-            drop(inbox_receiver);
-            // A child that dies before it reads its job takes the message with it; the pump
-            // reports its end. The parent keeps none of the child's ends.
-            let _ = inbox.send(to_child);
-            Ok(child)
-        }
+        // The parent keeps none of the child's ends. A child that dies before it reads its
+        // job takes the message with it; the pump reports its end.
+        ForkResult::Parent { child } => Ok(child),
     }
 }
 
 /// The two lowest descriptor numbers free now: the next two this process will open.
-fn two_lowest_free_descriptors() -> Result<(RawFd, RawFd), DemoError> {
+pub(crate) fn two_lowest_free_descriptors() -> Result<(RawFd, RawFd), DemoError> {
     use nix::sys::socket::{AddressFamily, SockFlag, SockType, socketpair};
     let (a, b) = socketpair(
         AddressFamily::Unix,
@@ -752,6 +801,67 @@ fn two_lowest_free_descriptors() -> Result<(RawFd, RawFd), DemoError> {
     .map_err(|e| DemoError::system("socketpair", e))?;
     // Closed when dropped: free again, and still the two lowest.
     Ok((a.as_raw_fd(), b.as_raw_fd()))
+}
+
+/// Waits for the child `pid`'s end (with `block`, until it comes), by `waitpid`, or for a
+/// worker of the forkserver, by the server's report (the server reaps its own children).
+fn wait_for(method: StartMethod, pid: Pid, block: bool) -> nix::Result<WaitStatus> {
+    match method {
+        StartMethod::Forkserver => {
+            Ok(crate::forkserver::end_of(pid, block).unwrap_or(WaitStatus::StillAlive))
+        }
+        _ if block => waitpid(pid, None),
+        _ => waitpid(pid, Some(WaitPidFlag::WNOHANG)),
+    }
+}
+
+/// `--start forkserver`: the job waits in a new inbox, whose receiving end goes to the
+/// server with the job's name; the server forks the worker, which reads its job there.
+fn forkserve_child<J, T, Q, R>(
+    to_child: ToChild<J, T, Q, R>,
+    inherited: &[RawFd],
+) -> Result<Pid, DemoError>
+where
+    J: Serialize + DeserializeOwned,
+    T: Serialize + DeserializeOwned,
+    Q: Serialize + DeserializeOwned,
+    R: Serialize + DeserializeOwned,
+{
+    let (inbox, inbox_receiver) = ipc::channel::<ToChild<J, T, Q, R>>()
+        .map_err(|e| DemoError::system("creating a job inbox", e))?;
+    // A worker that dies before it reads its job takes the message with it.
+    let _ = inbox.send(to_child);
+    crate::forkserver::fork_worker(job_name::<J>(), inbox_receiver.to_opaque(), inherited)
+}
+
+/// A worker of the forkserver: reads its job from its inbox and runs it. Its parent is the
+/// server, which reaps it.
+fn forkserved_child_runs<J, T, Q, R>(
+    inbox: OpaqueIpcReceiver,
+    server: Pid,
+    body: Body<J, T, Q, R>,
+) -> !
+where
+    J: Serialize + DeserializeOwned,
+    T: Serialize + DeserializeOwned,
+    Q: Serialize + DeserializeOwned,
+    R: Serialize + DeserializeOwned,
+{
+    let inbox = inbox.to::<ToChild<J, T, Q, R>>();
+    let received = inbox.recv();
+    drop(inbox);
+    match received {
+        Ok(to_child) => child_runs(server, to_child, body),
+        Err(_) => exit_child(EXIT_PARENT_GONE),
+    }
+}
+
+pub fn forkserved_job<J: Job>(inbox: OpaqueIpcReceiver, server: Pid) -> ! {
+    forkserved_child_runs(inbox, server, run_job::<J>)
+}
+
+pub fn forkserved_asking_job<J: AskingJob>(inbox: OpaqueIpcReceiver, server: Pid) -> ! {
+    forkserved_child_runs(inbox, server, run_asking_job::<J>)
 }
 
 /// Takes ownership of a descriptor that a worker's job names (see
@@ -885,6 +995,7 @@ where
         worker,
         job,
         events,
+        result: result_channel,
         replies,
         trace_origin_ns,
         fault,
@@ -898,10 +1009,17 @@ where
         fault,
     };
     let code = match catch_unwind(AssertUnwindSafe(|| body(job, &sink, replies))) {
-        Ok(result) => match sink.sender.send(ToParent::Result(result)) {
-            Ok(()) => EXIT_OK,
-            Err(_) => EXIT_PARENT_GONE,
-        },
+        Ok(result) => {
+            let sent = if encoded_size(&result) <= RESULT_ASIDE_MAX {
+                result_channel.send(result)
+            } else {
+                sink.sender.send(ToParent::Result(result))
+            };
+            match sent {
+                Ok(()) => EXIT_OK,
+                Err(_) => EXIT_PARENT_GONE,
+            }
+        }
         // The panic message has already gone to stderr through the panic hook.
         Err(_) => EXIT_PANICKED,
     };
@@ -921,6 +1039,9 @@ fn describe(method: StartMethod) -> &'static str {
     match method {
         StartMethod::Fork => "fork (a copy of the parent)",
         StartMethod::Spawn => "spawn (fork + exec; the job comes over a one-shot server)",
+        StartMethod::Forkserver => {
+            "forkserver (forked by a server started with the program; the job comes as data)"
+        }
     }
 }
 

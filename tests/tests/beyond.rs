@@ -106,8 +106,8 @@ fn spawn_reports_positive_consistent_costs() {
 }
 
 #[test]
-fn spawn_measures_both_start_methods_in_the_same_run() {
-    for method in ["fork", "spawn"] {
+fn spawn_measures_every_start_method_in_the_same_run() {
+    for method in ["fork", "spawn", "forkserver"] {
         let report = one_demo("processes", &["spawn", "--count", "20", "--start", method]);
         assert_eq!(
             report.outcome,
@@ -125,10 +125,18 @@ fn spawn_measures_both_start_methods_in_the_same_run() {
             measured(&report, &format!("{method}_raw_os_us")),
             "{method}"
         );
-        let [fork, spawn] =
-            ["fork", "spawn"].map(|m| measured(&report, &format!("{m}_worker_start_join_us")));
-        assert!(fork > 0.0 && spawn > 0.0, "{method}");
+        for other in ["fork", "spawn", "forkserver"] {
+            let [workers, raw, ratio] = ["worker_start_join_us", "raw_os_us", "worker_over_raw"]
+                .map(|figure| measured(&report, &format!("{other}_{figure}")));
+            assert!(workers > 0.0 && raw > 0.0, "{method}: {other}");
+            // The ratio is of the medians (the figures went through JSON: equal within rounding).
+            assert!(
+                (ratio - workers / raw).abs() < 1e-9 * ratio,
+                "{method}: {other}"
+            );
+        }
         measured(&report, "spawn_over_fork");
+        measured(&report, "forkserver_over_fork");
         // An exec loads a whole program: in the same run it costs more than a fork of
         // this small parent, by any measure.
         assert!(
@@ -137,8 +145,8 @@ fn spawn_measures_both_start_methods_in_the_same_run() {
         );
         let started_by = &report.figures.notes["start_method"];
         assert!(started_by.starts_with(method), "{method}: {started_by}");
-        // 20 workers by the method asked for, and at least 5 by the other.
-        assert!(report.figures.workers_created >= 25, "{method}");
+        // 20 workers by the method asked for, and at least 5 by each other one.
+        assert!(report.figures.workers_created >= 30, "{method}");
     }
 }
 

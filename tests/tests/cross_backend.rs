@@ -20,7 +20,7 @@ fn every_backend_agrees_on_every_demo_with_every_start_method() {
         let listing: Listing =
             serde_json::from_str(&run(backend, &["--list", "--json"]).stdout).unwrap();
         let starts: Vec<Option<&str>> = match listing.kind.start_method {
-            Some(_) => vec![Some("fork"), Some("spawn")],
+            Some(_) => vec![Some("fork"), Some("spawn"), Some("forkserver")],
             None => vec![None],
         };
         for start in starts {
@@ -32,8 +32,8 @@ fn every_backend_agrees_on_every_demo_with_every_start_method() {
         }
     }
     assert!(
-        documents.len() >= 3,
-        "threads, and processes by fork and by spawn"
+        documents.len() >= 4,
+        "threads, and processes by fork, by spawn and by forkserver"
     );
     let ids: Vec<&str> = DemoId::ALL.iter().map(|d| d.id()).collect();
     for document in &documents {

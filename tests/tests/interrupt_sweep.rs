@@ -259,7 +259,8 @@ impl Case {
 }
 
 /// Each phase on threads and on forked processes, by Ctrl-C and by SIGTERM to the binary
-/// alone; on spawned processes by SIGINT to the binary alone.
+/// alone; on spawned processes by SIGINT to the binary alone; on the forkserver's workers by
+/// Ctrl-C.
 fn cases() -> Vec<Case> {
     let mut cases = Vec::new();
     for phase in PHASES {
@@ -278,6 +279,12 @@ fn cases() -> Vec<Case> {
             start: Some("spawn"),
             phase,
             delivery: Delivery::Kill(Signal::SIGINT),
+        });
+        cases.push(Case {
+            backend: "processes",
+            start: Some("forkserver"),
+            phase,
+            delivery: Delivery::CtrlC,
         });
     }
     cases

@@ -1,5 +1,5 @@
-//! A worker that panics holding `lock`'s lock poisons it, in both backends and with both
-//! start methods: the others find it poisoned and stop, none acquires it and finishes, and
+//! A worker that panics holding `lock`'s lock poisons it, in both backends and with every
+//! start method: the others find it poisoned and stop, none acquires it and finishes, and
 //! the run reports the panic (`--inject panic-worker` makes `t1` panic at its first event,
 //! `acquired`, while it holds the lock).
 
@@ -26,6 +26,11 @@ fn a_panic_holding_the_lock_poisons_it_for_every_other_worker() {
         (
             "processes",
             Some("spawn"),
+            "t1 exited with code 101 (it panicked)",
+        ),
+        (
+            "processes",
+            Some("forkserver"),
             "t1 exited with code 101 (it panicked)",
         ),
         ("threads", None, "t1 panicked: injected fault panic-worker"),

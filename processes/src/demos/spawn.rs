@@ -2,8 +2,9 @@
 //! the bare OS calls it stands on, for both start methods, and the fork cost after the
 //! parent touched more memory.
 //!
-//! `--start` picks the method of the main measurement; the other one is measured too, with
-//! fewer workers, so that every run reports what `spawn` costs over `fork`.
+//! `--start` picks the method of the main measurement; the other ones are measured too, with
+//! fewer workers, so that every run reports what `spawn` and `forkserver` cost over `fork`,
+//! each next to its own bare OS calls.
 
 use crate::workers::{Workers, ensure_single_threaded, exit_child, start_this_program};
 use contract::bench::{
@@ -44,22 +45,22 @@ pub fn run(run: &DemoRun) -> Result<SpawnOutcome, DemoError> {
     record_spawn_costs(run, &through_workers, &raw);
     record_method_costs(run, method.id(), &through_workers, &raw);
 
-    // The other start method, measured in this same run.
-    let other = match method {
-        StartMethod::Fork => StartMethod::Spawn,
-        StartMethod::Spawn => StartMethod::Fork,
-    };
-    let mut workers = Workers::new(run).started_by(other);
-    let (other_through_workers, other_raw) = time_alternately(
-        (count / 10).max(5),
-        || {
-            let id = workers.start("t0", Nothing)?;
-            workers.join(id)
-        },
-        || bare_start_and_reap(other),
-    )?;
-    drop(workers);
-    record_method_costs(run, other.id(), &other_through_workers, &other_raw);
+    // The other start methods, measured in this same run; a forkserver is started for it if
+    // this run has none (this process runs one thread, checked above).
+    let _server = crate::forkserver::start_for_a_while()?;
+    for other in StartMethod::ALL.into_iter().filter(|&m| m != method) {
+        let mut workers = Workers::new(run).started_by(other);
+        let (other_through_workers, other_raw) = time_alternately(
+            (count / 10).max(5),
+            || {
+                let id = workers.start("t0", Nothing)?;
+                workers.join(id)
+            },
+            || bare_start_and_reap(other),
+        )?;
+        drop(workers);
+        record_method_costs(run, other.id(), &other_through_workers, &other_raw);
+    }
 
     // fork copies the parent's page tables: the more memory it touched, the dearer the fork.
     for mib in TOUCHED_MIB {
@@ -78,6 +79,9 @@ pub fn run(run: &DemoRun) -> Result<SpawnOutcome, DemoError> {
 
 /// The bare OS cost. fork: `fork`, the child `_exit`s at once, the parent `waitpid`s.
 /// spawn: `fork` and `exec` of this program, which exits at once, then `waitpid`.
+/// forkserver: one request to the server, which forks a child that `_exit`s at once, reaps
+/// it and replies: the bare calls, and the two messages no worker of the server can do
+/// without.
 fn bare_start_and_reap(method: StartMethod) -> Result<(), DemoError> {
     let child = match method {
         // SAFETY: the parent is single-threaded (checked before the loops), and the child
@@ -87,6 +91,8 @@ fn bare_start_and_reap(method: StartMethod) -> Result<(), DemoError> {
             ForkResult::Parent { child } => child,
         },
         StartMethod::Spawn => start_this_program(&[])?,
+        // The server forks, its child exits, the server reaps it and replies.
+        StartMethod::Forkserver => return crate::forkserver::bare_start_and_reap(),
     };
     // A child that does nothing but exit: this wait is over at once, Ctrl-C or not.
     waitpid(child, None).map_err(|e| DemoError::system("waitpid", e))?;

@@ -370,24 +370,30 @@ pub fn record_spawn_costs(run: &crate::run::DemoRun, through_workers_us: &[f64],
     run.measured("worker_over_raw", workers / raw);
 }
 
-/// Records the figures of one start method (`fork`, `spawn`): through the backend's workers
-/// and bare, in microseconds; once both are in, what spawn costs over fork.
+/// Records the figures of one start method (`fork`, `spawn`, `forkserver`): through the
+/// backend's workers and bare, in microseconds, and their ratio; once fork's are in too, what
+/// each other method costs over fork.
 pub fn record_method_costs(
     run: &crate::run::DemoRun,
     method: &str,
     workers_us: &[f64],
     raw_us: &[f64],
 ) {
-    run.measured(
-        &format!("{method}_worker_start_join_us"),
-        median_or_zero(workers_us),
-    );
-    run.measured(&format!("{method}_raw_os_us"), median_or_zero(raw_us));
-    if let (Some(spawn), Some(fork)) = (
-        run.measured_value("spawn_worker_start_join_us"),
-        run.measured_value("fork_worker_start_join_us"),
-    ) {
-        run.measured("spawn_over_fork", spawn / fork);
+    let (workers, raw) = (median_or_zero(workers_us), median_or_zero(raw_us));
+    run.measured(&format!("{method}_worker_start_join_us"), workers);
+    run.measured(&format!("{method}_raw_os_us"), raw);
+    run.measured(&format!("{method}_worker_over_raw"), workers / raw);
+    use crate::domain::StartMethod;
+    let Some(fork) = run.measured_value("fork_worker_start_join_us") else {
+        return;
+    };
+    for other in StartMethod::ALL.map(StartMethod::id) {
+        if other == StartMethod::Fork.id() {
+            continue;
+        }
+        if let Some(cost) = run.measured_value(&format!("{other}_worker_start_join_us")) {
+            run.measured(&format!("{other}_over_fork"), cost / fork);
+        }
     }
 }
 
@@ -454,7 +460,14 @@ mod known_answers {
             None,
             "spawn not measured yet"
         );
-        record_method_costs(&run, "spawn", &[30.0, 40.0, 50.0], &[9.0]);
+        assert_eq!(run.measured_value("fork_worker_over_raw"), Some(10.0 / 3.0));
+        record_method_costs(&run, "spawn", &[30.0, 40.0, 50.0], &[8.0]);
+        assert_eq!(run.measured_value("spawn_over_fork"), Some(4.0));
+        assert_eq!(run.measured_value("spawn_worker_over_raw"), Some(5.0));
+        assert_eq!(run.measured_value("forkserver_over_fork"), None);
+        record_method_costs(&run, "forkserver", &[15.0, 25.0], &[10.0]);
+        assert_eq!(run.measured_value("forkserver_over_fork"), Some(2.0));
+        assert_eq!(run.measured_value("forkserver_worker_over_raw"), Some(2.0));
         assert_eq!(run.measured_value("spawn_over_fork"), Some(4.0));
 
         record_touched_cost(&run, 0, &[100.0]);

@@ -37,13 +37,24 @@ pub enum StartMethod {
     /// `fork()` then `exec()` of this program: a fresh process that receives its job as
     /// data over an ipc-channel; safe from a multi-threaded parent, and dearer.
     Spawn,
+    /// A server process, forked when the program starts (before any thread), forks each
+    /// worker on request and hands it its job as data (Python 3.14's default on Linux):
+    /// safe from a multi-threaded parent, and without spawn's `exec`.
+    Forkserver,
 }
 
 impl StartMethod {
+    pub const ALL: [StartMethod; 3] = [
+        StartMethod::Fork,
+        StartMethod::Forkserver,
+        StartMethod::Spawn,
+    ];
+
     pub fn id(self) -> &'static str {
         match self {
             StartMethod::Fork => "fork",
             StartMethod::Spawn => "spawn",
+            StartMethod::Forkserver => "forkserver",
         }
     }
 }

@@ -4,9 +4,11 @@
 //!
 //! - **What a run is.** [`run`]: the run context a demo gets ([`DemoRun`]: its settings, its
 //!   trace, its figures) and why a demo may end without an outcome ([`DemoError`]);
-//!   [`trace`]: the events, narrated as they come; [`domain`]: the small domain types
-//!   (faults, start methods, what a backend's workers are); [`settings`]: the demo options
-//!   as the command line parses them; [`report`]: the JSON document a backend prints.
+//!   [`trace`]: the events, narrated as they come; [`timeline`]: the events as a row per
+//!   worker with its sleeps, waits and work (the HTML report's timelines and `--timeline`);
+//!   [`domain`]: the small domain types (faults, start methods, what a backend's workers
+//!   are); [`settings`]: the demo options as the command line parses them; [`report`]: the
+//!   JSON document a backend prints.
 //! - **The demos.** [`demos`]: one module per demo (its parameters and defaults, its outcome
 //!   and the outcome's check, its headline figures, its workers' jobs as data) and the
 //!   catalogue generated from one list of them ([`for_each_demo!`]); [`outcome`]: what every
@@ -43,7 +45,10 @@ pub mod queues;
 pub mod report;
 pub mod run;
 pub mod settings;
+pub mod timeline;
 pub mod trace;
+pub mod units;
+pub mod verdict;
 pub mod workloads;
 
 pub use demos::DemoId;

@@ -111,37 +111,111 @@ pub fn percentile(samples: &[f64], p: f64) -> Option<f64> {
     sorted.get(rank.clamp(1, sorted.len().max(1)) - 1).copied()
 }
 
-/// One verdict line: `join         ok        5.004 s  ideal 5 s  ·  5 workers, spawn→first event 61 µs`.
-pub fn verdict_line(report: &DemoReport) -> String {
+/// `text` as lines of at most `width` columns, broken between words: the first line starts
+/// with `prefix`, the next ones with `indent` spaces. A word longer than a line stands alone.
+pub fn wrap_words(prefix: &str, text: &str, indent: usize, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = prefix.to_string();
+    let mut empty = true;
+    for word in text.split_whitespace() {
+        if empty {
+            line.push_str(word);
+            empty = false;
+        } else if line.chars().count() + 1 + word.chars().count() <= width {
+            line.push(' ');
+            line.push_str(word);
+        } else {
+            lines.push(line);
+            line = format!("{:indent$}{word}", "");
+        }
+    }
+    lines.push(line);
+    lines
+}
+
+/// A demo's verdict after a narrated run, at most 100 columns: its status and wall time, then
+/// the figures it exists to measure with their units. With `verbose`, every other figure too.
+///
+/// ```text
+///   lock         ok   49.7 ms · 4 workers
+///       one update under the lock 0.845 ns · one update without it 0.838 ns
+/// ```
+pub fn verdict_line(report: &DemoReport, verbose: bool) -> String {
+    use crate::units::{seconds, show};
     let status = if report.ok { "ok" } else { "differs" };
-    let mut line = format!("  {:<12} {:<8} {:>8.3} s", report.id, status, report.wall_s);
-    if report.ideal_wall_s > 0.0 {
-        line.push_str(&format!(
-            "  ideal {} s",
-            crate::trace::format_seconds(report.ideal_wall_s)
-        ));
-    }
     let figures = &report.figures;
-    line.push_str(&format!("  · workers {}", figures.workers_created));
-    if let Some(us) = median(&figures.spawn_to_first_event_us) {
-        line.push_str(&format!(", spawn→first event {us:.0} µs"));
+    let mut head = format!(
+        "  {:<12} {:<4} {}",
+        report.id,
+        status,
+        seconds(report.wall_s)
+    );
+    if report.ideal_wall_s > 0.0 {
+        head.push_str(&format!(" (ideal {})", seconds(report.ideal_wall_s)));
     }
-    if let (Some(messages), Some(bytes)) = (figures.ipc_messages, figures.ipc_bytes) {
-        line.push_str(&format!(", IPC {messages} msgs / {bytes} B"));
+    head.push_str(&format!(
+        " · {} worker{}",
+        figures.workers_created,
+        if figures.workers_created == 1 {
+            ""
+        } else {
+            "s"
+        }
+    ));
+    let headlines = crate::demos::DemoId::ALL
+        .iter()
+        .find(|d| d.id() == report.id)
+        .map_or(&[][..], |d| d.headlines());
+    let mut parts: Vec<String> = headlines
+        .iter()
+        .filter_map(|h| {
+            Some(format!(
+                "{} {}",
+                h.label,
+                show(h.key, *figures.measured.get(h.key)?)
+            ))
+        })
+        .collect();
+    if verbose {
+        if let Some(us) = median(&figures.spawn_to_first_event_us) {
+            parts.push(format!("spawn→first event {}", seconds(us / 1e6)));
+        }
+        if let (Some(messages), Some(bytes)) = (figures.ipc_messages, figures.ipc_bytes) {
+            parts.push(format!(
+                "IPC received by the parent {messages} msgs, {bytes} B"
+            ));
+        }
+        for (name, value) in &figures.measured {
+            if !headlines.iter().any(|h| h.key == name) {
+                parts.push(format!("{name} {}", show(name, *value)));
+            }
+        }
+        for (name, value) in &figures.notes {
+            parts.push(format!("{name} {value}"));
+        }
     }
-    for (name, value) in &figures.measured {
-        line.push_str(&format!(", {name} {value:.3}"));
+    let mut lines = vec![head];
+    let mut line = String::new();
+    for part in parts {
+        if !line.is_empty() && 6 + line.chars().count() + 3 + part.chars().count() > 100 {
+            lines.push(format!("      {line}"));
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push_str(" · ");
+        }
+        line.push_str(&part);
+    }
+    if !line.is_empty() {
+        lines.push(format!("      {line}"));
     }
     if let Some(shared_via) = &figures.shared_via {
-        line.push_str(&format!("\n               shared via {shared_via}"));
-    }
-    for (name, value) in &figures.notes {
-        line.push_str(&format!(", {name} {value}"));
+        lines.extend(wrap_words("      shared via ", shared_via, 6, 100));
     }
     if let Some(problem) = &report.problem {
-        line.push_str(&format!("\n               {problem}"));
+        lines.extend(wrap_words("      ", problem, 6, 100));
     }
-    line
+    lines.join("\n")
 }
 
 #[cfg(test)]

@@ -23,9 +23,53 @@ pub enum DemoError {
 }
 
 impl DemoError {
-    /// Wraps an OS error with what was being attempted.
+    /// Wraps an OS error with what was being attempted; when the error is a limit the OS
+    /// enforces (open files, processes and threads, memory), says which and how to raise it.
     pub fn system(doing: &str, error: impl std::fmt::Display) -> Self {
-        DemoError::System(format!("{doing}: {error}"))
+        let said = error.to_string();
+        match limit_reached(&said) {
+            Some(limit) => DemoError::System(format!("{doing}: {said}: {limit}")),
+            None => DemoError::System(format!("{doing}: {said}")),
+        }
+    }
+}
+
+/// The limit an OS error stands for, named with its current value and how to raise it, from
+/// the error as nix (`EMFILE: Too many open files`) or std (`… (os error 24)`) says it.
+pub fn limit_reached(error: &str) -> Option<String> {
+    use nix::sys::resource::{Resource, getrlimit};
+    let soft = |resource| match getrlimit(resource) {
+        Ok((soft, _)) if soft == nix::sys::resource::RLIM_INFINITY => "unlimited".to_string(),
+        Ok((soft, _)) => soft.to_string(),
+        Err(_) => "unknown".to_string(),
+    };
+    let is = |names: &[&str]| names.iter().any(|name| error.contains(name));
+    if is(&["EMFILE", "(os error 24)"]) {
+        Some(format!(
+            "the open-file limit of this process is reached (RLIMIT_NOFILE, now {}): raise it \
+             with `ulimit -n`",
+            soft(Resource::RLIMIT_NOFILE)
+        ))
+    } else if is(&["ENFILE", "(os error 23)"]) {
+        Some("the system's open-file table is full: raise fs.file-max with sysctl".to_string())
+    } else if is(&["EAGAIN", "(os error 11)"]) {
+        // fork and pthread_create both say EAGAIN for a process limit, and pthread_create
+        // also for a stack it cannot map: every limit that can be behind it, with its value.
+        Some(format!(
+            "the OS refused another process or thread, a limit is reached (RLIMIT_NPROC now {}, \
+             RLIMIT_AS now {} for the stacks, or kernel.threads-max, kernel.pid_max, a cgroup's \
+             pids.max): raise the low one (`ulimit -u`, `ulimit -v`, sysctl)",
+            soft(Resource::RLIMIT_NPROC),
+            soft(Resource::RLIMIT_AS)
+        ))
+    } else if is(&["ENOMEM", "(os error 12)"]) {
+        Some(format!(
+            "memory is exhausted (RLIMIT_AS, now {} bytes; or the machine's memory): raise it \
+             with `ulimit -v`",
+            soft(Resource::RLIMIT_AS)
+        ))
+    } else {
+        None
     }
 }
 
@@ -211,6 +255,42 @@ impl DemoRun {
                 .unwrap_or_else(|| self.scale * self.demo.ideal_wall_s()),
             events: self.trace.events(),
             figures: self.figures.into_inner().unwrap_or_else(|p| p.into_inner()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_os_limit_is_named_with_how_to_raise_it() {
+        let emfile = DemoError::system("socketpair", nix::errno::Errno::EMFILE).to_string();
+        assert!(
+            emfile.starts_with("socketpair: EMFILE: Too many open files: "),
+            "{emfile}"
+        );
+        assert!(
+            emfile.contains("RLIMIT_NOFILE, now ") && emfile.contains("`ulimit -n`"),
+            "{emfile}"
+        );
+        let io = std::io::Error::from_raw_os_error(11);
+        let eagain = DemoError::system("spawning a thread", io).to_string();
+        assert!(
+            eagain.contains("RLIMIT_NPROC") && eagain.contains("RLIMIT_AS"),
+            "{eagain}"
+        );
+        let enomem = DemoError::system("fork", nix::errno::Errno::ENOMEM).to_string();
+        assert!(
+            enomem.contains("RLIMIT_AS") && enomem.contains("`ulimit -v`"),
+            "{enomem}"
+        );
+        assert_eq!(
+            DemoError::system("waiting", "the channel closed").to_string(),
+            "waiting: the channel closed"
+        );
+        for said in [emfile, eagain, enomem] {
+            assert_eq!(said.lines().count(), 1, "{said}");
         }
     }
 }

@@ -126,8 +126,9 @@ pub struct DemoOptions {
     #[arg(long, value_name = "N", value_parser = parse_prime_limit, allow_hyphen_values = true)]
     pub n: Option<u64>,
 
-    /// cpu: time 1, 2, …, N workers [default: the number of cores]; download: workers
-    /// sharing the queue of URLs in the concurrent pass [default: 6]
+    /// join: sleepers started [default: 5]; cpu: time 1, 2, …, N workers (N at most 64)
+    /// [default: the number of cores]; download: workers sharing the queue of URLs in the
+    /// concurrent pass [default: 6]
     #[arg(long, value_name = "N", value_parser = parse_workers, allow_hyphen_values = true)]
     pub workers: Option<usize>,
 
@@ -156,6 +157,23 @@ pub struct DemoOptions {
 }
 
 impl DemoOptions {
+    /// Checks the options against the demos that will run with them: a limit that only one
+    /// demo has is refused only when that demo runs.
+    pub fn check_for(&self, demos: &[crate::demos::DemoId]) -> Result<(), String> {
+        use crate::demos::{DemoId, cpu};
+        if let Some(workers) = self.workers
+            && workers > cpu::MAX_WORKERS
+            && demos.contains(&DemoId::Cpu)
+        {
+            return Err(format!(
+                "cpu times every count of workers from 1 to N: --workers takes at most {} for \
+                 cpu (leave cpu out for more)",
+                cpu::MAX_WORKERS
+            ));
+        }
+        Ok(())
+    }
+
     /// The options as command-line arguments, for passing them on to a backend.
     pub fn to_args(&self) -> Vec<String> {
         let mut args = Vec::new();
@@ -183,10 +201,16 @@ pub fn parse_prime_limit(text: &str) -> Result<u64, String> {
     }
 }
 
+/// The most workers a demo starts at once (`join`, `download`; `cpu` stops at
+/// [`crate::demos::cpu::MAX_WORKERS`]).
+pub const MAX_WORKERS: usize = 1024;
+
 pub fn parse_workers(text: &str) -> Result<usize, String> {
     match text.trim().parse::<usize>() {
-        Ok(n) if (1..=64).contains(&n) => Ok(n),
-        _ => Err("--workers takes a whole number from 1 to 64".into()),
+        Ok(n) if (1..=MAX_WORKERS).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "--workers takes a whole number from 1 to {MAX_WORKERS}"
+        )),
     }
 }
 

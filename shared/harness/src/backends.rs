@@ -85,6 +85,90 @@ pub fn default_specs() -> Result<Vec<BackendSpec>, Error> {
         .collect()
 }
 
+/// The Python backends, in the workspace's `scripts/python/`: (name suffix, script).
+pub const PYTHON_BACKENDS: [(&str, &str); 2] = [
+    ("threads", "python_threads.py"),
+    ("processes", "python_processes.py"),
+];
+
+/// `--python [PATH]…`: both Python backends on each interpreter given. One interpreter names
+/// them `python-threads` and `python-processes`; several name them after each interpreter's
+/// file name (`python3.13t-threads`). An interpreter that is not there is bad input: one
+/// line, before anything runs. Each is given the `image-server` beside this program, if
+/// there is one, for `download`.
+pub fn python_specs(interpreters: &[String]) -> Result<Vec<BackendSpec>, Error> {
+    let scripts = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/python");
+    let image_server = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.join(contract::local_server::PROGRAM)))
+        .filter(|path| path.is_file());
+    let mut specs = Vec::new();
+    for (index, interpreter) in interpreters.iter().enumerate() {
+        let prefix = match interpreters.len() {
+            1 => "python".to_string(),
+            _ => python_name(interpreters, index),
+        };
+        let program = find_program(interpreter).ok_or_else(|| Error::CannotRun {
+            name: format!("{prefix}-threads"),
+            program: PathBuf::from(interpreter),
+            source: std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "no Python interpreter there: give --python PATH to one, Python 3.9 or newer",
+            ),
+        })?;
+        for (suffix, script) in PYTHON_BACKENDS {
+            let mut args = vec![scripts.join(script).display().to_string()];
+            args.extend(
+                image_server
+                    .iter()
+                    .map(|p| format!("--image-server={}", p.display())),
+            );
+            specs.push(BackendSpec {
+                name: format!("{prefix}-{suffix}"),
+                program: program.clone(),
+                args,
+            });
+        }
+    }
+    Ok(specs)
+}
+
+/// `python3.13t` for `/usr/bin/python3.13t`; an interpreter of the same file name as an
+/// earlier one gets its position too (`python3-2`).
+fn python_name(interpreters: &[String], index: usize) -> String {
+    let file_name = |text: &str| {
+        Path::new(text).file_name().map_or_else(
+            || "python".to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    };
+    let name = file_name(&interpreters[index]);
+    match interpreters[..index]
+        .iter()
+        .any(|earlier| file_name(earlier) == name)
+    {
+        true => format!("{name}-{}", index + 1),
+        false => name,
+    }
+}
+
+/// The program a name or path means: a path with a slash as it is, a bare name looked up
+/// on `PATH`, as a shell does; `None` when it is not an executable file.
+fn find_program(name: &str) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let executable = |path: &Path| {
+        path.metadata()
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if name.contains('/') {
+        let path = PathBuf::from(name);
+        return executable(&path).then_some(path);
+    }
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|folder| folder.join(name))
+        .find(|path| executable(path))
+}
+
 /// Refuses a name given twice.
 pub fn check_unique(specs: &[BackendSpec]) -> Result<(), Error> {
     for (i, spec) in specs.iter().enumerate() {

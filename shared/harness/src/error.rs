@@ -49,6 +49,34 @@ pub enum Error {
     #[error("the folder {} for {} does not exist", folder.display(), path.display())]
     ExportFolderMissing { folder: PathBuf, path: PathBuf },
 
+    #[error("cannot read the baseline {}: {source}", path.display())]
+    BaselineUnreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error(
+        "the baseline {} is not an export of compare (--export-json): {source}",
+        path.display()
+    )]
+    BaselineNotAnExport {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+
+    #[error("--fail-on-regression needs --baseline FILE to compare with")]
+    FailOnRegressionWithoutBaseline,
+
+    #[error("{demo} cannot be swept over {param} (it sweeps: {sweeps})")]
+    NotSwept {
+        demo: &'static str,
+        param: &'static str,
+        sweeps: String,
+    },
+
+    #[error("{0}")]
+    Options(String),
+
     #[error("stdout was closed")]
     StdoutClosed(#[source] std::io::Error),
 }

@@ -5,12 +5,16 @@
 //! outside; and reports every difference (terminal table, JSON, Markdown, HTML).
 
 pub mod backends;
+pub mod chart;
 pub mod error;
 pub mod html;
 pub mod measure;
+pub mod regression;
 pub mod render;
 pub mod stats;
 pub mod summary;
+pub mod sweep;
+pub mod verdict;
 
 pub use error::Error;
 
@@ -36,16 +40,27 @@ use summary::{Contender, DemoSummary};
 /// per demo well under a minute on two cores.
 pub const DEFAULT_SCALE: f64 = 0.1;
 
+/// The default `--runs`: five runs per backend per demo give Welch's intervals about 8 degrees
+/// of freedom, enough for a twofold difference to stand out of the noise on a loaded machine,
+/// while a default run of every demo stays under a minute on two cores.
+pub const DEFAULT_RUNS: u32 = 5;
+
 /// How the figures were obtained; printed under every report.
 pub const METHOD_NOTE: &str = "Method: each run is one process of a backend program with --json for one demo, \
 backends taking turns run by run (run k starts with the k-th backend). Every outcome is checked again with \
-the contract's checker: a backend's own ok is not trusted. Demo time is the demo's own wall time as the backend \
-measured it; process wall is spawn to reap. CPU and context switches come from the rusage of the reaped process tree. \
-Peak PSS is the sum of proportional set sizes over the live tree (shared copy-on-write pages split between \
-the processes sharing them), sampled every 10 ms from /proc; largest RSS is the biggest single process \
-(RSS counts shared pages in full in each process). Seen procs/threads are the distinct ones the sampler saw: \
-short-lived workers can be missed; workers is the backend's own count. Ratios set every backend against the \
-first one given, using means with propagated standard deviations, as hyperfine does. Failed runs are listed \
+the contract's checker: a backend's own ok is not trusted. Each demo leads with the figures its contract \
+declares (for a demo that sleeps, its overhead over the ideal: demo time minus the sleeps); demo time is the \
+demo's own wall time as the backend measured it; process wall is spawn to reap. CPU and context switches come \
+from the rusage of the reaped process tree. Peak PSS is the sum of proportional set sizes over the live tree \
+(shared copy-on-write pages split between the processes sharing them), sampled every 10 ms from /proc; largest \
+RSS is the biggest single process. Every other backend is set against the first one given: for figures that are \
+always positive, Welch's t-interval of the difference of the logarithms gives the ratio of geometric means with \
+its interval; for figures that can be zero, Welch's interval of the difference of the means. The intervals are \
+Bonferroni-corrected so that all of a report's intervals hold together with 95 % confidence; an interval that \
+holds 1 (or 0), or reaches within 2 % of it (the noise band, as criterion has), is reported as no significant \
+difference, never as a winner. Five runs by default: with fewer, \
+the intervals widen quickly (t with 2 degrees of freedom is 4.3 against 2.3 with 8). Outliers are samples whose \
+modified z-score (0.6745 |x - median| / MAD) exceeds 3.5; they are flagged, not removed. Failed runs are listed \
 and never averaged in.";
 
 /// Run backends on the demos, check every outcome against the contract and that the
@@ -68,9 +83,16 @@ pub struct CompareCli {
     #[arg(long = "backend", value_name = "NAME=COMMAND", value_parser = backends::parse_backend)]
     pub backends: Vec<BackendSpec>,
 
+    /// Also compare the Python backends (python-threads, python-processes: scripts/python)
+    /// on the interpreter PATH [default: python3]; repeat for more interpreters. It takes the
+    /// next word as PATH unless that starts with `-`: put demo names first, or write
+    /// `--python=python3`
+    #[arg(long, value_name = "PATH", num_args = 0..=1, default_missing_value = "python3")]
+    pub python: Vec<String>,
+
     /// Runs of each backend per demo; backends take turns going first so that drift falls on
     /// each
-    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_RUNS, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub runs: u32,
 
     /// Multiply every sleep by F (passed to every backend)
@@ -92,6 +114,22 @@ pub struct CompareCli {
     /// Write the report as one self-contained HTML page with SVG charts
     #[arg(long, value_name = "FILE")]
     pub export_html: Option<PathBuf>,
+
+    /// Run the demos at each value of one parameter and draw each figure against it:
+    /// PARAM=V1,V2,… or a range, PARAM=A..B (steps of 1), A..B:+K or A..B:xK (e.g.
+    /// workers=1..64:x2). PARAM is workers, count, n, trials or scale; only the demos that
+    /// take it run (see each demo's sweeps in `--list`)
+    #[arg(long, value_name = "PARAM=VALUES", value_parser = sweep::parse_sweep)]
+    pub sweep: Option<sweep::SweepSpec>,
+
+    /// An earlier `--export-json` of compare: show, per demo and backend, how the figures each
+    /// demo leads with changed since, and whether the change is significant
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// With --baseline: end with exit code 1 when a figure got significantly worse
+    #[arg(long)]
+    pub fail_on_regression: bool,
 
     /// How a worker process starts: fork, or spawn (a fresh run of the program that receives
     /// its job). Passed to every backend whose `--list --json` kind has a start method
@@ -119,6 +157,9 @@ fn parse_timeout(text: &str) -> Result<f64, TimeoutError> {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DemoComparison {
     pub id: String,
+    /// The value of the swept parameter these runs were made at (`--sweep`).
+    #[serde(default)]
+    pub swept_at: Option<f64>,
     pub runs: Vec<Run>,
     pub summary: DemoSummary,
 }
@@ -136,6 +177,32 @@ pub struct CompareDocument {
     pub failed: bool,
     /// The last line of the report, once every demo has run.
     pub verdict: Option<String>,
+    /// Which model for what: the closing verdict, once every demo has run.
+    #[serde(default)]
+    pub which_model: Vec<verdict::VerdictLine>,
+    /// The change since `--baseline`, when one was given.
+    #[serde(default)]
+    pub since_baseline: Option<regression::BaselineComparison>,
+    /// The curves of a `--sweep`, once every value has run.
+    #[serde(default)]
+    pub sweep: Option<sweep::SweepReport>,
+}
+
+impl CompareDocument {
+    /// The document of a comparison that has not run anything yet.
+    pub fn new(settings: Settings) -> Self {
+        CompareDocument {
+            settings,
+            demos: Vec::new(),
+            harness: None,
+            interrupted: false,
+            failed: false,
+            verdict: None,
+            which_model: Vec::new(),
+            since_baseline: None,
+            sweep: None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -215,40 +282,87 @@ impl Verdict {
 /// keeps what it measured, and says so.
 pub fn compare(cli: &CompareCli, interrupted: &AtomicBool) -> Result<Verdict, Error> {
     let started = Instant::now();
-    let specs = if cli.backends.is_empty() {
+    let mut specs = if cli.backends.is_empty() {
         backends::default_specs()?
     } else {
         cli.backends.clone()
     };
+    specs.extend(backends::python_specs(&cli.python)?);
     backends::check_unique(&specs)?;
+    if cli.fail_on_regression && cli.baseline.is_none() {
+        return Err(Error::FailOnRegressionWithoutBaseline);
+    }
+    let baseline = cli.baseline.as_deref().map(regression::load).transpose()?;
     for path in [&cli.export_json, &cli.export_markdown, &cli.export_html]
         .into_iter()
         .flatten()
     {
         check_export_path(path)?;
     }
+    // The demos: those named, or every demo; with a sweep, only demos that take its
+    // parameter.
+    let swept = cli.sweep.as_ref();
+    let demos: Vec<DemoId> = match swept {
+        Some(spec) if cli.demos.is_empty() => DemoId::ALL
+            .into_iter()
+            .filter(|d| sweep::sweepable(*d).contains(&spec.param))
+            .collect(),
+        Some(spec) => {
+            if let Some(demo) = cli
+                .demos
+                .iter()
+                .find(|d| !sweep::sweepable(**d).contains(&spec.param))
+            {
+                return Err(Error::NotSwept {
+                    demo: demo.id(),
+                    param: spec.param.name(),
+                    sweeps: demo.sweeps().join(", "),
+                });
+            }
+            cli.demos.clone()
+        }
+        None if cli.demos.is_empty() => DemoId::ALL.to_vec(),
+        None => cli.demos.clone(),
+    };
+    // The demo options, less the swept one, which each point of the sweep gives.
+    let mut options = cli.options.clone();
+    if let Some(spec) = swept {
+        spec.param.clear(&mut options);
+        if spec.param == sweep::Param::Workers {
+            let most = spec.values.iter().copied().fold(0.0, f64::max) as usize;
+            let widest = DemoOptions {
+                workers: Some(most),
+                ..options.clone()
+            };
+            widest.check_for(&demos).map_err(Error::Options)?;
+        }
+    }
+    options.check_for(&demos).map_err(Error::Options)?;
     // Everything every backend is given besides `--json DEMO`: the scale, the demo options,
     // and whatever came after `--`; `--start` is added for those whose kind has a start method.
-    let mut common_args = vec!["--scale".to_string(), cli.scale.to_string()];
-    common_args.extend(cli.options.to_args());
-    common_args.extend(cli.backend_args.iter().cloned());
+    let mut passed_on = options.to_args();
+    passed_on.extend(cli.backend_args.iter().cloned());
+    let mut common_args = Vec::new();
+    if swept.is_none_or(|spec| spec.param != sweep::Param::Scale) {
+        common_args.extend(["--scale".to_string(), cli.scale.to_string()]);
+    }
+    common_args.extend(passed_on.iter().cloned());
     let backends = match backends::prepare(specs, &common_args, cli.start) {
         // Ctrl-C reached the backend being asked for its listing too.
         Err(_) if interrupted.load(Ordering::SeqCst) => return Ok(Verdict::Interrupted),
         prepared => prepared?,
     };
-    let mut passed_on: Vec<String> = common_args[2..].to_vec();
     if let Some(method) = cli.start {
         for backend in backends.iter().filter(|b| b.kind().start_method.is_some()) {
             passed_on.push(format!("{} --start {}", backend.name(), method.id()));
         }
     }
-
-    let demos = if cli.demos.is_empty() {
-        DemoId::ALL.to_vec()
-    } else {
-        cli.demos.clone()
+    // The points to run at: each value of the sweep, or once.
+    let points: Vec<Option<f64>> = match swept {
+        Some(spec) => spec.values.iter().copied().map(Some).collect(),
+        None => vec![None],
     };
+
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let header = header(cli, cores, &passed_on);
     let title = backends
@@ -274,79 +388,126 @@ pub fn compare(cli: &CompareCli, interrupted: &AtomicBool) -> Result<Verdict, Er
     for line in render::wrap("compare: backends ", &kinds, 18, render::TERMINAL_WIDTH) {
         out.push_str(&format!("{line}\n"));
     }
-    out.push_str(&render::terminal_header());
     say(&out)?;
 
     let total_runs: usize = demos
         .iter()
         .map(|&demo| backends.iter().filter(|b| b.supports(demo)).count())
         .sum::<usize>()
-        * cli.runs as usize;
+        * cli.runs as usize
+        * points.len();
+    // Every interval of the report holds together with 95 % confidence: the family is every
+    // figure of every demo against the first backend.
+    let family: usize = demos
+        .iter()
+        .map(|&demo| {
+            let running = backends.iter().filter(|b| b.supports(demo)).count();
+            summary::figure_count(demo) * running.saturating_sub(1)
+        })
+        .sum::<usize>()
+        * points.len();
+    let confidence = stats::each_interval_confidence(family);
     let progress = ProgressBar::new(total_runs as u64);
     progress.set_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} runs · {elapsed} · {msg}")
-            .expect("a valid template"),
+        ProgressStyle::with_template(
+            "{bar:24} {pos}/{len} runs · {elapsed} · about {eta} left · {msg}",
+        )
+        .expect("a valid template"),
     );
-    let mut document = CompareDocument {
-        settings: Settings {
-            runs: cli.runs,
-            scale: cli.scale,
-            timeout_s: cli.timeout,
-            backend_args: passed_on.clone(),
-            cores,
-            backends: backends.iter().map(BackendSettings::of).collect(),
-        },
-        demos: Vec::new(),
-        harness: None,
-        interrupted: false,
-        failed: false,
-        verdict: None,
-    };
+    let mut document = CompareDocument::new(Settings {
+        runs: cli.runs,
+        scale: cli.scale,
+        timeout_s: cli.timeout,
+        backend_args: passed_on.clone(),
+        cores,
+        backends: backends.iter().map(BackendSettings::of).collect(),
+    });
     let exports = Exports {
         cli,
         title: &title,
         header: &header,
     };
     let mut export_failed = false;
-    'demos: for demo in demos {
-        let running: Vec<&Backend> = backends.iter().filter(|b| b.supports(demo)).collect();
-        let mut runs = Vec::new();
-        for index in 0..cli.runs {
-            // Backends take turns going first (run k starts with the k-th), so that the
-            // machine's drift falls on each.
-            for turn in 0..running.len() {
-                if interrupted.load(Ordering::SeqCst) {
-                    break 'demos;
-                }
-                let backend = running[(index as usize + turn) % running.len()];
-                progress.set_message(format!("{demo} on {} (run {})", backend.name(), index + 1));
-                let spec = RunSpec {
-                    backend,
-                    demo,
-                    timeout: Duration::from_secs_f64(cli.timeout),
-                };
-                runs.push(measure(&spec, index));
-                progress.inc(1);
-            }
-        }
-        // A run that Ctrl-C ended is not a failure of its backend: the demo is left out.
-        if interrupted.load(Ordering::SeqCst) {
-            break;
-        }
-        let summary = DemoSummary::of(demo, &all_contenders(demo), &runs);
-        let comparison = DemoComparison {
-            id: demo.id().to_string(),
-            runs,
-            summary,
+    'points: for &point in &points {
+        // The sweep's value for this point, passed to every run.
+        let point_args = match (swept, point) {
+            (Some(spec), Some(value)) => spec.param.args(value),
+            _ => Vec::new(),
         };
-        progress.suspend(|| say(&render::terminal_rows(&comparison)))?;
-        document.demos.push(comparison);
-        document.failed = document.demos.iter().any(|d| d.summary.failed);
-        // Written after every demo, so that a later failure loses nothing.
-        export_failed |= !exports.write(&document);
+        for &demo in &demos {
+            let running: Vec<&Backend> = backends.iter().filter(|b| b.supports(demo)).collect();
+            let at = match (swept, point) {
+                (Some(spec), Some(value)) => {
+                    format!(" at {} {}", spec.param, sweep::show_value(value))
+                }
+                _ => String::new(),
+            };
+            let mut runs = Vec::new();
+            for index in 0..cli.runs {
+                // Backends take turns going first (run k starts with the k-th), so that the
+                // machine's drift falls on each.
+                for turn in 0..running.len() {
+                    if interrupted.load(Ordering::SeqCst) {
+                        break 'points;
+                    }
+                    let backend = running[(index as usize + turn) % running.len()];
+                    progress.set_message(format!(
+                        "{demo}{at}: {}, run {} of {}",
+                        backend.name(),
+                        index + 1,
+                        cli.runs
+                    ));
+                    let spec = RunSpec {
+                        backend,
+                        demo,
+                        timeout: Duration::from_secs_f64(cli.timeout),
+                        extra_args: &point_args,
+                    };
+                    runs.push(measure(&spec, index));
+                    progress.inc(1);
+                }
+            }
+            // A run that Ctrl-C ended is not a failure of its backend: the demo is left out.
+            if interrupted.load(Ordering::SeqCst) {
+                break 'points;
+            }
+            let summary = DemoSummary::of(demo, &all_contenders(demo), &runs, confidence);
+            let comparison = DemoComparison {
+                id: demo.id().to_string(),
+                swept_at: point,
+                runs,
+                summary,
+            };
+            let said = if point.is_some() {
+                render::sweep_point_line(&comparison, &at)
+            } else {
+                render::terminal_block(&comparison)
+            };
+            progress.suspend(|| say(&said))?;
+            document.demos.push(comparison);
+            document.failed = document.demos.iter().any(|d| d.summary.failed);
+            // Written after every demo, so that a later failure loses nothing.
+            export_failed |= !exports.write(&document);
+        }
     }
     progress.finish_and_clear();
 
+    document.interrupted = interrupted.load(Ordering::SeqCst);
+    if let Some(spec) = swept {
+        let report = sweep::report(spec, &document.demos);
+        say(&render::terminal_sweep(&report))?;
+        document.sweep = Some(report);
+    } else {
+        document.which_model = verdict::verdict(&document);
+        say(&render::terminal_verdict(&document.which_model))?;
+    }
+    let mut regressed = false;
+    if let (Some(baseline), Some(path)) = (&baseline, &cli.baseline) {
+        let changes = regression::compare(&path.display().to_string(), baseline, &document);
+        say(&render::terminal_changes(&changes))?;
+        regressed = changes.regressions > 0;
+        document.since_baseline = Some(changes);
+    }
     let backend_runs_wall_s: f64 = document
         .demos
         .iter()
@@ -367,20 +528,28 @@ pub fn compare(cli: &CompareCli, interrupted: &AtomicBool) -> Result<Verdict, Er
         100.0 * harness.overhead_s / harness.wall_s
     ))?;
     document.harness = Some(harness);
-    document.interrupted = interrupted.load(Ordering::SeqCst);
-    let (verdict, failed) = overall_verdict(&document, backends.len());
+    let (mut verdict, failed) = overall_verdict(&document, backends.len());
+    if regressed {
+        let count = document
+            .since_baseline
+            .as_ref()
+            .map_or(0, |c| c.regressions);
+        verdict.push_str(&format!(
+            " · REGRESSED since the baseline: {count} figure{} significantly worse",
+            if count == 1 { "" } else { "s" }
+        ));
+    }
     document.failed = failed;
     document.verdict = Some(verdict.clone());
     export_failed |= !exports.write(&document);
-    let flagged = document.failed || document.interrupted || export_failed;
-    say(&format!(
-        "{}\n",
-        render::verdict_line(&format!("compare: {verdict}"), flagged)
-    ))?;
+    let flagged = document.failed || document.interrupted || export_failed || regressed;
+    for line in render::wrap("compare: ", &verdict, 9, render::TERMINAL_WIDTH) {
+        say(&format!("{}\n", render::verdict_line(&line, flagged)))?;
+    }
 
     Ok(if document.interrupted {
         Verdict::Interrupted
-    } else if document.failed || export_failed {
+    } else if document.failed || export_failed || (regressed && cli.fail_on_regression) {
         Verdict::Failed
     } else {
         Verdict::Agreed
@@ -389,12 +558,26 @@ pub fn compare(cli: &CompareCli, interrupted: &AtomicBool) -> Result<Verdict, Er
 
 /// The first line of the report: how the comparison runs.
 fn header(cli: &CompareCli, cores: usize, passed_on: &[String]) -> String {
+    let scale = match &cli.sweep {
+        Some(spec) if spec.param == sweep::Param::Scale => "scale swept".to_string(),
+        _ => format!("scale {} (every sleep × {})", cli.scale, cli.scale),
+    };
+    let swept = match &cli.sweep {
+        Some(spec) => format!(
+            " · sweep of {}: {}",
+            spec.param,
+            spec.values
+                .iter()
+                .map(|v| sweep::show_value(*v))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        None => String::new(),
+    };
     format!(
-        "{} run{} per backend per demo, backends alternating · scale {} (every sleep × {}) · timeout {} s · {} cores{}",
+        "{} run{} per backend per demo, backends alternating · {scale} · timeout {} s · {} cores{}{swept}",
         cli.runs,
         if cli.runs == 1 { "" } else { "s" },
-        cli.scale,
-        cli.scale,
         cli.timeout,
         cores,
         if passed_on.is_empty() {
@@ -408,7 +591,11 @@ fn header(cli: &CompareCli, cores: usize, passed_on: &[String]) -> String {
 /// The last line of the report, and whether some demo failed.
 fn overall_verdict(document: &CompareDocument, backends: usize) -> (String, bool) {
     let plural = |n: usize| if n == 1 { "" } else { "s" };
-    let demos = document.demos.len();
+    // A sweep runs each demo once per value: the demos are counted once.
+    let mut ids: Vec<&str> = document.demos.iter().map(|d| d.id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let demos = ids.len();
     let failed: Vec<String> = document
         .demos
         .iter()
@@ -422,7 +609,14 @@ fn overall_verdict(document: &CompareDocument, backends: usize) -> (String, bool
                 .iter()
                 .map(|p| p.split(':').next().unwrap_or(p))
                 .collect();
-            format!("{} ({})", d.id, heads.join("; "))
+            let at = match (d.swept_at, &document.sweep) {
+                (Some(value), Some(sweep)) => {
+                    format!(" at {} {}", sweep.param, sweep::show_value(value))
+                }
+                (Some(value), None) => format!(" at {}", sweep::show_value(value)),
+                _ => String::new(),
+            };
+            format!("{}{at} ({})", d.id, heads.join("; "))
         })
         .collect();
     let verdict = if document.interrupted {
@@ -453,8 +647,14 @@ fn overall_verdict(document: &CompareDocument, backends: usize) -> (String, bool
             }
         )
     } else {
+        // A sweep counts each demo at each value.
+        let (total, what) = if document.demos.iter().any(|d| d.swept_at.is_some()) {
+            (document.demos.len(), "demo points")
+        } else {
+            (demos, "demos")
+        };
         format!(
-            "FAILED: {} of {demos} demos: {}",
+            "FAILED: {} of {total} {what}: {}",
             failed.len(),
             failed.join(", ")
         )

@@ -95,6 +95,8 @@ pub struct RunSpec<'a> {
     pub backend: &'a Backend,
     pub demo: DemoId,
     pub timeout: Duration,
+    /// Arguments for this run only, after the backend's own (a sweep's value).
+    pub extra_args: &'a [String],
 }
 
 /// Runs the backend once and measures it. Never panics on a bad run: the run says what
@@ -122,6 +124,7 @@ pub fn measure(spec: &RunSpec, index: u32) -> Run {
     let child = spec
         .backend
         .command(spec.demo)
+        .args(spec.extra_args)
         .env("NO_COLOR", "1")
         // A panic's backtrace would be symbolised into the memory figures (tens of MiB).
         .env("RUST_BACKTRACE", "0")
@@ -530,5 +533,54 @@ mod tests {
             judge(demo, kind, &report(false, good), 1).0,
             RunStatus::OutcomeFailed
         );
+    }
+}
+
+/// Runs made up for the unit tests of the report.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{Run, RunStatus};
+    use contract::report::{DemoReport, Figures};
+
+    /// A successful run of `demo` on `backend` whose demo took `wall_s` (of which `ideal_s`
+    /// were sleeps), with the measured figures given and `outcome`.
+    pub fn ok_run(
+        backend: &str,
+        index: u32,
+        demo: &str,
+        (wall_s, ideal_s): (f64, f64),
+        measured: &[(&str, f64)],
+        outcome: serde_json::Value,
+    ) -> Run {
+        let mut figures = Figures::default();
+        for (key, value) in measured {
+            figures.measured.insert(key.to_string(), *value);
+        }
+        Run {
+            backend: backend.into(),
+            index,
+            status: RunStatus::Ok,
+            problem: None,
+            process_wall_s: wall_s + 0.01,
+            user_s: 0.01 * f64::from(index + 1),
+            sys_s: 0.01,
+            voluntary_switches: 3,
+            involuntary_switches: 1,
+            peak_pss_kib: 2048 + u64::from(index),
+            largest_rss_kib: 4096,
+            processes_seen: 1,
+            threads_seen: 2,
+            samples: 3,
+            report: Some(DemoReport {
+                id: demo.into(),
+                ok: true,
+                outcome,
+                problem: None,
+                wall_s,
+                ideal_wall_s: ideal_s,
+                events: Vec::new(),
+                figures,
+            }),
+        }
     }
 }

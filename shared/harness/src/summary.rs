@@ -4,8 +4,8 @@
 
 use super::backends::{agreement_group, describe_kind};
 use super::measure::Run;
-use super::stats::{Ratio, Summary, out_of_order};
-use contract::demos::DemoId;
+use super::stats::{Finding, Interval, Summary, out_of_order, outliers};
+use contract::demos::{Better, DemoId};
 use contract::domain::BackendKind;
 use contract::report::median;
 use serde::{Deserialize, Serialize};
@@ -125,19 +125,24 @@ pub struct DemoSummary {
     /// The most events of one backend that came in another order than in the first one's
     /// (length minus longest common subsequence).
     pub events_in_another_order: Option<usize>,
-    /// Demo wall time of every other backend against the first backend with successful runs.
-    pub ratios: Vec<Ratio>,
+    /// Every figure the report shows for the demo, the ones it leads with first, each with
+    /// every other backend against the first one with successful runs.
+    pub figures: Vec<FigureComparison>,
     /// A run failed, outcomes or events differ where the contract says they must agree, or
     /// no backend supports the demo.
     pub failed: bool,
     /// Why it failed, one reason each (empty when it did not).
     pub problems: Vec<String>,
-    /// The one-line reading of all the above, its parts separated by ` · `.
+    /// What the comparison of outcomes and events found, its parts separated by ` · `.
+    pub agreement: String,
+    /// The one-line reading of all the above with the findings of the figures the report
+    /// leads with, its parts separated by ` · `.
     pub verdict: String,
 }
 
 impl DemoSummary {
-    pub fn of(demo: DemoId, contenders: &[Contender], runs: &[Run]) -> Self {
+    /// `confidence` is that of each interval (see [`crate::stats::each_interval_confidence`]).
+    pub fn of(demo: DemoId, contenders: &[Contender], runs: &[Run], confidence: f64) -> Self {
         let summaries: Vec<BackendSummary> = contenders
             .iter()
             .map(|c| BackendSummary::of(c.name, c.supported, runs))
@@ -209,57 +214,339 @@ impl DemoSummary {
             None => {}
         }
 
-        // Every ratio is against the first backend given that has successful runs: the order
-        // of the command line names the reference, N backends give N − 1 ratios instead of
-        // N(N − 1)/2 pairs, and each reads as "how does this one fare against the reference".
-        let timed: Vec<(&Contender, &Summary)> = contenders
+        // Every contrast is against the first backend given that has successful runs: the
+        // order of the command line names the reference, N backends give N − 1 contrasts
+        // instead of N(N − 1)/2 pairs, and each reads as "how does this one fare against the
+        // reference". Crash's are only within a kind: across kinds the work differs by design.
+        let comparable = |a: &Contender, b: &Contender| {
+            !by_design || agreement_group(a.kind) == agreement_group(b.kind)
+        };
+        let figures: Vec<FigureComparison> = FigureSpec::of(demo)
             .iter()
-            .zip(&summaries)
-            .filter_map(|(c, s)| Some((c, s.demo_wall_s.as_ref()?)))
+            .map(|spec| FigureComparison::of(spec, contenders, runs, confidence, &comparable))
             .collect();
-        let mut ratios = Vec::new();
-        let mut kinds_not_timed = false;
-        if let Some(((reference, reference_time), others)) = timed.split_first() {
-            for (other, time) in others {
-                if by_design && agreement_group(other.kind) != agreement_group(reference.kind) {
-                    // A threads crash round that aborts ends at once: the work differs by
-                    // design, and the times say nothing about the mechanisms.
-                    kinds_not_timed = true;
-                    continue;
-                }
-                ratios.extend(Ratio::between(
-                    (reference.name, reference_time),
-                    (other.name, time),
-                ));
-            }
-        }
-        let failed = !problems.is_empty();
-        let sentences: Vec<String> = ratios.iter().map(Ratio::sentence).collect();
-        if !sentences.is_empty() {
-            if failed {
-                parts.push(format!(
-                    "(timing of successful runs only: {})",
-                    sentences.join("; ")
-                ));
-            } else {
-                parts.extend(sentences);
-            }
-        }
-        if kinds_not_timed {
-            parts.push("times not compared between kinds: the work differs by design".into());
+        let first_supported = contenders.iter().find(|c| c.supported);
+        let kinds_not_compared = contenders
+            .iter()
+            .filter(|c| c.supported)
+            .any(|c| first_supported.is_some_and(|first| !comparable(first, c)));
+        if kinds_not_compared {
+            parts.push("figures not compared between kinds: the work differs by design".into());
         }
         for c in contenders.iter().filter(|c| !c.supported) {
             parts.push(format!("not supported by {}", c.name));
+        }
+        let agreement = parts.join(" · ");
+        let failed = !problems.is_empty();
+        let findings: Vec<String> = figures
+            .iter()
+            .filter(|f| f.lead)
+            .flat_map(FigureComparison::sentences)
+            .collect();
+        if !findings.is_empty() {
+            if failed {
+                parts.push(format!(
+                    "(figures of successful runs only: {})",
+                    findings.join("; ")
+                ));
+            } else {
+                parts.extend(findings);
+            }
         }
         DemoSummary {
             backends: summaries,
             outcomes_equal,
             events_same_multiset,
             events_in_another_order,
-            ratios,
+            figures,
             failed,
             problems,
+            agreement,
             verdict: parts.join(" · "),
+        }
+    }
+}
+
+impl DemoSummary {
+    /// The figure of this key, when the demo has it.
+    pub fn figure(&self, key: &str) -> Option<&FigureComparison> {
+        self.figures.iter().find(|f| f.key == key)
+    }
+}
+
+/// Where one figure of a run comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Source {
+    /// A figure the backend measured, by its key.
+    Measured(&'static str),
+    /// Demo wall time minus the ideal: what the concurrency cost beyond the sleeps.
+    OverheadOverIdeal,
+    DemoWall,
+    Cpu,
+    PeakPss,
+}
+
+/// One figure the report shows for a demo.
+#[derive(Clone, Copy, Debug)]
+struct FigureSpec {
+    key: &'static str,
+    label: &'static str,
+    better: Better,
+    source: Source,
+    /// The report leads with it: a headline of the demo, or the overhead of a sleep-bound one.
+    lead: bool,
+}
+
+impl FigureSpec {
+    /// The demo's figures in report order: its headlines, then for a demo that sleeps its
+    /// overhead over the ideal (its lead when it has no headline), then demo time, CPU and
+    /// peak memory.
+    fn of(demo: DemoId) -> Vec<FigureSpec> {
+        let mut specs: Vec<FigureSpec> = demo
+            .headlines()
+            .iter()
+            .map(|h| FigureSpec {
+                key: h.key,
+                label: h.label,
+                better: h.better,
+                source: Source::Measured(h.key),
+                lead: true,
+            })
+            .collect();
+        if demo.row().ideal_wall_s > 0.0 {
+            specs.push(FigureSpec {
+                key: "overhead_over_ideal_s",
+                label: "overhead over the ideal",
+                better: Better::Lower,
+                source: Source::OverheadOverIdeal,
+                lead: specs.is_empty(),
+            });
+        }
+        specs.extend([
+            FigureSpec {
+                key: "demo_wall_s",
+                label: "demo time",
+                better: Better::Lower,
+                source: Source::DemoWall,
+                lead: false,
+            },
+            FigureSpec {
+                key: "cpu_s",
+                label: "CPU, user + system",
+                better: Better::Lower,
+                source: Source::Cpu,
+                lead: false,
+            },
+            FigureSpec {
+                key: "peak_pss_kib",
+                label: "peak PSS of the tree",
+                better: Better::Lower,
+                source: Source::PeakPss,
+                lead: false,
+            },
+        ]);
+        specs
+    }
+
+    /// The figure in one successful run, when the run has it.
+    fn sample(&self, run: &Run) -> Option<f64> {
+        let report = run.report.as_ref()?;
+        match self.source {
+            Source::Measured(key) => report.figures.measured.get(key).copied(),
+            Source::OverheadOverIdeal => Some(report.wall_s - report.ideal_wall_s),
+            Source::DemoWall => Some(report.wall_s),
+            Source::Cpu => Some(run.cpu_s()),
+            Source::PeakPss => (run.samples > 0).then_some(run.peak_pss_kib as f64),
+        }
+    }
+}
+
+/// How many figures the report shows for a demo: with the number of backends, the size of
+/// the family of intervals the report's confidence is shared over.
+pub fn figure_count(demo: DemoId) -> usize {
+    FigureSpec::of(demo).len()
+}
+
+/// The samples of one of a demo's figures (by its key) in a backend's successful runs, in
+/// run order: what `--baseline` compares.
+pub fn figure_samples(demo: DemoId, key: &str, backend: &str, runs: &[Run]) -> Vec<f64> {
+    let Some(spec) = FigureSpec::of(demo).into_iter().find(|s| s.key == key) else {
+        return Vec::new();
+    };
+    let mut mine: Vec<&Run> = runs
+        .iter()
+        .filter(|r| r.backend == backend && r.succeeded())
+        .collect();
+    mine.sort_by_key(|r| r.index);
+    mine.into_iter().filter_map(|r| spec.sample(r)).collect()
+}
+
+/// One figure of one demo across the backends.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FigureComparison {
+    /// `ns_per_update_locked`, `overhead_over_ideal_s`, `demo_wall_s`, `cpu_s`, `peak_pss_kib`:
+    /// its unit is in its name.
+    pub key: String,
+    pub label: String,
+    pub better: Better,
+    /// The report leads with it.
+    pub lead: bool,
+    /// The backends with successful runs that have the figure, in the order given.
+    pub backends: Vec<FigureOfBackend>,
+    /// Every other backend against the first, where the contract lets them be compared.
+    pub contrasts: Vec<Contrast>,
+}
+
+/// One backend's samples of a figure, summarised.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FigureOfBackend {
+    pub backend: String,
+    pub summary: Summary,
+    /// The runs (numbered from 1) whose sample is an outlier by modified z-score.
+    pub outlier_runs: Vec<u32>,
+}
+
+/// Another backend's figure against the reference's.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Contrast {
+    pub backend: String,
+    pub reference: String,
+    /// `None` with fewer than two successful runs on either side.
+    pub interval: Option<Interval>,
+}
+
+impl Contrast {
+    /// Whether the backend is better or worse than the reference, by the figure's direction;
+    /// `None` when the interval holds no difference or there is no interval.
+    pub fn winner(&self, better: Better) -> Option<&str> {
+        let finding = self.interval.as_ref()?.finding();
+        let other_is_better = match (finding, better) {
+            (Finding::NoSignificantDifference, _) => return None,
+            (Finding::Lower, Better::Lower) | (Finding::Higher, Better::Higher) => true,
+            (Finding::Lower, Better::Higher) | (Finding::Higher, Better::Lower) => false,
+        };
+        Some(if other_is_better {
+            &self.backend
+        } else {
+            &self.reference
+        })
+    }
+}
+
+impl FigureComparison {
+    fn of(
+        spec: &FigureSpec,
+        contenders: &[Contender],
+        runs: &[Run],
+        confidence: f64,
+        comparable: &dyn Fn(&Contender, &Contender) -> bool,
+    ) -> Self {
+        let samples_of = |name: &str| -> Vec<(u32, f64)> {
+            runs.iter()
+                .filter(|r| r.backend == name && r.succeeded())
+                .filter_map(|r| Some((r.index, spec.sample(r)?)))
+                .collect()
+        };
+        let with_samples: Vec<(&Contender, Vec<(u32, f64)>)> = contenders
+            .iter()
+            .filter(|c| c.supported)
+            .map(|c| (c, samples_of(c.name)))
+            .filter(|(_, samples)| !samples.is_empty())
+            .collect();
+        let values = |samples: &[(u32, f64)]| samples.iter().map(|&(_, x)| x).collect::<Vec<_>>();
+        let backends = with_samples
+            .iter()
+            .filter_map(|(c, samples)| {
+                let values = values(samples);
+                Some(FigureOfBackend {
+                    backend: c.name.to_string(),
+                    summary: Summary::of(&values)?,
+                    outlier_runs: outliers(&values)
+                        .into_iter()
+                        .map(|i| samples[i].0 + 1)
+                        .collect(),
+                })
+            })
+            .collect();
+        let mut contrasts = Vec::new();
+        if let Some(((reference, reference_samples), others)) = with_samples.split_first() {
+            for (other, samples) in others.iter().filter(|(c, _)| comparable(reference, c)) {
+                contrasts.push(Contrast {
+                    backend: other.name.to_string(),
+                    reference: reference.name.to_string(),
+                    interval: Interval::between(
+                        &values(reference_samples),
+                        &values(samples),
+                        confidence,
+                    ),
+                });
+            }
+        }
+        FigureComparison {
+            key: spec.key.to_string(),
+            label: spec.label.to_string(),
+            better: spec.better,
+            lead: spec.lead,
+            backends,
+            contrasts,
+        }
+    }
+
+    /// Each backend's median with its unit: `["threads 52.1 µs", "processes 210 µs"]`.
+    pub fn medians(&self) -> Vec<String> {
+        self.backends
+            .iter()
+            .map(|b| {
+                format!(
+                    "{} {}",
+                    b.backend,
+                    contract::units::show(&self.key, b.summary.median)
+                )
+            })
+            .collect()
+    }
+
+    /// One sentence per contrast: `one update under the lock: processes 0.94× threads
+    /// (0.80–1.10), no significant difference`.
+    pub fn sentences(&self) -> Vec<String> {
+        self.contrasts
+            .iter()
+            .map(|c| format!("{}: {}", self.label, self.contrast_phrase(c)))
+            .collect()
+    }
+
+    /// `processes 4.01× threads (3.10–5.20), threads better`, or with a difference
+    /// `processes +1.20 ms on threads (0.30 ms–2.10 ms), threads better`.
+    pub fn contrast_phrase(&self, contrast: &Contrast) -> String {
+        let Some(interval) = &contrast.interval else {
+            return format!(
+                "{} against {}: too few runs for an interval",
+                contrast.backend, contrast.reference
+            );
+        };
+        let show = |value: f64| contract::units::show(&self.key, value);
+        let size = match interval.scale {
+            crate::stats::Scale::Ratio => format!(
+                "{} {}× {} ({}–{})",
+                contrast.backend,
+                contract::units::significant(interval.estimate),
+                contrast.reference,
+                contract::units::significant(interval.low),
+                contract::units::significant(interval.high),
+            ),
+            crate::stats::Scale::Difference => format!(
+                "{} {}{} on {} ({} to {})",
+                contrast.backend,
+                if interval.estimate >= 0.0 { "+" } else { "" },
+                show(interval.estimate),
+                contrast.reference,
+                show(interval.low),
+                show(interval.high),
+            ),
+        };
+        match contrast.winner(self.better) {
+            Some(winner) => format!("{size}, {winner} better"),
+            None => format!("{size}, no significant difference"),
         }
     }
 }
@@ -511,18 +798,22 @@ mod tests {
             run("b", 0, two.clone(), &["lived"]),
             run("c", 0, one.clone(), &["died"]),
         ];
-        let summary = DemoSummary::of(DemoId::Crash, &contenders, &runs);
+        let summary = DemoSummary::of(DemoId::Crash, &contenders, &runs, 0.95);
         assert_eq!(summary.outcomes_equal, Some(true), "{}", summary.verdict);
         assert_eq!(summary.events_same_multiset, Some(true));
         assert!(!summary.failed, "{}", summary.verdict);
-        assert_eq!(summary.ratios.len(), 1, "a against c only");
+        assert_eq!(
+            summary.figure("demo_wall_s").unwrap().contrasts.len(),
+            1,
+            "a against c only"
+        );
 
         let runs = [
             run("a", 0, one.clone(), &["died"]),
             run("b", 0, two, &["lived"]),
             run("c", 0, serde_json::json!({"x": 3}), &["died", "again"]),
         ];
-        let summary = DemoSummary::of(DemoId::Crash, &contenders, &runs);
+        let summary = DemoSummary::of(DemoId::Crash, &contenders, &runs, 0.95);
         assert_eq!(summary.outcomes_equal, Some(false));
         assert_eq!(summary.events_same_multiset, Some(false));
         assert!(summary.failed);
@@ -567,7 +858,7 @@ mod tests {
             run("a", 0, serde_json::json!({"x": 1}), &["done"]),
             run("b", 0, serde_json::json!({"x": 2}), &["done"]),
         ];
-        let summary = DemoSummary::of(DemoId::Start, &contenders, &runs);
+        let summary = DemoSummary::of(DemoId::Start, &contenders, &runs, 0.95);
         assert_eq!(summary.outcomes_equal, Some(false));
         assert!(summary.failed);
         assert!(
@@ -785,7 +1076,7 @@ mod known_answers {
             ok("a", 1, 0.1, one(), &["done"]),
             ok("a", 0, 0.1, one(), &["done"]),
         ];
-        let summary = DemoSummary::of(DemoId::Start, &contenders, &runs);
+        let summary = DemoSummary::of(DemoId::Start, &contenders, &runs, 0.95);
         assert_eq!(summary.outcomes_equal, Some(false));
         assert!(summary.failed);
         assert_eq!(
@@ -803,7 +1094,7 @@ mod known_answers {
             ),
             ok("b", 1, 0.2, one(), &["done"]),
         ];
-        let summary = DemoSummary::of(DemoId::Start, &contenders, &runs);
+        let summary = DemoSummary::of(DemoId::Start, &contenders, &runs, 0.95);
         assert_eq!(summary.outcomes_equal, Some(true));
         assert_eq!(summary.problems, ["b FAILED 1 of 2 runs"]);
         assert!(summary.failed);
@@ -816,7 +1107,7 @@ mod known_answers {
             ok("a", 0, 0.1, one(), &["result = 8", "done", "done"]),
             ok("b", 0, 0.1, one(), &["result = 9", "done", "done"]),
         ];
-        let summary = DemoSummary::of(DemoId::CustomInit, &contenders, &runs);
+        let summary = DemoSummary::of(DemoId::CustomInit, &contenders, &runs, 0.95);
         assert_eq!(summary.outcomes_equal, Some(true));
         assert_eq!(summary.events_same_multiset, Some(false));
         assert_eq!(
@@ -831,7 +1122,7 @@ mod known_answers {
             ok("a", 0, 0.1, one(), &["done", "done"]),
             ok("b", 0, 0.1, one(), &["done"]),
         ];
-        let summary = DemoSummary::of(DemoId::CustomInit, &contenders, &runs);
+        let summary = DemoSummary::of(DemoId::CustomInit, &contenders, &runs, 0.95);
         assert_eq!(
             summary.problems,
             ["EVENTS DIFFER: b against a: 1 missing (e.g. `t1 done`); 1 in another order"]
@@ -841,7 +1132,7 @@ mod known_answers {
             ok("a", 0, 0.1, one(), &["started", "done"]),
             ok("b", 0, 0.1, one(), &["done", "started"]),
         ];
-        let summary = DemoSummary::of(DemoId::CustomInit, &contenders, &runs);
+        let summary = DemoSummary::of(DemoId::CustomInit, &contenders, &runs, 0.95);
         assert_eq!(summary.events_same_multiset, Some(true));
         assert_eq!(summary.events_in_another_order, Some(1));
         assert!(!summary.failed, "{}", summary.verdict);
@@ -853,16 +1144,55 @@ mod known_answers {
         let runs = [
             ok("a", 0, 0.1, one(), &["done"]),
             ok("b", 0, 0.3, one(), &["done"]),
+            ok("a", 1, 0.1, one(), &["done"]),
+            ok("b", 1, 0.3, one(), &["done"]),
+            ok("a", 2, 0.1, one(), &["done"]),
+            ok("b", 2, 0.3, one(), &["done"]),
         ];
-        let summary = DemoSummary::of(DemoId::Start, &contenders, &runs);
+        let summary = DemoSummary::of(DemoId::Start, &contenders, &runs, 0.95);
+        // `start` sleeps: it leads with its overhead over the ideal, b's three times a's.
         assert_eq!(
             summary.verdict,
-            "outcomes equal · same events, 0 in another order · a ran 3.00 ± 0.00 times faster \
-             than b"
+            "outcomes equal · same events, 0 in another order · overhead over the ideal: b \
+             3.00× a (3.00–3.00), a better"
+        );
+        assert_eq!(
+            summary.agreement,
+            "outcomes equal · same events, 0 in another order"
         );
         assert!(!summary.failed);
         assert!(summary.problems.is_empty());
-        assert_eq!(summary.ratios.len(), 1);
+        let keys: Vec<&str> = summary.figures.iter().map(|f| f.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "overhead_over_ideal_s",
+                "demo_wall_s",
+                "cpu_s",
+                "peak_pss_kib"
+            ]
+        );
+        let wall = summary.figure("demo_wall_s").unwrap();
+        assert!(!wall.lead);
+        assert_eq!(wall.contrasts.len(), 1);
+        assert_eq!(wall.contrasts[0].winner(Better::Lower), Some("a"));
+        // The same samples in another order: no significant difference.
+        let runs = [
+            ok("a", 0, 0.1, one(), &["done"]),
+            ok("b", 0, 0.2, one(), &["done"]),
+            ok("a", 1, 0.2, one(), &["done"]),
+            ok("b", 1, 0.1, one(), &["done"]),
+            ok("a", 2, 0.1, one(), &["done"]),
+            ok("b", 2, 0.2, one(), &["done"]),
+        ];
+        let summary = DemoSummary::of(DemoId::Start, &contenders, &runs, 0.95);
+        assert!(
+            summary.verdict.ends_with(
+                "overhead over the ideal: b 1.26× a (0.509–3.12), no significant difference"
+            ),
+            "{}",
+            summary.verdict
+        );
     }
 
     #[test]
@@ -885,14 +1215,15 @@ mod known_answers {
                 "no end",
             ),
         ];
-        let summary = DemoSummary::of(DemoId::Start, &contenders, &runs);
+        let summary = DemoSummary::of(DemoId::Start, &contenders, &runs, 0.95);
         assert_eq!(
             summary.verdict,
-            "b FAILED 1 of 2 runs · outcomes equal · same events, 0 in another order · (timing \
-             of successful runs only: a ran 2.00 ± 0.00 times faster than b) · not supported by c"
+            "b FAILED 1 of 2 runs · outcomes equal · same events, 0 in another order · not \
+             supported by c · (figures of successful runs only: overhead over the ideal: b \
+             against a: too few runs for an interval)"
         );
         // Backends of other kinds are timed against each other, except for crash.
-        assert_eq!(summary.ratios.len(), 1);
+        assert_eq!(summary.figure("demo_wall_s").unwrap().contrasts.len(), 1);
     }
 
     #[test]
@@ -901,7 +1232,7 @@ mod known_answers {
             supported: false,
             ..contender("a", &THREAD)
         }];
-        let summary = DemoSummary::of(DemoId::Start, &contenders, &[]);
+        let summary = DemoSummary::of(DemoId::Start, &contenders, &[], 0.95);
         assert!(summary.failed);
         assert_eq!(summary.problems, ["no backend supports it"]);
         assert_eq!(
@@ -917,7 +1248,7 @@ mod known_answers {
             ok("a", 0, 0.1, one(), &["died"]),
             ok("b", 0, 0.1, serde_json::json!({"x": 2}), &["died"]),
         ];
-        let summary = DemoSummary::of(DemoId::Crash, &contenders, &runs);
+        let summary = DemoSummary::of(DemoId::Crash, &contenders, &runs, 0.95);
         assert_eq!(
             summary.problems,
             ["OUTCOMES DIFFER: b run 1 differs from a run 1"]
@@ -937,12 +1268,13 @@ mod known_answers {
             ok("b", 0, 1.0, serde_json::json!({"x": 2}), &["lived"]),
             ok("c", 0, 0.2, one(), &["died"]),
         ];
-        let summary = DemoSummary::of(DemoId::Crash, &contenders, &runs);
+        let summary = DemoSummary::of(DemoId::Crash, &contenders, &runs, 0.95);
         assert_eq!(
             summary.verdict,
             "outcomes agree within a kind and differ between kinds by design · same events \
-             within each kind, 0 in another order · a ran 2.00 ± 0.00 times faster than c · \
-             times not compared between kinds: the work differs by design"
+             within each kind, 0 in another order · figures not compared between kinds: the \
+             work differs by design · overhead over the ideal: c against a: too few runs for an \
+             interval"
         );
         assert!(!summary.failed);
     }
@@ -955,19 +1287,19 @@ mod known_answers {
             ok("a", 0, 0.1, one(), &["died"]),
             ok("b", 0, 1.0, serde_json::json!({"x": 2}), &["lived"]),
         ];
-        let summary = DemoSummary::of(DemoId::Crash, &contenders, &runs);
+        let summary = DemoSummary::of(DemoId::Crash, &contenders, &runs, 0.95);
         assert_eq!(
             summary.verdict,
             "outcomes differ between kinds by design, each as the contract says · events not \
-             compared between kinds: they differ by design · times not compared between kinds: \
-             the work differs by design"
+             compared between kinds: they differ by design · figures not compared between \
+             kinds: the work differs by design"
         );
         assert!(!summary.failed);
         assert_eq!(
             (summary.outcomes_equal, summary.events_same_multiset),
             (None, None)
         );
-        assert!(summary.ratios.is_empty());
+        assert!(summary.figure("demo_wall_s").unwrap().contrasts.is_empty());
     }
 
     #[test]

@@ -33,13 +33,23 @@ pub struct Cli {
     #[arg(long, short)]
     pub quiet: bool,
 
+    /// After each demo, print a text timeline of its events: a row per worker, its sleeps,
+    /// waits and work as bars, its other events as marks, on one time axis
+    #[arg(long, conflicts_with = "json")]
+    pub timeline: bool,
+
+    /// Show every figure in the verdict lines, not only the ones each demo exists to measure
+    #[arg(long, short)]
+    pub verbose: bool,
+
     /// Make the first worker of each demo die right after its first event, to see what
     /// the backend reports (a killed child; a thread, which cannot be killed alone, panics)
     #[arg(long, value_name = "FAULT", value_enum)]
     pub inject: Option<Fault>,
 
     /// processes: how a worker process starts: `fork` copies this process; `spawn` starts
-    /// this program afresh and sends it its job, as Python's spawn does [default: fork]
+    /// this program afresh and sends it its job, as Python's spawn does; `forkserver` asks a
+    /// server, forked when the program starts, to fork it and hands it its job [default: fork]
     #[arg(long, value_name = "METHOD", value_enum)]
     pub start: Option<StartMethod>,
 
@@ -54,6 +64,13 @@ pub struct Cli {
     /// PARENT is the process that started it and watches it
     #[arg(long, value_name = "PARENT", hide = true)]
     pub crash_copy: Option<i32>,
+}
+
+/// The `--start` of this program's command line, read before anything else runs (the
+/// forkserver must be forked before any thread starts); `None` when it is absent or the
+/// command line is bad (the runner then reports it).
+pub fn start_method_asked() -> Option<StartMethod> {
+    Cli::try_parse().ok().and_then(|cli| cli.start)
 }
 
 impl Cli {
@@ -78,14 +95,15 @@ impl Cli {
         }
     }
 
-    /// Checks that need the whole command line: a demo named twice.
+    /// Checks that need the whole command line: a demo named twice, an option beyond the
+    /// limit of a demo that runs.
     pub fn validate(&self) -> Result<(), String> {
         for (i, demo) in self.demos.iter().enumerate() {
             if self.demos[..i].contains(demo) {
                 return Err(format!("demo '{demo}' is named twice"));
             }
         }
-        Ok(())
+        self.options.check_for(&self.selected_demos())
     }
 }
 

@@ -17,6 +17,7 @@ use contract::interrupt;
 use contract::outcome::Outcome;
 use contract::report::{Listing, RunDocument, verdict_line};
 use contract::settings::{EXIT_BAD_INPUT, EXIT_INTERRUPTED};
+use contract::timeline::Timeline;
 use contract::trace::Echo;
 use contract::{DemoError, DemoRun};
 use std::process::ExitCode;
@@ -176,15 +177,25 @@ fn run_backend<B: Backend>() -> Result<ExitCode, StdoutClosed> {
             ))?;
         }
         let run = DemoRun::new(demo, (B::NAME, &kind), &settings, echo);
+        let descriptors_before = open_descriptors();
         let started = Instant::now();
         let result = B::run_demo(demo, &run);
         let wall_s = started.elapsed().as_secs_f64();
+        // What the demo left open in this process: every worker's channel end and pidfd
+        // must be closed by the time it returns, whether it succeeded or not.
+        if let (Some(before), Some(after)) = (descriptors_before, open_descriptors()) {
+            run.measured("descriptors_left_open", after as f64 - before as f64);
+        }
         // A demo that finished as the signal came is not reported either.
         if matches!(result, Err(DemoError::Interrupted)) || interrupt::requested() {
             eprintln!("{}: interrupted; every worker has been stopped", B::NAME);
             return Ok(ExitCode::from(EXIT_INTERRUPTED));
         }
-        reports.push(run.into_report(result, wall_s));
+        let report = run.into_report(result, wall_s);
+        if cli.timeline {
+            say(timeline_text(&report))?;
+        }
+        reports.push(report);
     }
 
     let all_ok = reports.iter().all(|r| r.ok);
@@ -211,7 +222,7 @@ fn run_backend<B: Backend>() -> Result<ExitCode, StdoutClosed> {
             cli.scale
         ))?;
         for report in &reports {
-            say(format!("{}\n", verdict_line(report)))?;
+            say(format!("{}\n", verdict_line(report, cli.verbose)))?;
         }
     }
     Ok(if all_ok {
@@ -220,6 +231,22 @@ fn run_backend<B: Backend>() -> Result<ExitCode, StdoutClosed> {
         ExitCode::FAILURE
     })
 }
+
+/// The text timeline printed after a demo with `--timeline`, in at most
+/// [`TIMELINE_WIDTH`] columns.
+fn timeline_text(report: &contract::report::DemoReport) -> String {
+    let timeline = Timeline::of(&report.events, report.wall_s);
+    format!(
+        "timeline of {}: a row per worker, from {} to {}\n{}",
+        report.id,
+        contract::timeline::seconds_label(timeline.start_s),
+        contract::timeline::seconds_label(timeline.end_s),
+        timeline.text(TIMELINE_WIDTH)
+    )
+}
+
+/// The width of a text timeline: a terminal of 100 columns.
+pub const TIMELINE_WIDTH: usize = 100;
 
 /// The copy of the program started for one `crash` round: run it here, stream the events
 /// as JSON lines, and end as the round ends (which may be by a signal).
@@ -249,6 +276,13 @@ fn crash_copy<B: Backend>(cli: &Cli, parent: i32) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// How many descriptors this process has open, from `/proc/self/fd` (less the one that
+/// reading it opens).
+fn open_descriptors() -> Option<usize> {
+    let entries = std::fs::read_dir("/proc/self/fd").ok()?;
+    Some(entries.count().saturating_sub(1))
 }
 
 fn bad_input<B: Backend>(line: &str) -> ExitCode {

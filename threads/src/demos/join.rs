@@ -1,16 +1,17 @@
-//! `join` (notebook §2) on threads: five sleepers started one after another, then all joined.
+//! `join` (notebook §2) on threads: five sleepers (or `--workers N`) started one after another, then all joined.
 
 use crate::workers::Workers;
 use contract::demos::join::JoinOutcome;
-use contract::demos::join::{SLEEP_S, WORKERS, worker_name};
+use contract::demos::join::{SLEEP_S, worker_name, workers as how_many};
 use contract::workloads::Sleeper;
 use contract::{DemoError, DemoRun, Job};
 
 pub fn run(run: &DemoRun) -> Result<JoinOutcome, DemoError> {
     let mut workers = Workers::new(run);
     let seconds = run.seconds(SLEEP_S);
+    let count = how_many(run);
 
-    for index in 0..WORKERS {
+    for index in 0..count {
         let name = worker_name(index);
         workers.start(&name, move |out| Sleeper { seconds }.run(out))?;
         run.main_says("started", Some(name));
@@ -18,6 +19,6 @@ pub fn run(run: &DemoRun) -> Result<JoinOutcome, DemoError> {
 
     // A thread's join returns its result, or the panic that ended it.
     workers.join_all()?;
-    run.main_says("joined", Some(format!("all {WORKERS}")));
-    Ok(JoinOutcome::from_events(&run.trace().events()))
+    run.main_says("joined", Some(format!("all {count}")));
+    Ok(JoinOutcome::from_events(count, &run.trace().events()))
 }

@@ -24,6 +24,9 @@ pub const ROW: Row = Row {
     comparable_event: same_events,
 };
 
+/// The parameters `compare --sweep` may vary for this demo (options of its backends).
+pub const SWEEPS: &[&str] = &["workers", "n"];
+
 pub const DEFAULT_N: u64 = 2_000_000;
 /// The range is cut into this many chunks, dealt round-robin, so that every worker
 /// gets a share of the small (cheap) and the large (dear) numbers.
@@ -35,6 +38,9 @@ pub fn worker_name(index: usize) -> String {
 }
 
 /// The default worker count: the number of cores.
+/// The most workers `cpu` takes: it times every count from 1 to N, each a whole pass.
+pub const MAX_WORKERS: usize = 64;
+
 pub fn default_workers() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }

@@ -21,6 +21,9 @@ pub const ROW: Row = Row {
     comparable_event: same_events,
 };
 
+/// The parameters `compare --sweep` may vary for this demo (options of its backends).
+pub const SWEEPS: &[&str] = &[];
+
 pub const WORKERS: u32 = 10;
 pub const CYCLES: u32 = 3;
 

@@ -44,6 +44,9 @@ pub const ROW: Row = Row {
     comparable_event,
 };
 
+/// The parameters `compare --sweep` may vary for this demo (options of its backends).
+pub const SWEEPS: &[&str] = &["workers", "scale"];
+
 /// The tutorial's image count (see `images::NAMES`).
 pub const IMAGES: usize = crate::images::NAMES.len();
 pub const WORKERS: usize = 6;

@@ -29,6 +29,9 @@ pub const ROW: Row = Row {
     comparable_event,
 };
 
+/// The parameters `compare --sweep` may vary for this demo (options of its backends).
+pub const SWEEPS: &[&str] = &["trials", "scale"];
+
 pub const FLAG: &str = "flag";
 pub const OPS: &str = "ops";
 pub const SET_AFTER_S: f64 = 3.0;

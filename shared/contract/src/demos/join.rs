@@ -1,4 +1,4 @@
-//! `join` (notebook §2): five sleepers started, then all joined.
+//! `join` (notebook §2): five sleepers (or `--workers N`) started, then all joined.
 
 use super::prelude::*;
 
@@ -6,7 +6,7 @@ use super::prelude::*;
 pub const ROW: Row = Row {
     id: "join",
     section: "§2",
-    description: "start five workers, then join them all: the sleeps overlap",
+    description: "start five workers (--workers N), then join them all: the sleeps overlap",
     params: &[
         Param { name: "workers", default: "5" },
         Param { name: "sleep", default: "5 s" },
@@ -20,7 +20,15 @@ pub const ROW: Row = Row {
     comparable_event: same_events,
 };
 
+/// The parameters `compare --sweep` may vary for this demo (options of its backends).
+pub const SWEEPS: &[&str] = &["workers", "scale"];
+
 pub const WORKERS: usize = 5;
+
+/// How many sleepers this run starts: `--workers`, or five as in the notebook.
+pub fn workers(run: &crate::DemoRun) -> usize {
+    run.options().workers.unwrap_or(WORKERS)
+}
 pub const SLEEP_S: f64 = 5.0;
 
 /// Worker names `t0`…`t4`, as in the notebook.
@@ -31,6 +39,8 @@ pub fn worker_name(index: usize) -> String {
 /// `join`: who finished, and whether the sleeps overlapped.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct JoinOutcome {
+    /// How many workers were started.
+    pub workers: usize,
     /// Workers that emitted `finished`, sorted.
     pub finished: Vec<String>,
     /// Every worker was sleeping before the first one finished.
@@ -38,8 +48,9 @@ pub struct JoinOutcome {
 }
 
 impl JoinOutcome {
-    pub fn from_events(events: &[Event]) -> Self {
+    pub fn from_events(workers: usize, events: &[Event]) -> Self {
         JoinOutcome {
+            workers,
             finished: sorted_workers_that(events, "finished"),
             overlapped: sleeps_overlapped(events),
         }
@@ -48,7 +59,10 @@ impl JoinOutcome {
 
 impl Outcome for JoinOutcome {
     fn check(&self) -> Result<(), String> {
-        let expected: Vec<String> = sorted((0..WORKERS).map(worker_name));
+        if self.workers == 0 {
+            return Err("no worker was started".to_string());
+        }
+        let expected: Vec<String> = sorted((0..self.workers).map(worker_name));
         if self.finished != expected {
             return Err(format!(
                 "finished {:?}, expected {:?}",
@@ -74,7 +88,7 @@ mod tests {
             events.push(event(i as f64, &name, "sleeping"));
             events.push(event(i as f64 + 0.5, &name, "finished"));
         }
-        let outcome = JoinOutcome::from_events(&events);
+        let outcome = JoinOutcome::from_events(5, &events);
         assert_eq!(outcome.finished.len(), 5);
         assert!(!outcome.overlapped);
         assert!(outcome.check().is_err());
@@ -98,10 +112,11 @@ mod known_answers {
 
     #[test]
     fn join_wants_five_overlapping_sleeps() {
-        let outcome = JoinOutcome::from_events(&five_sleeps_at_once());
+        let outcome = JoinOutcome::from_events(5, &five_sleeps_at_once());
         assert_eq!(
             outcome,
             JoinOutcome {
+                workers: 5,
                 finished: vec![
                     "t0".into(),
                     "t1".into(),
@@ -115,6 +130,10 @@ mod known_answers {
         assert_eq!(outcome.check(), Ok(()));
         let mut four = five_sleeps_at_once();
         four.retain(|e| !(e.worker == "t3" && e.what == "finished"));
-        assert!(JoinOutcome::from_events(&four).check().is_err());
+        assert!(JoinOutcome::from_events(5, &four).check().is_err());
+        // The same five sleeps checked against three or six workers: wrong either way.
+        assert!(JoinOutcome::from_events(6, &five_sleeps_at_once()).check().is_err());
+        assert!(JoinOutcome::from_events(3, &five_sleeps_at_once()).check().is_err());
+        assert!(JoinOutcome::from_events(0, &[]).check().is_err());
     }
 }

@@ -25,6 +25,9 @@ pub const ROW: Row = Row {
     comparable_event,
 };
 
+/// The parameters `compare --sweep` may vary for this demo (options of its backends).
+pub const SWEEPS: &[&str] = &["count"];
+
 /// What each worker adds, in start order: the sum is 0, so the final value must be 0.
 pub const DELTAS: [i32; 4] = [2, 3, -4, -1];
 /// Updates per worker (`--count`), as in the notebook.

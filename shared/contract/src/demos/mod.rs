@@ -64,6 +64,13 @@ macro_rules! catalogue {
                     $(DemoId::$variant => &$module::ROW,)*
                 }
             }
+
+            /// The parameters `compare --sweep` may vary for the demo, by option name.
+            pub fn sweeps(self) -> &'static [&'static str] {
+                match self {
+                    $(DemoId::$variant => $module::SWEEPS,)*
+                }
+            }
         }
     };
 }

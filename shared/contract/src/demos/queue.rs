@@ -33,6 +33,9 @@ fn comparable_event(event: &Event) -> Option<super::EventKey> {
     (!measuring).then(|| event.key())
 }
 
+/// The parameters `compare --sweep` may vary for this demo (options of its backends).
+pub const SWEEPS: &[&str] = &["count"];
+
 pub const PRODUCER: &str = "producer";
 pub const CONSUMER: &str = "consumer";
 /// The worker of the timed pass: `--count` × (put, get).

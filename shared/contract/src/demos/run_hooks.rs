@@ -22,6 +22,9 @@ pub const ROW: Row = Row {
     comparable_event: same_events,
 };
 
+/// The parameters `compare --sweep` may vary for this demo (options of its backends).
+pub const SWEEPS: &[&str] = &["scale"];
+
 pub const WORKERS: usize = 4;
 pub const SLEEP_S: f64 = 3.0;
 

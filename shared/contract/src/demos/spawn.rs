@@ -25,6 +25,9 @@ pub const ROW: Row = Row {
     comparable_event: same_events,
 };
 
+/// The parameters `compare --sweep` may vary for this demo (options of its backends).
+pub const SWEEPS: &[&str] = &["count"];
+
 pub const DEFAULT_COUNT: u64 = 200;
 /// The fork cost is measured again after the parent has touched this much memory.
 pub const TOUCHED_MIB: [usize; 3] = [0, 64, 256];

@@ -17,6 +17,9 @@ pub const ROW: Row = Row {
     comparable_event: same_events,
 };
 
+/// The parameters `compare --sweep` may vary for this demo (options of its backends).
+pub const SWEEPS: &[&str] = &["scale"];
+
 pub const WORKER: &str = "t1";
 pub const SLEEP_S: f64 = 5.0;
 pub const HELLOS: usize = 2;

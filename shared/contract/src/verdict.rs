@@ -1,0 +1,115 @@
+//! The questions the report's closing verdict answers: each one read from one figure of one
+//! demo, with the one-line reason why the models differ there. Which model wins, and by how
+//! much, comes from the run's own figures; only the questions and the reasons are written here.
+
+use crate::demos::{Better, DemoId};
+
+/// One question of the verdict.
+#[derive(Clone, Copy, Debug)]
+pub struct Dimension {
+    /// What is compared, as the verdict's line starts: `cost to start a worker`.
+    pub question: &'static str,
+    /// The demo that measures it.
+    pub demo: DemoId,
+    pub figure: VerdictFigure,
+    /// Why the models differ here: the mechanism, not the winner.
+    pub reason: &'static str,
+}
+
+/// Where a dimension's answer comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VerdictFigure {
+    /// A figure the demo measures (`figures.measured`), by its key.
+    Measured(&'static str, Better),
+    /// The peak proportional set size of the whole process tree.
+    PeakPss,
+    /// Who survives a worker's fatal fault, from `crash`'s outcome.
+    CrashSurvivors,
+}
+
+/// The verdict's questions, in the order it answers them.
+pub const DIMENSIONS: [Dimension; 9] = [
+    Dimension {
+        question: "cost to start a worker",
+        demo: DemoId::Spawn,
+        figure: VerdictFigure::Measured("worker_start_join_us", Better::Lower),
+        reason: "a thread is a stack in the same address space; a process needs its own copy of \
+                 the page tables (fork) or a whole program loaded (spawn)",
+    },
+    Dimension {
+        question: "cost of a message",
+        demo: DemoId::Channel,
+        figure: VerdictFigure::Measured("channel_8b_round_trip_us", Better::Lower),
+        reason: "threads hand a message over in memory they share; between processes it is \
+                 serialised and copied through the kernel",
+    },
+    Dimension {
+        question: "cost of a queue's put and get",
+        demo: DemoId::Queue,
+        figure: VerdictFigure::Measured("ns_per_put_get", Better::Lower),
+        reason: "a threads queue is a lock and a buffer in one address space; a processes \
+                 queue must live where every process can reach it, behind IPC or shared memory",
+    },
+    Dimension {
+        question: "cost of shared state (a locked update)",
+        demo: DemoId::Lock,
+        figure: VerdictFigure::Measured("ns_per_update_locked", Better::Lower),
+        reason: "both take one lock in memory every worker reaches: a thread's in its own \
+                 process, a process's in a shared mapping set up before the workers start",
+    },
+    Dimension {
+        question: "waking a waiting worker",
+        demo: DemoId::Event,
+        figure: VerdictFigure::Measured("wakeup_latency_us_median", Better::Lower),
+        reason: "both sleep in the kernel on a futex; the word is in the process's memory for \
+                 threads, in a shared mapping for processes",
+    },
+    Dimension {
+        question: "memory of five sleeping workers",
+        demo: DemoId::Join,
+        figure: VerdictFigure::PeakPss,
+        reason: "threads share one address space; each process has its own page tables and \
+                 its own copy of every page it writes",
+    },
+    Dimension {
+        question: "CPU-bound work on two workers",
+        demo: DemoId::Cpu,
+        figure: VerdictFigure::Measured("speedup_2_workers", Better::Higher),
+        reason: "Rust threads have no global lock, so both models use every core; processes \
+                 add only the start and the trip of each result",
+    },
+    Dimension {
+        question: "I/O-bound work (downloads)",
+        demo: DemoId::Download,
+        figure: VerdictFigure::Measured("concurrent_wall_s", Better::Lower),
+        reason: "waiting for the network costs no CPU in either model; what differs is the cost \
+                 to start the workers and to hand them the URLs",
+    },
+    Dimension {
+        question: "what a crashing worker takes with it",
+        demo: DemoId::Crash,
+        figure: VerdictFigure::CrashSurvivors,
+        reason: "an abort or a kill ends a whole process: for a thread that is the program with \
+                 every other thread; a process ends alone",
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_measured_figure_of_the_verdict_is_a_headline_of_its_demo() {
+        for dimension in DIMENSIONS {
+            if let VerdictFigure::Measured(key, better) = dimension.figure {
+                let headline = dimension
+                    .demo
+                    .headlines()
+                    .iter()
+                    .find(|h| h.key == key)
+                    .unwrap_or_else(|| panic!("{key} is not a headline of {}", dimension.demo));
+                assert_eq!(headline.better, better, "{key}");
+            }
+        }
+    }
+}

@@ -1,0 +1,344 @@
+//! The closing verdict: for each question of the contract's list (cost to start a worker, of
+//! a message, of shared state, memory, CPU scaling, I/O, what a crash takes with it), which
+//! backend wins in this run, by how much and how sure, and why. Everything but the questions
+//! and the reasons comes from the run's figures.
+
+use super::summary::FigureComparison;
+use super::{CompareDocument, DemoComparison};
+use contract::demos::crash::CrashOutcome;
+use contract::domain::CrashFault;
+use contract::verdict::{DIMENSIONS, Dimension, VerdictFigure};
+use serde::{Deserialize, Serialize};
+
+/// One answered question.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VerdictLine {
+    /// `cost to start a worker`.
+    pub question: String,
+    /// The demo that measured it.
+    pub demo: String,
+    /// What each backend measured: `threads 52.1 µs · processes 210 µs`.
+    pub measured: String,
+    /// The answer: who wins by how much with its interval, or "no significant difference".
+    pub answer: String,
+    /// The backend that wins against every other, when one does with the report's confidence.
+    pub winner: Option<String>,
+    /// Why the models differ here, from the contract.
+    pub reason: String,
+}
+
+/// The verdict of a comparison: one line per question whose demo ran and succeeded.
+pub fn verdict(document: &CompareDocument) -> Vec<VerdictLine> {
+    DIMENSIONS
+        .iter()
+        .filter_map(|dimension| {
+            let comparison = document
+                .demos
+                .iter()
+                .find(|d| d.id == dimension.demo.id())?;
+            answer(dimension, comparison)
+        })
+        .collect()
+}
+
+fn answer(dimension: &Dimension, comparison: &DemoComparison) -> Option<VerdictLine> {
+    let line = |measured: String, answer: String, winner: Option<String>| VerdictLine {
+        question: dimension.question.to_string(),
+        demo: comparison.id.clone(),
+        measured,
+        answer,
+        winner,
+        reason: dimension.reason.to_string(),
+    };
+    let key = match dimension.figure {
+        VerdictFigure::Measured(key, _) => key,
+        VerdictFigure::PeakPss => "peak_pss_kib",
+        VerdictFigure::CrashSurvivors => {
+            let (measured, answer, winner) = crash_answer(comparison)?;
+            return Some(line(measured, answer, winner));
+        }
+    };
+    let figure = comparison.summary.figures.iter().find(|f| f.key == key)?;
+    if figure.backends.len() < 2 {
+        return None;
+    }
+    let (answer, winner) = figure_answer(figure);
+    Some(line(figure.medians().join(" · "), answer, winner))
+}
+
+/// The contrasts in words, and the backend that beats every other (when one does).
+fn figure_answer(figure: &FigureComparison) -> (String, Option<String>) {
+    let phrases: Vec<String> = figure
+        .contrasts
+        .iter()
+        .map(|c| figure.contrast_phrase(c))
+        .collect();
+    let reference = figure.backends.first().map(|b| b.backend.clone());
+    let winners: Vec<Option<&str>> = figure
+        .contrasts
+        .iter()
+        .map(|c| c.winner(figure.better))
+        .collect();
+    // The reference wins when it beats every other; another backend wins when it beats the
+    // reference and is the only one that does.
+    let winner = if !winners.is_empty() && winners.iter().all(|w| *w == reference.as_deref()) {
+        reference
+    } else {
+        let others: Vec<&str> = winners
+            .iter()
+            .flatten()
+            .copied()
+            .filter(|w| Some(*w) != reference.as_deref())
+            .collect();
+        match others.as_slice() {
+            [only] => Some(only.to_string()),
+            _ => None,
+        }
+    };
+    (phrases.join("; "), winner)
+}
+
+/// Who survived each fault, per backend, from the first successful run's outcome.
+fn crash_answer(comparison: &DemoComparison) -> Option<(String, String, Option<String>)> {
+    let mut outcomes: Vec<(&str, CrashOutcome)> = Vec::new();
+    for backend in &comparison.summary.backends {
+        let outcome = comparison
+            .runs
+            .iter()
+            .filter(|r| r.backend == backend.backend && r.succeeded())
+            .find_map(|r| serde_json::from_value(r.report.as_ref()?.outcome.clone()).ok());
+        if let Some(outcome) = outcome {
+            outcomes.push((&backend.backend, outcome));
+        }
+    }
+    if outcomes.len() < 2 {
+        return None;
+    }
+    let fatal = |outcome: &CrashOutcome| -> (usize, usize, bool) {
+        // Of the abort and kill rounds: the other workers that finished, of how many, and
+        // whether the program lived on each time.
+        let rounds: Vec<_> = outcome
+            .rounds
+            .iter()
+            .filter(|r| r.fault != CrashFault::Panic)
+            .collect();
+        let others = contract::demos::crash::WORKERS - 1;
+        (
+            rounds.iter().map(|r| r.survivors.len()).sum(),
+            rounds.len() * others,
+            rounds.iter().all(|r| r.program_survived),
+        )
+    };
+    let measured = outcomes
+        .iter()
+        .map(|(backend, outcome)| {
+            let (survived, of, program) = fatal(outcome);
+            let rounds = outcome
+                .rounds
+                .iter()
+                .filter(|r| r.fault != CrashFault::Panic)
+                .count();
+            if program {
+                format!(
+                    "{backend}: after an abort or a kill {survived} of {of} other workers finished \
+                     ({rounds} rounds)"
+                )
+            } else {
+                format!(
+                    "{backend}: an abort or a kill ended the whole program ({survived} of {of} \
+                     other workers finished)"
+                )
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" · ");
+    let best = outcomes
+        .iter()
+        .map(|(_, outcome)| fatal(outcome).0)
+        .max()
+        .unwrap_or(0);
+    let best_backends: Vec<&str> = outcomes
+        .iter()
+        .filter(|(_, outcome)| fatal(outcome).0 == best)
+        .map(|(backend, _)| *backend)
+        .collect();
+    let winner = (best_backends.len() < outcomes.len() && best_backends.len() == 1)
+        .then(|| best_backends[0].to_string());
+    let answer = match &winner {
+        Some(winner) => format!("{winner}: a fatal fault in one worker leaves the others running"),
+        None => "the same in every backend".to_string(),
+    };
+    Some((measured, answer, winner))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::measure::testing::ok_run;
+    use crate::summary::{Contender, DemoSummary};
+    use crate::{CompareDocument, Settings};
+    use contract::demos::DemoId;
+    use contract::domain::{BackendKind, WorkerKind};
+    use serde_json::json;
+
+    const THREAD: BackendKind = BackendKind {
+        worker: WorkerKind::Thread,
+        isolated: false,
+        start_method: None,
+    };
+    const PROCESS: BackendKind = BackendKind {
+        worker: WorkerKind::Process,
+        isolated: true,
+        start_method: None,
+    };
+
+    /// A comparison of `demo` between threads and processes from their samples of `key`.
+    fn compared(demo: DemoId, key: &str, threads: &[f64], processes: &[f64]) -> DemoComparison {
+        let mut runs = Vec::new();
+        for (backend, samples) in [("threads", threads), ("processes", processes)] {
+            for (i, value) in samples.iter().enumerate() {
+                let measured = [(key, *value)];
+                runs.push(ok_run(
+                    backend,
+                    i as u32,
+                    demo.id(),
+                    (0.1, 0.0),
+                    &measured,
+                    json!({}),
+                ));
+            }
+        }
+        let contenders = [
+            Contender {
+                name: "threads",
+                kind: &THREAD,
+                supported: true,
+            },
+            Contender {
+                name: "processes",
+                kind: &PROCESS,
+                supported: true,
+            },
+        ];
+        DemoComparison {
+            swept_at: None,
+            id: demo.id().to_string(),
+            summary: DemoSummary::of(demo, &contenders, &runs, 0.95),
+            runs,
+        }
+    }
+
+    fn document(demos: Vec<DemoComparison>) -> CompareDocument {
+        let mut document = CompareDocument::new(Settings {
+            runs: 3,
+            scale: 0.1,
+            timeout_s: 10.0,
+            backend_args: Vec::new(),
+            cores: 2,
+            backends: Vec::new(),
+        });
+        document.demos = demos;
+        document
+    }
+
+    #[test]
+    fn the_verdict_names_a_winner_only_when_the_interval_excludes_no_difference() {
+        let document = document(vec![
+            // Starting a worker: processes ten times as costly, tightly measured.
+            compared(
+                DemoId::Spawn,
+                "worker_start_join_us",
+                &[20.0, 21.0, 19.0],
+                &[200.0, 210.0, 190.0],
+            ),
+            // A locked update: the same within the noise.
+            compared(
+                DemoId::Lock,
+                "ns_per_update_locked",
+                &[0.8, 0.9, 0.7],
+                &[0.9, 0.7, 0.8],
+            ),
+            // The speed-up: higher is better, processes win.
+            compared(
+                DemoId::Cpu,
+                "speedup_2_workers",
+                &[1.0, 1.01, 0.99],
+                &[1.9, 1.91, 1.89],
+            ),
+        ]);
+        let lines = verdict(&document);
+        let questions: Vec<&str> = lines.iter().map(|l| l.question.as_str()).collect();
+        assert_eq!(
+            questions,
+            [
+                "cost to start a worker",
+                "cost of shared state (a locked update)",
+                "CPU-bound work on two workers"
+            ],
+            "in the contract's order, only for the demos that ran"
+        );
+        assert_eq!(lines[0].winner.as_deref(), Some("threads"));
+        assert_eq!(lines[0].measured, "threads 20.0 µs · processes 200 µs");
+        assert!(
+            lines[0].answer.starts_with("processes 10.0× threads ("),
+            "{}",
+            lines[0].answer
+        );
+        assert!(
+            lines[0].answer.ends_with("threads better"),
+            "{}",
+            lines[0].answer
+        );
+        assert_eq!(lines[1].winner, None);
+        assert!(
+            lines[1].answer.ends_with("no significant difference"),
+            "{}",
+            lines[1].answer
+        );
+        assert_eq!(lines[2].winner.as_deref(), Some("processes"));
+        assert!(lines[2].reason.contains("no global lock"));
+    }
+
+    #[test]
+    fn a_crash_verdict_counts_who_finished_after_a_fatal_fault() {
+        let round = |fault: &str, survivors: &[&str], program_survived: bool| {
+            json!({"fault": fault, "doomed": "t2", "seen": "x", "survivors": survivors,
+                   "program_survived": program_survived})
+        };
+        let all = ["t1", "t3", "t4"];
+        let threads = json!({"worker": "thread", "isolated": false, "rounds": [
+            round("panic", &all, true), round("abort", &[], false), round("kill", &[], false)]});
+        let processes = json!({"worker": "process", "isolated": true, "rounds": [
+            round("panic", &all, true), round("abort", &all, true), round("kill", &all, true)]});
+        let runs = vec![
+            ok_run("threads", 0, "crash", (0.1, 0.1), &[], threads),
+            ok_run("processes", 0, "crash", (0.3, 0.1), &[], processes),
+        ];
+        let contenders = [
+            Contender {
+                name: "threads",
+                kind: &THREAD,
+                supported: true,
+            },
+            Contender {
+                name: "processes",
+                kind: &PROCESS,
+                supported: true,
+            },
+        ];
+        let comparison = DemoComparison {
+            swept_at: None,
+            id: "crash".into(),
+            summary: DemoSummary::of(DemoId::Crash, &contenders, &runs, 0.95),
+            runs,
+        };
+        let lines = verdict(&document(vec![comparison]));
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0].winner.as_deref(), Some("processes"));
+        assert_eq!(
+            lines[0].measured,
+            "threads: an abort or a kill ended the whole program (0 of 6 other workers finished) \
+             · processes: after an abort or a kill 6 of 6 other workers finished (2 rounds)"
+        );
+    }
+}
