@@ -17,9 +17,6 @@ pub const ROW: Row = Row {
     outcome_depends_on_kind: false,
     headlines: &[
         Headline { key: "ns_per_put_get", label: "one put and one get", better: Better::Lower },
-        Headline { key: "ns_per_put_get_owner", label: "put+get through an owner process", better: Better::Lower },
-        Headline { key: "ns_per_put_get_shared_memory", label: "put+get in shared memory", better: Better::Lower },
-        Headline { key: "stream_items_per_s", label: "items per second, one sender to one receiver", better: Better::Higher },
     ],
     check: check_json::<QueueOutcome>,
     comparable_outcome: super::same_outcome,
