@@ -10,6 +10,9 @@
 //! along) and maps it again. Nothing is inherited by descriptor number, so a job names no
 //! descriptor.
 
+pub mod hand_off;
+pub mod queue;
+
 use contract::DemoError;
 use ipc_channel::ipc::IpcSharedMemory;
 use serde::{Deserialize, Serialize};
@@ -43,6 +46,14 @@ pub struct SharedMapping<T: ProcessShared> {
     memory: IpcSharedMemory,
     value: NonNull<T>,
 }
+
+// SAFETY: the mapping hands out only shared references to a `T`, which is `Sync`
+// (`ProcessShared: Sync`), so they may be used from any thread; moving the mapping to another
+// thread and unmapping it there is as sound as here.
+unsafe impl<T: ProcessShared> Send for SharedMapping<T> {}
+
+// SAFETY: as above: `&SharedMapping<T>` gives only `&T`, and `T: Sync`.
+unsafe impl<T: ProcessShared> Sync for SharedMapping<T> {}
 
 impl<T: ProcessShared> SharedMapping<T> {
     /// Makes a memory file for `value`, maps it, moves `value` there and initialises it in

@@ -219,7 +219,7 @@ impl EventFlag for FutexEvent {
 /// so it is woken by a `FUTEX_WAKE` from any process that maps the same page. Returns on a
 /// wake, a signal, the time limit, or at once if the word is not `expected`: the caller looks
 /// at the word again in every case.
-fn futex_wait(word: &AtomicU32, expected: u32, timeout: Duration) {
+pub(crate) fn futex_wait(word: &AtomicU32, expected: u32, timeout: Duration) {
     let timeout = libc::timespec {
         tv_sec: timeout.as_secs() as libc::time_t,
         tv_nsec: libc::c_long::from(timeout.subsec_nanos() as i32),
@@ -241,7 +241,7 @@ fn futex_wait(word: &AtomicU32, expected: u32, timeout: Duration) {
 }
 
 /// `FUTEX_WAKE` of every waiter on `word`, in any process (shared futex, as above).
-fn futex_wake_all(word: &AtomicU32) {
+pub(crate) fn futex_wake_all(word: &AtomicU32) {
     // SAFETY: `word` is a live, aligned u32; FUTEX_WAKE does not touch its value and
     // ignores the unused arguments.
     unsafe {
@@ -343,14 +343,17 @@ impl Service for QueueOwner {
 
 /// A child's view of the owner's queues: each put and get is one request and one reply.
 impl SharedQueue for Parent<'_, QueueOwner> {
-    fn put(&self, queue: QueueName, item: Item) {
-        self.ask(QueueRequest::Put(queue, item));
+    fn put(&self, queue: QueueName, item: Item) -> Result<(), String> {
+        match self.ask(QueueRequest::Put(queue, item)) {
+            QueueReply::Stored => Ok(()),
+            QueueReply::Got(_) => Err("the queues' owner answered a put with an item".into()),
+        }
     }
 
-    fn get(&self, queue: QueueName, timeout: Duration) -> Option<Item> {
+    fn get(&self, queue: QueueName, timeout: Duration) -> Result<Option<Item>, String> {
         match self.ask(QueueRequest::Get(queue, timeout)) {
-            QueueReply::Got(item) => item,
-            QueueReply::Stored => None,
+            QueueReply::Got(item) => Ok(item),
+            QueueReply::Stored => Err("the queues' owner answered a get with 'stored'".into()),
         }
     }
 }

@@ -76,6 +76,32 @@ fn download_base_url_that_is_malformed_or_not_http() {
 }
 
 #[test]
+fn download_ca_cert_that_is_missing_or_not_a_certificate() {
+    assert_refused(
+        &["--ca-cert", "/nonexistent/ca.pem", "download"],
+        "cannot read /nonexistent/ca.pem",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let not_pem = dir.path().join("ca.pem");
+    std::fs::write(&not_pem, "this is no certificate\n").unwrap();
+    let names = format!("{}: no PEM certificate in it", not_pem.display());
+    assert_refused(
+        &["--ca-cert", not_pem.to_str().unwrap(), "download"],
+        &names,
+    );
+    std::fs::write(&not_pem, "-----BEGIN CERTIFICATE-----\nnot base64!\n").unwrap();
+    assert_refused(
+        &["--ca-cert", not_pem.to_str().unwrap(), "download"],
+        "not a PEM",
+    );
+    // --https is the local server's: it cannot go with another source.
+    assert_refused(
+        &["--https", "--base-url", "https://127.0.0.1:9", "download"],
+        "cannot be used with",
+    );
+}
+
+#[test]
 fn download_url_file_that_cannot_be_read() {
     assert_refused(
         &["--urls", "/nonexistent/urls.txt", "download"],

@@ -75,8 +75,13 @@ struct StandaloneServer {
 
 impl StandaloneServer {
     fn start() -> StandaloneServer {
+        StandaloneServer::start_with(&[])
+    }
+
+    fn start_with(args: &[&str]) -> StandaloneServer {
         let mut child = Command::new(binary("image-server"))
             .args(["--latency=1", "--image-kib", IMAGE_KIB])
+            .args(args)
             .stdout(Stdio::piped())
             .spawn()
             .expect("start image-server");
@@ -166,6 +171,76 @@ fn both_backends_save_the_fourteen_exact_files_in_both_passes() {
         outcomes.push(report.outcome);
     }
     assert_eq!(outcomes[0], outcomes[1], "the backends' outcomes differ");
+}
+
+/// The exact bytes of every image of both passes, by the server's manifest.
+fn assert_every_image_exact(report: &DemoReport, context: &str) {
+    let expected = images::manifest(&images::generate(IMAGE_KIB.parse().unwrap()));
+    for pass in ["sequential", "concurrent"] {
+        let images = report.outcome[pass]["images"].as_array().unwrap();
+        assert_eq!(images.len(), 14, "{context} {pass}");
+        for (image, entry) in images.iter().zip(&expected) {
+            let saved = &image["fetched"]["saved"];
+            assert_eq!(image["name"], Value::from(entry.name.clone()), "{context}");
+            assert_eq!(saved["length"], entry.length, "{context} {}", entry.name);
+            assert_eq!(
+                saved["sha256"],
+                Value::from(entry.sha256.clone()),
+                "{context}"
+            );
+        }
+    }
+}
+
+#[test]
+fn https_from_the_local_server_brings_every_image_exactly() {
+    let runs: [(&str, &[&str]); 3] = [
+        ("threads", &[]),
+        ("processes", &[]),
+        ("processes", &["--start", "spawn"]),
+    ];
+    for (backend, start) in runs {
+        let context = format!("{backend} {start:?}");
+        let out_dir = tempfile::tempdir().unwrap();
+        let mut args = vec!["--https"];
+        args.extend(start);
+        let report = download(backend, out_dir.path(), &args, 0);
+        assert!(report.ok, "{context}: {report:?}");
+        let source = &report.figures.notes["source"];
+        assert!(
+            source.starts_with("local image server https://127.0.0.1:"),
+            "{context}: {source}"
+        );
+        assert_every_image_exact(&report, &context);
+        assert_folders_hold_exactly(out_dir.path(), &every_image(), &context);
+    }
+}
+
+#[test]
+fn ca_cert_trusts_another_https_server_and_nothing_else_does() {
+    let certificates = tempfile::tempdir().unwrap();
+    let folder = certificates.path().to_str().unwrap();
+    let server = StandaloneServer::start_with(&["--tls-dir", folder]);
+    assert!(server.base.starts_with("https://"), "{}", server.base);
+    let ca_cert = certificates.path().join("ca.pem");
+    let ca_cert = ca_cert.to_str().unwrap();
+    for backend in BACKENDS {
+        let out_dir = tempfile::tempdir().unwrap();
+        let args = ["--base-url", &server.base, "--ca-cert", ca_cert];
+        let report = download(backend, out_dir.path(), &args, 0);
+        assert!(report.ok, "{backend}: {report:?}");
+        assert_every_image_exact(&report, backend);
+
+        // Without it the server's certificate is trusted by nothing: the manifest's fetch
+        // fails, and the run says why.
+        let out_dir = tempfile::tempdir().unwrap();
+        let report = download(backend, out_dir.path(), &["--base-url", &server.base], 1);
+        let problem = report.problem.as_deref().unwrap_or_default();
+        assert!(
+            problem.contains("the manifest at https://") && problem.contains("certificate"),
+            "{backend}: {problem}"
+        );
+    }
 }
 
 #[test]

@@ -9,14 +9,16 @@
 use cross_backend::{BACKENDS, assert_nothing_left, run_json};
 
 /// The worker `--fault kill-worker` kills in each demo (the first started), and what it
-/// leaves its siblings waiting on.
-const VICTIMS: [(&str, &str); 3] = [
+/// leaves its siblings waiting on; with the demo's options.
+const VICTIMS: [(&str, &[&str], &str); 4] = [
     // Killed right after `acquired`: it dies holding the lock.
-    ("lock", "t1"),
-    // Killed before its first put, while the consumer waits on the empty `ready` queue.
-    ("queue", "producer"),
+    ("lock", &[], "t1"),
+    // Killed before its first put, while the consumer waits on the empty `ready` queue: in
+    // the parent (the owner), or asleep on the shared futex of the queue in shared memory.
+    ("queue", &[], "producer"),
+    ("queue", &["--queue", "shared-memory"], "producer"),
     // Killed before the set, while `ops` waits for the event.
-    ("event", "flag"),
+    ("event", &[], "flag"),
 ];
 
 #[test]
@@ -24,16 +26,17 @@ fn a_killed_worker_is_reported_and_nothing_hangs_or_is_left() {
     cross_backend::become_subreaper();
 
     for backend in BACKENDS {
-        for (demo, victim) in VICTIMS {
-            let args = [
+        for (demo, options, victim) in VICTIMS {
+            let mut args = vec![
                 "--scale",
                 "0.05",
                 "--count",
                 "1000",
                 "--inject",
                 "kill-worker",
-                demo,
             ];
+            args.extend(options);
+            args.push(demo);
             // `run_json` kills the run and fails the test if it has not ended in 60 s.
             let document = run_json(backend, &args, 1);
             let report = &document.demos[0];

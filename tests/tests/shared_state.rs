@@ -73,8 +73,20 @@ fn lock_names_its_mechanism() {
 
 #[test]
 fn queue_gets_the_notebooks_four_orders() {
-    for backend in BACKENDS {
-        let report = one_demo(backend, &["--count", "500", "queue"]);
+    let runs = [
+        ("threads", None),
+        ("processes", None),
+        ("processes", Some("owner")),
+        ("processes", Some("shared-memory")),
+    ];
+    for (backend, kind) in runs {
+        let mut args = vec!["--count", "500"];
+        if let Some(kind) = kind {
+            args.extend(["--queue", kind]);
+        }
+        args.push("queue");
+        let context = format!("{backend} {args:?}");
+        let report = one_demo(backend, &args);
         assert_eq!(
             report.outcome,
             json!({
@@ -85,7 +97,7 @@ fn queue_gets_the_notebooks_four_orders() {
                 "timed_returned": 500,
                 "count": 500,
             }),
-            "{backend}"
+            "{context}"
         );
         // The consumer got every batch's items only after the producer had put them all.
         let is = |e: &contract::Event, what: &str, batch: &str| {
@@ -95,14 +107,34 @@ fn queue_gets_the_notebooks_four_orders() {
             let last_put = report.events.iter().rposition(|e| is(e, "put", batch));
             let first_got = report.events.iter().position(|e| is(e, "got", batch));
             let (last_put, first_got) = (last_put.unwrap(), first_got.unwrap());
-            assert!(last_put < first_got, "{backend} {batch}");
+            assert!(last_put < first_got, "{context} {batch}");
         }
-        for name in [
+        let mut figures = vec![
             "ns_per_put_get",
+            "stream_items_per_s",
             "ns_per_crossbeam_round_trip",
             "ns_per_ipc_round_trip",
-        ] {
-            assert!(measured(&report, name) > 0.0, "{backend} {name}");
+        ];
+        if backend == "processes" {
+            figures.extend([
+                "ns_per_put_get_owner",
+                "ns_per_put_get_shared_memory",
+                "stream_items_per_s_owner",
+                "stream_items_per_s_shared_memory",
+            ]);
+            // `ns_per_put_get` is the figure of the kind the producer and consumer used.
+            let own = format!(
+                "ns_per_put_get_{}",
+                kind.unwrap_or("owner").replace('-', "_")
+            );
+            assert_eq!(
+                measured(&report, "ns_per_put_get"),
+                measured(&report, &own),
+                "{context}"
+            );
+        }
+        for name in figures {
+            assert!(measured(&report, name) > 0.0, "{context} {name}");
         }
     }
 }
@@ -125,6 +157,36 @@ fn processes_reach_the_queues_by_request_and_reply() {
             .contains("request and reply"),
         "{processes:?}"
     );
+}
+
+#[test]
+fn the_shared_memory_queue_asks_the_parent_nothing() {
+    let owner = one_demo(
+        "processes",
+        &["--count", "100", "--queue", "owner", "queue"],
+    );
+    let shared = one_demo(
+        "processes",
+        &["--count", "100", "--queue", "shared-memory", "queue"],
+    );
+    // Both runs time both kinds, so the owner's timed pass and stream are in both counts;
+    // the producer and consumer's 44 requests and replies are in the owner run's alone.
+    let messages = |report: &DemoReport| report.figures.ipc_messages.unwrap();
+    assert!(
+        messages(&owner) >= messages(&shared) + 2 * 44,
+        "{} against {}",
+        messages(&owner),
+        messages(&shared)
+    );
+    let via = shared.figures.shared_via.as_deref().unwrap();
+    for mechanism in [
+        "MAP_SHARED",
+        "PTHREAD_PROCESS_SHARED",
+        "PTHREAD_MUTEX_ROBUST",
+        "futex",
+    ] {
+        assert!(via.contains(mechanism), "{via}");
+    }
 }
 
 #[test]

@@ -78,15 +78,16 @@ impl ThreadQueues {
 }
 
 impl SharedQueue for ThreadQueues {
-    fn put(&self, queue: QueueName, item: Item) {
+    fn put(&self, queue: QueueName, item: Item) -> Result<(), String> {
         self.queues()
             .entry(queue)
             .or_insert_with(|| OrderedQueue::new(queue.order()))
             .push(item);
         self.put_done.notify_all();
+        Ok(())
     }
 
-    fn get(&self, queue: QueueName, timeout: Duration) -> Option<Item> {
+    fn get(&self, queue: QueueName, timeout: Duration) -> Result<Option<Item>, String> {
         let mut item = None;
         // The condition takes the item as soon as there is one, under the same lock.
         let _ = self
@@ -96,7 +97,7 @@ impl SharedQueue for ThreadQueues {
                 item.is_none()
             })
             .unwrap_or_else(|poison| poison.into_inner());
-        item
+        Ok(item)
     }
 }
 

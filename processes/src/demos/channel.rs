@@ -1,19 +1,26 @@
 //! `channel` (beyond the notebook) on processes: messages per second and round trips through
-//! ipc-channel between the parent and a worker process, next to a raw `SOCK_SEQPACKET`
-//! socketpair (the raw figure for the same kind of channel: it is what ipc-channel sends
-//! over) and a raw stream socketpair.
+//! ipc-channel between the parent and a worker process, next to a bare `SOCK_SEQPACKET`
+//! socketpair (what ipc-channel sends over: the same kernel path without ipc-channel), a
+//! stream socketpair, and a slot in shared memory with a futex wake (the least a message
+//! between two processes can cost: no kernel buffer at all, see `shared_memory/hand_off.rs`).
 
+use crate::shared_memory::hand_off::{Mailbox, MailboxPair};
+use crate::shared_memory::{Shared, SharedMapping};
 use crate::workers::{Job, Workers, take_inherited};
 use contract::bench::{
-    Ends, Socket, main_side, message_counts, peer, raw_socketpair, record_channel_over_raw,
-    record_figures, record_path, socket_ends,
+    Ends, PathFigures, Socket, main_side, message_counts, peer, raw_socketpair,
+    record_baseline, record_channel_over, record_path, socket_ends,
 };
 use contract::demos::channel::ChannelOutcome;
-use contract::demos::channel::{LARGE_BYTES, SMALL_BYTES};
+use contract::demos::channel::{BASELINE_PEER, LARGE_BYTES, PEER, SMALL_BYTES};
 use contract::{DemoError, DemoRun, EventSink};
 use ipc_channel::ipc::{self, IpcBytesReceiver, IpcBytesSender};
+use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid};
+use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 crate::spawned::jobs!(Peer);
 
@@ -22,17 +29,22 @@ pub fn run(run: &DemoRun) -> Result<ChannelOutcome, DemoError> {
     let mut outcome = ChannelOutcome { paths: Vec::new() };
     for bytes in [SMALL_BYTES, LARGE_BYTES] {
         let (peer_end, main_ends) = ipc_ends()?;
-        let figures = measure(run, count, bytes, peer_end, main_ends)?;
+        let figures = measure(run, PEER, count, bytes, peer_end, main_ends)?;
         record_path(run, &mut outcome, "channel", bytes, figures);
 
         let (peer_end, main_ends) = socket_pair(Socket::SeqPacket)?;
-        let figures = measure(run, count, bytes, peer_end, main_ends)?;
-        record_path(run, &mut outcome, "raw", bytes, figures);
-        record_channel_over_raw(run, bytes);
+        let figures = measure(run, BASELINE_PEER, count, bytes, peer_end, main_ends)?;
+        record_baseline(run, "seqpacket_socketpair", bytes, figures)?;
+        record_channel_over(run, "seqpacket_socketpair", bytes);
 
         let (peer_end, main_ends) = socket_pair(Socket::Stream)?;
-        let figures = measure(run, count, bytes, peer_end, main_ends)?;
-        record_figures(run, "socketpair", bytes, figures);
+        let figures = measure(run, BASELINE_PEER, count, bytes, peer_end, main_ends)?;
+        record_baseline(run, "stream_socketpair", bytes, figures)?;
+
+        let (peer_end, main_ends) = shared_memory_slots()?;
+        let figures = measure(run, BASELINE_PEER, count, bytes, peer_end, main_ends)?;
+        record_baseline(run, "shared_memory_slot", bytes, figures)?;
+        record_channel_over(run, "shared_memory_slot", bytes);
     }
     Ok(outcome)
 }
@@ -40,11 +52,12 @@ pub fn run(run: &DemoRun) -> Result<ChannelOutcome, DemoError> {
 /// A peer worker streams and echoes; the main flow (the parent) receives, checks and times.
 fn measure(
     run: &DemoRun,
+    peer_name: &str,
     count: u64,
     bytes: usize,
     (link, socket_kept_until_started): (PeerLink, Option<OwnedFd>),
     mut main_ends: Ends,
-) -> Result<contract::bench::PathFigures, DemoError> {
+) -> Result<PathFigures, DemoError> {
     let (messages, round_trips) = message_counts(count, bytes);
     let mut workers = Workers::new(run);
     let job = Peer {
@@ -53,7 +66,7 @@ fn measure(
         bytes,
         round_trips,
     };
-    let id = workers.start("peer", job)?;
+    let id = workers.start(peer_name, job)?;
     // The worker holds its own copy now: a peer that dies must close the socket's last copy.
     drop(socket_kept_until_started);
     let figures = main_side(&mut main_ends, messages, bytes, round_trips);
@@ -65,8 +78,9 @@ fn measure(
     figures.map_err(DemoError::System)
 }
 
-/// The peer's end of a path, as its job carries it: ipc-channel ends travel in the job's
-/// message; a raw socket is a descriptor the worker inherits (by `fork`, or across `exec`).
+/// The peer's end of a path, as its job carries it: ipc-channel ends and shared memory
+/// travel in the job's message; a raw socket is a descriptor the worker inherits (by `fork`,
+/// or across `exec`).
 #[derive(Serialize, Deserialize)]
 pub enum PeerLink {
     Ipc {
@@ -74,6 +88,7 @@ pub enum PeerLink {
         inbox: IpcBytesReceiver,
     },
     Socket(Socket, RawFd),
+    SharedMemory(Shared<MailboxPair>),
 }
 
 /// The peer worker: waits for "go", streams its messages, then echoes.
@@ -96,6 +111,16 @@ impl Job for Peer {
                 // lists its descriptor in `inherited_descriptors`; it is taken once, here.
                 socket_ends(kind, unsafe { take_inherited(fd) }).map_err(|e| e.to_string())?
             }
+            PeerLink::SharedMemory(mailboxes) => {
+                // SAFETY: the handle comes from the parent's `SharedMapping<MailboxPair>` in
+                // `shared_memory_slots`, sent in this job.
+                let mailboxes = unsafe { mailboxes.map() }?;
+                let pid = nix::unistd::getpid().as_raw();
+                mailboxes.peer_pid.store(pid, Ordering::SeqCst);
+                // The peer's parent is the main flow: if it dies, so does the peer
+                // (`PR_SET_PDEATHSIG`), so the peer need not look.
+                mailbox_ends(Arc::new(mailboxes), Side::Peer, || false)
+            }
         };
         out.emit("ready", None);
         peer(&mut ends, self.messages, self.bytes, self.round_trips)
@@ -105,7 +130,7 @@ impl Job for Peer {
     fn inherited_descriptors(&self) -> Vec<RawFd> {
         match self.link {
             PeerLink::Socket(_, fd) => vec![fd],
-            PeerLink::Ipc { .. } => Vec::new(),
+            PeerLink::Ipc { .. } | PeerLink::SharedMemory(_) => Vec::new(),
         }
     }
 }
@@ -134,4 +159,81 @@ fn socket_pair(kind: Socket) -> Result<((PeerLink, Option<OwnedFd>), Ends), Demo
     let (peer_socket, main_ends) = raw_socketpair(kind)?;
     let link = PeerLink::Socket(kind, peer_socket.as_raw_fd());
     Ok(((link, Some(peer_socket)), main_ends))
+}
+
+/// A slot each way in a shared memory file: the peer's link, and the main flow's ends, which
+/// stop waiting when the peer has ended.
+fn shared_memory_slots() -> Result<((PeerLink, Option<OwnedFd>), Ends), DemoError> {
+    let mailboxes = Arc::new(SharedMapping::new(MailboxPair::default())?);
+    let link = PeerLink::SharedMemory(mailboxes.handle());
+    let watched = Arc::clone(&mailboxes);
+    let ends = mailbox_ends(mailboxes, Side::Main, move || peer_has_ended(&watched));
+    Ok(((link, None), ends))
+}
+
+/// Whether the peer has ended. A child of this process is looked at without reaping it (its
+/// `Workers` reaps it); a worker another process started is gone once no signal reaches it.
+fn peer_has_ended(mailboxes: &MailboxPair) -> bool {
+    let pid = match mailboxes.peer_pid.load(Ordering::SeqCst) {
+        0 => return false,
+        pid => Pid::from_raw(pid),
+    };
+    let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
+    match waitid(Id::Pid(pid), flags) {
+        Ok(WaitStatus::StillAlive) => false,
+        Ok(_) => true,
+        Err(_) => nix::sys::signal::kill(pid, None) == Err(nix::errno::Errno::ESRCH),
+    }
+}
+
+/// Which side of the mailbox pair an `Ends` is.
+#[derive(Clone, Copy)]
+enum Side {
+    Main,
+    Peer,
+}
+
+impl Side {
+    fn outbox(self, pair: &MailboxPair) -> &Mailbox {
+        match self {
+            Side::Main => &pair.to_peer,
+            Side::Peer => &pair.to_main,
+        }
+    }
+
+    fn inbox(self, pair: &MailboxPair) -> &Mailbox {
+        match self {
+            Side::Main => &pair.to_main,
+            Side::Peer => &pair.to_peer,
+        }
+    }
+}
+
+/// One side's ends of the mailbox pair; dropping them closes both mailboxes, as dropping a
+/// channel's ends closes it.
+fn mailbox_ends(
+    mailboxes: Arc<SharedMapping<MailboxPair>>,
+    side: Side,
+    other_side_ended: impl Fn() -> bool + Send + Sync + 'static,
+) -> Ends {
+    let ended = Arc::new(other_side_ended);
+    let closer = Arc::new(ClosesOnDrop(Arc::clone(&mailboxes)));
+    let (sending, sender_ended) = (Arc::clone(&mailboxes), Arc::clone(&ended));
+    Ends {
+        send: Box::new(move |message| side.outbox(&sending).send(message, &*sender_ended)),
+        receive: Box::new(move |_| {
+            let _closes_with_these_ends = &closer;
+            side.inbox(&mailboxes).receive(&*ended)
+        }),
+    }
+}
+
+/// Closes both mailboxes when one side's ends are dropped.
+struct ClosesOnDrop(Arc<SharedMapping<MailboxPair>>);
+
+impl Drop for ClosesOnDrop {
+    fn drop(&mut self) {
+        self.0.to_peer.close();
+        self.0.to_main.close();
+    }
 }

@@ -1,33 +1,59 @@
 //! `queue` (notebook §6) on processes: a producer worker fills FIFO, LIFO and priority queues,
-//! a consumer worker drains them; then a timed pass and the raw channel round trips.
+//! a consumer worker drains them; then a timed pass, a stream from one worker to another,
+//! and the raw channel round trips.
 //!
-//! A worker process shares no memory with its sibling, so the queues live in one place, the
-//! parent, as Python's managers keep them in a server process: each put and get is a
-//! request over the child's ipc-channel and a reply on a second channel made for it. The
-//! parent answers while it pumps every child's channel.
+//! A worker process shares no memory with its sibling, so the queues must live where both
+//! reach them. Two kinds, chosen for the producer and consumer by `--queue`, and both timed
+//! in every run:
+//!
+//! - `owner` (the default): the queues live in one place, the parent, as Python's managers
+//!   keep them in a server process; each put and get is a request over the child's
+//!   ipc-channel and a reply on a second channel made for it. The parent answers while it
+//!   pumps every child's channel.
+//! - `shared-memory`: the items themselves live in a shared memory file every worker maps,
+//!   under a robust process-shared lock, with futex waits (`shared_memory/queue.rs`): a put
+//!   and a get go through no other process.
 
+use crate::shared_memory::queue::SharedMemoryQueues;
+use crate::shared_memory::{Shared, SharedMapping};
 use crate::sync::QueueOwner;
-use crate::workers::{AskingJob, Parent, Workers};
+use crate::workers::{AskingJob, Job, Parent, Workers};
 use contract::baseline::RawRoundTrips;
 use contract::demos::queue::QueueOutcome;
-use contract::demos::queue::{BASELINE, CONSUMER, GET_TIMEOUT_S, PRODUCER, TIMED};
-use contract::queues::{self, Batches};
+use contract::demos::queue::{
+    BASELINE, CONSUMER, GET_TIMEOUT_S, PRODUCER, STREAM_RECEIVER, STREAM_SENDER, TIMED,
+};
+use contract::queues::{self, QueueKind, QueueWork, WorkDone};
 use contract::{DemoError, DemoRun, EventSink};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-crate::spawned::jobs!(RawRoundTrips; asking Produce, Consume, TimedPutGet);
+crate::spawned::jobs!(RawRoundTrips, InSharedMemory; asking AskingOwner);
 
 /// Where the queues live and how workers reach them, for the report.
-const SHARED_VIA: &str = "the parent, which owns the queues: each put and get is an \
-                          ipc-channel request and reply; a get on an empty queue is answered \
-                          when an item comes or its timeout passes";
+fn shared_via(kind: QueueKind) -> &'static str {
+    match kind {
+        QueueKind::Owner => {
+            "the parent, which owns the queues: each put and get is an ipc-channel request \
+             and reply; a get on an empty queue is answered when an item comes or its timeout \
+             passes"
+        }
+        QueueKind::SharedMemory => {
+            "an IpcSharedMemory (a memfd mapped MAP_SHARED) every worker maps: the items in \
+             slots (a ring, a heap for priority) under a pthread_mutex_t with \
+             PTHREAD_PROCESS_SHARED + PTHREAD_MUTEX_ROBUST; an empty get or a full put sleeps \
+             on a shared futex"
+        }
+    }
+}
 
 pub fn run(run: &DemoRun) -> Result<QueueOutcome, DemoError> {
-    run.figures(|f| f.shared_via = Some(SHARED_VIA.into()));
+    let kind = run.options().queue.unwrap_or_default();
+    run.figures(|f| f.shared_via = Some(shared_via(kind).into()));
     let timeout = Duration::from_secs_f64(GET_TIMEOUT_S);
-    let batches = produce_and_consume(run, timeout)?;
-    let timed_returned = timed_pass(run, timeout)?;
+    let batches = produce_and_consume(run, kind, timeout)?;
+    let timed_returned = timed_pass(run, kind, timeout)?;
+    stream(run, kind, timeout)?;
     raw_round_trips(run)?;
     Ok(QueueOutcome::from_batches(
         &batches,
@@ -37,29 +63,88 @@ pub fn run(run: &DemoRun) -> Result<QueueOutcome, DemoError> {
 }
 
 /// The producer fills the four queues, the consumer drains each once it is complete.
-fn produce_and_consume(run: &DemoRun, timeout: Duration) -> Result<Batches, DemoError> {
-    // The queues live in the parent, which serves both children while it pumps.
-    let mut workers = Workers::serving(run, QueueOwner::default());
-
-    workers.start_with(PRODUCER, Produce)?;
-    let consumer = workers.start_with(CONSUMER, Consume { timeout })?;
-
-    let mut results = workers.join_all()?;
-    results
-        .swap_remove(consumer.index())
-        .map_err(DemoError::System)
+fn produce_and_consume(
+    run: &DemoRun,
+    kind: QueueKind,
+    timeout: Duration,
+) -> Result<queues::Batches, DemoError> {
+    let mut done = on_queues(
+        run,
+        kind,
+        [
+            (PRODUCER, QueueWork::Produce),
+            (CONSUMER, QueueWork::Consume { timeout }),
+        ],
+    )?;
+    done.remove(1).batches().map_err(DemoError::System)
 }
 
-/// `--count` × (put, get) by one worker, for the cost of a put+get.
-fn timed_pass(run: &DemoRun, timeout: Duration) -> Result<u64, DemoError> {
-    let mut workers = Workers::serving(run, QueueOwner::default());
+/// `--count` × (put, get) by one worker, for the cost of a put+get: on each kind of queue;
+/// the kind of `--queue` is also `ns_per_put_get`.
+fn timed_pass(run: &DemoRun, kind: QueueKind, timeout: Duration) -> Result<u64, DemoError> {
     let count = run.count();
-
-    workers.start_with(TIMED, TimedPutGet { count, timeout })?;
-
-    let ns = workers.join_all()?.remove(0).map_err(DemoError::System)?;
-    run.measured("ns_per_put_get", ns);
+    for each in QueueKind::ALL {
+        let work = QueueWork::TimedPutGet { count, timeout };
+        let [done] = on_queues(run, each, [(TIMED, work)])?.try_into().expect("one worker");
+        let ns = done.ns_per_put_get().map_err(DemoError::System)?;
+        run.measured(&format!("ns_per_put_get_{}", each.figure_suffix()), ns);
+        if each == kind {
+            run.measured("ns_per_put_get", ns);
+        }
+    }
     Ok(count)
+}
+
+/// `--count` items from one worker to another, for the items per second: on each kind of
+/// queue; the kind of `--queue` is also `stream_items_per_s`.
+fn stream(run: &DemoRun, kind: QueueKind, timeout: Duration) -> Result<(), DemoError> {
+    let count = run.count();
+    for each in QueueKind::ALL {
+        let works = [
+            (STREAM_SENDER, QueueWork::StreamOut { count, timeout }),
+            (STREAM_RECEIVER, QueueWork::StreamIn { count, timeout }),
+        ];
+        let [began, ended] = on_queues(run, each, works)?.try_into().expect("two workers");
+        let at = |done: WorkDone| done.stream_at().map_err(DemoError::System);
+        let per_s = queues::stream_items_per_s(count, at(began)?, at(ended)?);
+        run.measured(&format!("stream_items_per_s_{}", each.figure_suffix()), per_s);
+        if each == kind {
+            run.measured("stream_items_per_s", per_s);
+        }
+    }
+    Ok(())
+}
+
+/// Runs each work in a worker process of its own, all on one fresh set of queues of `kind`,
+/// and returns what each did, in the order given.
+fn on_queues<const N: usize>(
+    run: &DemoRun,
+    kind: QueueKind,
+    works: [(&str, QueueWork); N],
+) -> Result<Vec<WorkDone>, DemoError> {
+    let done = match kind {
+        QueueKind::Owner => {
+            // The queues live in the parent, which serves the children while it pumps.
+            let mut workers = Workers::serving(run, QueueOwner::default());
+            for (name, work) in works {
+                workers.start_with(name, AskingOwner { work })?;
+            }
+            workers.join_all()?
+        }
+        QueueKind::SharedMemory => {
+            // Made before the workers start: each maps the same memory file.
+            let queues = SharedMapping::new(SharedMemoryQueues::default())?;
+            let mut workers = Workers::new(run);
+            for (name, work) in works {
+                let queues = queues.handle();
+                workers.start(name, InSharedMemory { queues, work })?;
+            }
+            workers.join_all()?
+        }
+    };
+    done.into_iter()
+        .map(|done| done.map_err(DemoError::System))
+        .collect()
 }
 
 /// The raw round trips to compare with, measured by a worker in this same run (a child:
@@ -76,50 +161,35 @@ fn raw_round_trips(run: &DemoRun) -> Result<(), DemoError> {
     Ok(())
 }
 
-/// A batch of puts and gets, or why the worker gave up.
-type Batched = Result<Batches, String>;
-
-/// The producer: fills the four queues in the parent.
+/// A worker's work on the queues its parent owns.
 #[derive(Serialize, Deserialize)]
-pub struct Produce;
+pub struct AskingOwner {
+    work: QueueWork,
+}
 
-impl AskingJob for Produce {
+impl AskingJob for AskingOwner {
     type Service = QueueOwner;
-    type Output = Batched;
+    type Output = Result<WorkDone, String>;
 
-    fn run(self, out: &dyn EventSink, owner: &Parent<'_, QueueOwner>) -> Batched {
-        Ok(queues::produce(out, owner))
+    fn run(self, out: &dyn EventSink, owner: &Parent<'_, QueueOwner>) -> Self::Output {
+        self.work.run(out, owner)
     }
 }
 
-/// The consumer: drains each queue once it is complete.
+/// A worker's work on the queues in shared memory.
 #[derive(Serialize, Deserialize)]
-pub struct Consume {
-    timeout: Duration,
+pub struct InSharedMemory {
+    queues: Shared<SharedMemoryQueues>,
+    work: QueueWork,
 }
 
-impl AskingJob for Consume {
-    type Service = QueueOwner;
-    type Output = Batched;
+impl Job for InSharedMemory {
+    type Output = Result<WorkDone, String>;
 
-    fn run(self, out: &dyn EventSink, owner: &Parent<'_, QueueOwner>) -> Batched {
-        queues::consume(out, owner, self.timeout)
-    }
-}
-
-/// `count` × (put, get), timed by the worker.
-#[derive(Serialize, Deserialize)]
-pub struct TimedPutGet {
-    count: u64,
-    timeout: Duration,
-}
-
-impl AskingJob for TimedPutGet {
-    type Service = QueueOwner;
-    type Output = Result<f64, String>;
-
-    fn run(self, out: &dyn EventSink, owner: &Parent<'_, QueueOwner>) -> Result<f64, String> {
-        out.emit("timing", Some(format!("{} × (put, get)", self.count)));
-        queues::timed_put_get(owner, self.count, self.timeout)
+    fn run(self, out: &dyn EventSink) -> Self::Output {
+        // SAFETY: the handle comes from the parent's `SharedMapping<SharedMemoryQueues>` in
+        // `on_queues`, sent in this job.
+        let queues = unsafe { self.queues.map() }?;
+        self.work.run(out, &*queues)
     }
 }

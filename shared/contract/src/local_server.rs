@@ -18,10 +18,14 @@ use std::str::FromStr;
 /// What the server prints as its first line on stdout, followed by its base URL.
 pub const LISTENING: &str = "listening on ";
 
+/// The file, in the folder of `--tls-dir`, where the server writes its certificate (PEM).
+pub const CERTIFICATE_FILE: &str = "ca.pem";
+
 /// The server's program, looked for beside the running one.
 pub const PROGRAM: &str = "image-server";
 
-/// Serve the tutorial's 14 images over HTTP on 127.0.0.1, as PNG files, with a latency.
+/// Serve the tutorial's 14 images over HTTP (or https) on 127.0.0.1, as PNG files, with a
+/// latency.
 #[derive(Parser, Debug, Clone, PartialEq)]
 #[command(name = "image-server", version, about, long_about = None)]
 pub struct ServerArgs {
@@ -49,6 +53,11 @@ pub struct ServerArgs {
     #[arg(long, value_name = "MS", default_value_t = 60_000)]
     pub stall_ms: u64,
 
+    /// Serve https with a certificate made at the start, written to DIR/ca.pem for clients
+    /// to trust (e.g. `curl --cacert DIR/ca.pem`)
+    #[arg(long, value_name = "DIR")]
+    pub tls_dir: Option<PathBuf>,
+
     /// Die with this process (set by a demo that starts the server for its run)
     #[arg(long, value_name = "PID", hide = true)]
     pub parent: Option<i32>,
@@ -63,6 +72,7 @@ impl Default for ServerArgs {
             faults: Vec::new(),
             fault_every: 2,
             stall_ms: 60_000,
+            tls_dir: None,
             parent: None,
         }
     }
@@ -79,6 +89,9 @@ impl ServerArgs {
             format!("--stall-ms={}", self.stall_ms),
         ];
         args.extend(self.faults.iter().map(|f| format!("--fault={f}")));
+        if let Some(folder) = &self.tls_dir {
+            args.push(format!("--tls-dir={}", folder.display()));
+        }
         if let Some(pid) = self.parent {
             args.push(format!("--parent={pid}"));
         }
@@ -208,17 +221,32 @@ pub struct LocalImageServer {
     base_url: String,
     /// Kept open once its first line is read: the server's stdout stays a pipe nobody closed.
     stdout: BufReader<ChildStdout>,
+    /// Served over https: the certificate the server made (PEM), and the folder it wrote it
+    /// to, removed with the server.
+    certificate: Option<(Vec<u8>, tempfile::TempDir)>,
 }
 
 impl LocalImageServer {
     /// Starts the `image-server` program with `args` (its port is chosen by the kernel) and
     /// returns once it listens. Its first line is awaited in turns: Ctrl-C or SIGTERM while it
-    /// starts ends the wait, and the server is killed and reaped.
-    pub fn start(args: &ServerArgs) -> Result<Self, DemoError> {
+    /// starts ends the wait, and the server is killed and reaped. With `https`, the server
+    /// serves TLS with a certificate it makes at its start and writes whole into a temporary
+    /// folder of this run, which [`LocalImageServer::certificate_pem`] then hands out.
+    pub fn start(args: &ServerArgs, https: bool) -> Result<Self, DemoError> {
         let program = server_program()?;
+        let tls_dir = match https {
+            true => Some(
+                tempfile::Builder::new()
+                    .prefix("image-server-tls-")
+                    .tempdir()
+                    .map_err(|e| DemoError::system("creating the certificate's folder", e))?,
+            ),
+            false => None,
+        };
         let args = ServerArgs {
             port: 0,
             parent: Some(std::process::id() as i32),
+            tls_dir: tls_dir.as_ref().map(|dir| dir.path().to_path_buf()),
             ..args.clone()
         };
         // std starts it with fork+exec (or posix_spawn) and no helper thread, so a backend
@@ -241,22 +269,37 @@ impl LocalImageServer {
             child,
             base_url: String::new(),
             stdout,
+            certificate: None,
         };
         let mut line = String::new();
         let read = interrupt::read_line(&mut server.stdout, &mut line)?;
-        match read.ok().and(line.trim().strip_prefix(LISTENING)) {
-            Some(url) => {
-                server.base_url = url.to_string();
-                Ok(server)
-            }
-            None => Err(DemoError::System(format!(
+        let Some(url) = read.ok().and(line.trim().strip_prefix(LISTENING)) else {
+            return Err(DemoError::System(format!(
                 "the image server did not start (it said {:?})",
                 line.trim()
-            ))),
+            )));
+        };
+        server.base_url = url.to_string();
+        if let Some(folder) = tls_dir {
+            // Written whole before the server said it listens.
+            let path = folder.path().join(CERTIFICATE_FILE);
+            let pem = std::fs::read(&path).map_err(|e| {
+                DemoError::system(
+                    &format!("reading the server's certificate {}", path.display()),
+                    e,
+                )
+            })?;
+            server.certificate = Some((pem, folder));
         }
+        Ok(server)
     }
 
-    /// `http://127.0.0.1:PORT`
+    /// The certificate of a server started with `https` (PEM), for its clients to trust.
+    pub fn certificate_pem(&self) -> Option<&[u8]> {
+        self.certificate.as_ref().map(|(pem, _)| pem.as_slice())
+    }
+
+    /// `http://127.0.0.1:PORT` (or `https://`)
     pub fn base_url(&self) -> &str {
         &self.base_url
     }
@@ -311,6 +354,7 @@ mod tests {
             faults: vec!["stall:0.5".parse().unwrap()],
             fault_every: 3,
             stall_ms: 900,
+            tls_dir: Some(PathBuf::from("/somewhere/certs")),
             parent: Some(42),
         };
         let parsed = ServerArgs::parse_from(std::iter::once("x".to_string()).chain(args.to_args()));

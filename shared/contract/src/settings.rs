@@ -5,6 +5,7 @@ use crate::demos::download::{self, ImageUrl};
 use crate::domain::CrashFault;
 use crate::images::{DEFAULT_MEAN_KIB, MAX_MEAN_KIB};
 use crate::local_server::FaultShare;
+use crate::queues::QueueKind;
 use clap::{Args, Parser};
 use std::path::PathBuf;
 
@@ -61,6 +62,16 @@ pub struct DownloadArgs {
     #[arg(long)]
     pub baseline: bool,
 
+    /// Serve the local image server over https, with a certificate it makes at its start,
+    /// which the demo trusts (plain http is the default)
+    #[arg(long, conflicts_with_all = ["base_url", "urls"])]
+    pub https: bool,
+
+    /// Also trust the certificate authority (or self-signed certificate) in FILE, PEM, for
+    /// an https server of --base-url or --urls
+    #[arg(long, value_name = "FILE", value_parser = parse_ca_cert)]
+    pub ca_cert: Option<CaCert>,
+
     /// Fault injection for tests: a fault of the local server, KIND:SHARE (500, cut, stall)
     #[arg(long, value_name = "KIND:SHARE", hide = true)]
     pub server_fault: Vec<FaultShare>,
@@ -83,6 +94,21 @@ impl Default for DownloadArgs {
             .expect("the defaults parse")
             .download
     }
+}
+
+/// The certificates of `--ca-cert FILE`, read and checked when the command line is parsed.
+#[derive(Clone, Debug)]
+pub struct CaCert {
+    pub path: PathBuf,
+    /// The file's PEM text, holding one certificate at least.
+    pub pem: Vec<u8>,
+}
+
+pub fn parse_ca_cert(text: &str) -> Result<CaCert, String> {
+    let path = PathBuf::from(text);
+    let pem = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    download::certificates_in(&pem).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(CaCert { path, pem })
 }
 
 /// The URLs of `--urls FILE`, read and checked when the command line is parsed.
@@ -122,6 +148,12 @@ pub struct DemoOptions {
     /// crash: how the doomed worker dies [default: each in turn]
     #[arg(long, value_name = "FAULT", value_enum)]
     pub fault: Option<CrashFault>,
+
+    /// queue (processes): where the producer's and consumer's queues live: in an `owner`
+    /// process asked over channels, or in `shared-memory`; both kinds are timed in every
+    /// run [default: owner]
+    #[arg(long, value_name = "KIND", value_enum)]
+    pub queue: Option<QueueKind>,
 }
 
 impl DemoOptions {
@@ -157,6 +189,7 @@ impl DemoOptions {
         push("--seed", self.seed.map(|v| v.to_string()));
         push("--trials", self.trials.map(|v| v.to_string()));
         push("--fault", self.fault.map(|v| v.id().to_string()));
+        push("--queue", self.queue.map(|v| v.id().to_string()));
         args
     }
 }

@@ -6,6 +6,9 @@
 //! client at. Its command line and manifest are in `contract::local_server`, so that the
 //! backends, which never link this crate, can start it and read it.
 //!
+//! With `--tls-dir DIR` it serves https instead of http, with a certificate made at its start
+//! and written to `DIR/ca.pem` before it says it listens (`tls.rs`).
+//!
 //! Routes: `GET /<name>.png` (after `--latency` ms), `GET /manifest.json` (at once: every
 //! image's name, length and sha256, plus the fault plan).
 //!
@@ -31,6 +34,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+mod tls;
+
 /// How long a cut response waits, after its first half, before it breaks the connection.
 const CUT_AFTER: Duration = Duration::from_millis(20);
 
@@ -55,7 +60,7 @@ impl Served {
 }
 
 /// Runs the server until the process is killed. Prints `listening on http://127.0.0.1:PORT`
-/// as its first line on stdout once it accepts connections.
+/// (`https://` with `--tls-dir`) as its first line on stdout once it accepts connections.
 pub fn serve(args: &ServerArgs) -> Result<(), String> {
     if let Some(parent) = args.parent {
         // Die with the demo that started us, even if it is killed outright.
@@ -95,6 +100,11 @@ pub fn serve(args: &ServerArgs) -> Result<(), String> {
         .local_addr()
         .map_err(|e| format!("cannot read the listening address: {e}"))?;
 
+    let tls = match &args.tls_dir {
+        Some(folder) => Some(tls::certificate_in(folder)?),
+        None => None,
+    };
+
     // One thread serves everything: requests mostly wait (the latency), and the other
     // core is left to the clients.
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -108,14 +118,17 @@ pub fn serve(args: &ServerArgs) -> Result<(), String> {
             .route("/manifest.json", get(manifest))
             .route("/{file}", get(image))
             .with_state(Arc::new(served));
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let mut stdout = std::io::stdout().lock();
-        writeln!(stdout, "{LISTENING}http://{address}")
+        writeln!(stdout, "{LISTENING}{scheme}://{address}")
             .and_then(|()| stdout.flush())
             .map_err(|e| format!("cannot print the address: {e}"))?;
         drop(stdout);
-        axum::serve(listener, app)
-            .await
-            .map_err(|e| format!("the server stopped: {e}"))
+        let served = match tls {
+            Some(config) => axum::serve(tls::TlsListener::new(listener, config), app).await,
+            None => axum::serve(listener, app).await,
+        };
+        served.map_err(|e| format!("the server stopped: {e}"))
     })
 }
 

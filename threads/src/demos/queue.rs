@@ -1,15 +1,19 @@
 //! `queue` (notebook §6) on threads: a producer worker fills FIFO, LIFO and priority queues,
-//! a consumer worker drains them; then a timed pass and the raw channel round trips.
+//! a consumer worker drains them; then a timed pass, a stream from one worker to another,
+//! and the raw channel round trips.
 //!
 //! A thread shares the parent's memory, so the queues are one value in it (a `Mutex` and a
-//! `Condvar` around the four orders), which both threads reach through an `Arc`.
+//! `Condvar` around the four orders), which every thread reaches through an `Arc`. There is
+//! one kind of queue here; processes have two (`--queue`), and time both.
 
 use crate::sync::ThreadQueues;
 use crate::workers::Workers;
 use contract::baseline::RawRoundTrips;
 use contract::demos::queue::QueueOutcome;
-use contract::demos::queue::{BASELINE, CONSUMER, GET_TIMEOUT_S, PRODUCER, TIMED};
-use contract::queues::{self, Batches};
+use contract::demos::queue::{
+    BASELINE, CONSUMER, GET_TIMEOUT_S, PRODUCER, STREAM_RECEIVER, STREAM_SENDER, TIMED,
+};
+use contract::queues::{self, QueueWork, WorkDone};
 use contract::{DemoError, DemoRun, Job};
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +27,7 @@ pub fn run(run: &DemoRun) -> Result<QueueOutcome, DemoError> {
     let timeout = Duration::from_secs_f64(GET_TIMEOUT_S);
     let batches = produce_and_consume(run, timeout)?;
     let timed_returned = timed_pass(run, timeout)?;
+    stream(run, timeout)?;
     raw_round_trips(run)?;
     Ok(QueueOutcome::from_batches(
         &batches,
@@ -32,40 +37,56 @@ pub fn run(run: &DemoRun) -> Result<QueueOutcome, DemoError> {
 }
 
 /// The producer fills the four queues, the consumer drains each once it is complete.
-fn produce_and_consume(run: &DemoRun, timeout: Duration) -> Result<Batches, DemoError> {
-    let queues = Arc::new(ThreadQueues::default());
-    let mut workers = Workers::new(run);
-
-    let for_producer = Arc::clone(&queues);
-    workers.start(PRODUCER, move |out| {
-        Ok(queues::produce(out, &*for_producer))
-    })?;
-    let for_consumer = Arc::clone(&queues);
-    let consumer = workers.start(CONSUMER, move |out| {
-        queues::consume(out, &*for_consumer, timeout)
-    })?;
-
-    let mut results = workers.join_all()?;
-    results
-        .swap_remove(consumer.index())
-        .map_err(DemoError::System)
+fn produce_and_consume(run: &DemoRun, timeout: Duration) -> Result<queues::Batches, DemoError> {
+    let mut done = on_queues(
+        run,
+        [
+            (PRODUCER, QueueWork::Produce),
+            (CONSUMER, QueueWork::Consume { timeout }),
+        ],
+    )?;
+    done.remove(1).batches().map_err(DemoError::System)
 }
 
 /// `--count` × (put, get) by one worker, for the cost of a put+get.
 fn timed_pass(run: &DemoRun, timeout: Duration) -> Result<u64, DemoError> {
+    let count = run.count();
+    let work = QueueWork::TimedPutGet { count, timeout };
+    let [done] = on_queues(run, [(TIMED, work)])?.try_into().expect("one worker");
+    run.measured("ns_per_put_get", done.ns_per_put_get().map_err(DemoError::System)?);
+    Ok(count)
+}
+
+/// `--count` items from one worker to another, for the items per second.
+fn stream(run: &DemoRun, timeout: Duration) -> Result<(), DemoError> {
+    let count = run.count();
+    let works = [
+        (STREAM_SENDER, QueueWork::StreamOut { count, timeout }),
+        (STREAM_RECEIVER, QueueWork::StreamIn { count, timeout }),
+    ];
+    let [began, ended] = on_queues(run, works)?.try_into().expect("two workers");
+    let at = |done: WorkDone| done.stream_at().map_err(DemoError::System);
+    let per_s = queues::stream_items_per_s(count, at(began)?, at(ended)?);
+    run.measured("stream_items_per_s", per_s);
+    Ok(())
+}
+
+/// Runs each work in a thread of its own, all on one fresh set of queues, and returns what
+/// each did, in the order given.
+fn on_queues<const N: usize>(
+    run: &DemoRun,
+    works: [(&str, QueueWork); N],
+) -> Result<Vec<WorkDone>, DemoError> {
     let queues = Arc::new(ThreadQueues::default());
     let mut workers = Workers::new(run);
-    let count = run.count();
-
-    let timer = Arc::clone(&queues);
-    workers.start(TIMED, move |out| {
-        out.emit("timing", Some(format!("{count} × (put, get)")));
-        queues::timed_put_get(&*timer, count, timeout)
-    })?;
-
-    let ns = workers.join_all()?.remove(0).map_err(DemoError::System)?;
-    run.measured("ns_per_put_get", ns);
-    Ok(count)
+    for (name, work) in works {
+        let queues = Arc::clone(&queues);
+        workers.start(name, move |out| work.run(out, &*queues))?;
+    }
+    let done = workers.join_all()?;
+    done.into_iter()
+        .map(|done| done.map_err(DemoError::System))
+        .collect()
 }
 
 /// The raw round trips to compare with, measured by a worker in this same run.

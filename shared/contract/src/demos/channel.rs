@@ -20,9 +20,37 @@ pub const ROW: Row = Row {
         Headline { key: "channel_64kib_mb_per_s", label: "64 KiB throughput", better: Better::Higher },
     ],
     check: check_json::<ChannelOutcome>,
-    comparable_outcome: super::same_outcome,
-    comparable_event: same_events,
+    comparable_outcome,
+    comparable_event,
 };
+
+/// The worker at the other end of the backend's channel.
+pub const PEER: &str = "peer";
+/// The worker at the other end of a baseline.
+pub const BASELINE_PEER: &str = "baseline-peer";
+
+/// The channel's events are compared; the baselines' are not, nor the peers' (one per path):
+/// each backend measures its own baselines, named for what they are.
+fn comparable_event(event: &Event) -> Option<super::EventKey> {
+    let of_a_baseline = match event.detail.as_deref() {
+        _ if event.worker == BASELINE_PEER || event.worker == PEER => true,
+        Some(detail) if event.worker == MAIN && event.what == "measured" => {
+            !detail.starts_with("channel ")
+        }
+        _ => false,
+    };
+    (!of_a_baseline).then(|| event.key())
+}
+
+/// The channel's paths are compared; a backend that also lists its baselines in the outcome
+/// lists its own.
+fn comparable_outcome(outcome: &serde_json::Value) -> serde_json::Value {
+    let mut outcome = outcome.clone();
+    if let Some(paths) = outcome.get_mut("paths").and_then(|p| p.as_array_mut()) {
+        paths.retain(|path| path[0].as_str().is_some_and(|p| p.starts_with("channel ")));
+    }
+    outcome
+}
 
 /// The parameters `compare --sweep` may vary for this demo (options of its backends).
 pub const SWEEPS: &[&str] = &["count"];
@@ -83,5 +111,27 @@ mod tests {
         assert!(outcome(&[("channel 8b", 0, 0)]).check().is_err());
         assert!(outcome(&[]).check().is_err());
         assert_eq!(LARGE_BYTES, 65_536, "64 KiB");
+    }
+
+    #[test]
+    fn only_the_channel_s_events_are_compared() {
+        let event = |worker: &str, what: &str, detail: Option<&str>| Event {
+            t_s: 0.5,
+            worker: worker.into(),
+            what: what.into(),
+            detail: detail.map(String::from),
+        };
+        let kept = [event(MAIN, "measured", Some("channel 8b: 20 messages, 2 round trips"))];
+        for event in kept {
+            assert_eq!(comparable_event(&event), Some(event.key()));
+        }
+        let left_out = [
+            event(PEER, "ready", None),
+            event(BASELINE_PEER, "ready", None),
+            event(MAIN, "measured", Some("shared_memory_slot 8b: 20 messages, 2 round trips")),
+        ];
+        for event in left_out {
+            assert_eq!(comparable_event(&event), None, "{event:?}");
+        }
     }
 }

@@ -330,6 +330,14 @@ pub struct FetchSettings {
     pub max_bytes: u64,
     /// Ignore `HTTP_PROXY` and friends (for the local server, which is on this machine).
     pub direct: bool,
+    /// Certificates (PEM) to trust: the local server's own, made at its start (`--https`),
+    /// and those of `--ca-cert`.
+    #[serde(default)]
+    pub trusted_pem: Vec<u8>,
+    /// Trust the system's certificate authorities too: only for an https server other than
+    /// the local one. Loading them costs milliseconds per client, and every worker makes one.
+    #[serde(default)]
+    pub system_roots: bool,
 }
 
 impl FetchSettings {
@@ -342,6 +350,14 @@ impl FetchSettings {
         if self.direct {
             builder = builder.no_proxy();
         }
+        let trusted = match self.trusted_pem.is_empty() {
+            true => Vec::new(),
+            false => certificates_in(&self.trusted_pem)?,
+        };
+        builder = match self.system_roots {
+            true => builder.tls_certs_merge(trusted),
+            false => builder.tls_certs_only(trusted),
+        };
         builder
             .build()
             .map_err(|e| format!("cannot build an HTTP client: {}", root_cause(&e)))
@@ -353,6 +369,16 @@ impl FetchSettings {
             .saturating_mul(1 << retry.saturating_sub(1).min(16))
             .min(MAX_BACKOFF)
     }
+}
+
+/// The certificates of a PEM text, or why there are none.
+pub fn certificates_in(pem: &[u8]) -> Result<Vec<reqwest::Certificate>, String> {
+    let certificates = reqwest::Certificate::from_pem_bundle(pem)
+        .map_err(|e| format!("not a PEM certificate: {}", root_cause(&e)))?;
+    if certificates.is_empty() {
+        return Err("no PEM certificate in it (-----BEGIN CERTIFICATE-----)".into());
+    }
+    Ok(certificates)
 }
 
 /// What one worker reports for one URL: the result and how many requests it took.
@@ -728,14 +754,15 @@ impl DownloadPlan {
             (base.clone(), urls_under(base), Some(base.clone()))
         } else {
             let latency = run.seconds(args.latency as f64 / 1000.0);
-            let started = LocalImageServer::start(&ServerArgs {
+            let server_args = ServerArgs {
                 latency: (latency * 1000.0).round() as u64,
                 image_kib: args.image_kib,
                 faults: args.server_fault.clone(),
                 fault_every: args.server_fault_every,
                 stall_ms: (args.timeout * 3000.0) as u64,
                 ..ServerArgs::default()
-            })?;
+            };
+            let started = LocalImageServer::start(&server_args, args.https)?;
             let base = started.base_url().to_string();
             latency_s = Some(latency);
             server = Some(started);
@@ -745,6 +772,14 @@ impl DownloadPlan {
                 Some(base),
             )
         };
+        // The local server's own certificate, then those of `--ca-cert`, one PEM text.
+        let mut trusted_pem = Vec::new();
+        let own = server.as_ref().and_then(LocalImageServer::certificate_pem);
+        for pem in own.into_iter().chain(args.ca_cert.as_ref().map(|c| c.pem.as_slice())) {
+            trusted_pem.extend_from_slice(pem);
+            trusted_pem.push(b'\n');
+        }
+        let system_roots = server.is_none() && urls.iter().any(|u| u.url.starts_with("https:"));
         let workers = run.options().workers.unwrap_or(WORKERS);
         if let Some(latency) = latency_s {
             let images = urls.len();
@@ -762,6 +797,8 @@ impl DownloadPlan {
                 backoff: Duration::from_secs_f64(run.seconds(BACKOFF_S)),
                 max_bytes: args.max_bytes,
                 direct: latency_s.is_some(),
+                trusted_pem,
+                system_roots,
             },
             workers,
             latency_s,
@@ -1051,6 +1088,8 @@ mod fetch_tests {
             backoff: Duration::ZERO,
             max_bytes: 8,
             direct: true,
+            trusted_pem: Vec::new(),
+            system_roots: false,
         };
         let saved = save_whole(dir.path(), "a.png", &mut &b"12345"[..], &settings);
         assert!(matches!(saved, Ok((5, _))));
@@ -1215,6 +1254,8 @@ mod pass_on_disk {
             backoff: Duration::ZERO,
             max_bytes,
             direct: true,
+            trusted_pem: Vec::new(),
+            system_roots: false,
         }
     }
 
