@@ -58,7 +58,7 @@ CUSTOM_CYCLES = 3
 LOCK_DELTAS = (2, 3, -4, -1)
 LOCK_DEFAULT_COUNT = 100_000
 START_LINE_LIMIT_S = 10.0
-QUEUE_DEFAULT_COUNT = 10_000
+QUEUE_DEFAULT_COUNT = 2_000
 GET_TIMEOUT_S = 5.0
 FIFO_PUTS = (0, 1, 2, 3, 4)
 PRIORITY_PUTS = (1, 3, 4, 2)
@@ -83,7 +83,7 @@ CRASH_SLEEP_S = 1.0
 CRASH_FAULTS = ("panic", "abort", "kill")
 SPAWN_DEFAULT_COUNT = 200
 TOUCHED_MIB = (0, 64, 256)
-CHANNEL_DEFAULT_COUNT = 20_000
+CHANNEL_DEFAULT_COUNT = 10_000
 SMALL_BYTES = 8
 LARGE_BYTES = 64 * 1024
 LARGE_DIVISOR = 20
@@ -121,7 +121,7 @@ CATALOGUE = (
          LOCK_DEFAULT_COUNT),
     Demo("queue", "§6",
          "a producer worker puts, a consumer worker gets: FIFO, LIFO and priority orders",
-         [("orders", "fifo lifo priority priority-pairs"), ("count", "10000")], 0.0,
+         [("orders", "fifo lifo priority priority-pairs"), ("count", "2000")], 0.0,
          QUEUE_DEFAULT_COUNT),
     Demo("event", "§7",
          "a flag worker sets then clears an event; the ops worker draws while it is set",
@@ -143,7 +143,7 @@ CATALOGUE = (
          [("count", "200"), ("touched", "0, 64, 256 MiB")], 0.0, SPAWN_DEFAULT_COUNT),
     Demo("channel", "beyond",
          "messages per second and round trips through the backend's channel, next to raw ones",
-         [("count", "20000"), ("sizes", "8 B, 64 KiB")], 0.0, CHANNEL_DEFAULT_COUNT),
+         [("count", "10000"), ("sizes", "8 B, 64 KiB")], 0.0, CHANNEL_DEFAULT_COUNT),
 )
 
 BY_ID = {demo.id: demo for demo in CATALOGUE}

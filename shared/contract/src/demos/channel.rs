@@ -8,7 +8,7 @@ pub const ROW: Row = Row {
     section: "beyond",
     description: "messages per second and round trips through the backend's channel, next to raw ones",
     params: &[
-        Param { name: "count", default: "20000" },
+        Param { name: "count", default: "10000" },
         Param { name: "sizes", default: "8 B, 64 KiB" },
     ],
     ideal_wall_s: 0.0,
@@ -55,7 +55,7 @@ fn comparable_outcome(outcome: &serde_json::Value) -> serde_json::Value {
 /// The parameters `compare --sweep` may vary for this demo (options of its backends).
 pub const SWEEPS: &[&str] = &["count"];
 
-pub const DEFAULT_COUNT: u64 = 20_000;
+pub const DEFAULT_COUNT: u64 = 10_000;
 pub const SMALL_BYTES: usize = 8;
 pub const LARGE_BYTES: usize = 64 * 1024;
 /// Large messages are this many times fewer than small ones.

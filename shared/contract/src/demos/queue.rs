@@ -10,7 +10,7 @@ pub const ROW: Row = Row {
     description: "a producer worker puts, a consumer worker gets: FIFO, LIFO and priority orders",
     params: &[
         Param { name: "orders", default: "fifo lifo priority priority-pairs" },
-        Param { name: "count", default: "10000" },
+        Param { name: "count", default: "2000" },
     ],
     ideal_wall_s: 0.0,
     default_count: Some(DEFAULT_COUNT),
@@ -49,7 +49,7 @@ pub const GET_TIMEOUT_S: f64 = 5.0;
 /// Put+get pairs in the timed pass, items of the stream, and round trips of each raw
 /// baseline. Fewer than `lock`'s updates: through an owner process each put and each get is
 /// a round trip.
-pub const DEFAULT_COUNT: u64 = 10_000;
+pub const DEFAULT_COUNT: u64 = 2_000;
 /// The notebook's integer puts: FIFO and LIFO get 0…4, priority gets 1, 3, 4, 2.
 pub const FIFO_PUTS: [i64; 5] = [0, 1, 2, 3, 4];
 pub const PRIORITY_PUTS: [i64; 4] = [1, 3, 4, 2];
