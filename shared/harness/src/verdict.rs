@@ -3,10 +3,13 @@
 //! backend wins in this run, by how much and how sure, and why. Everything but the questions
 //! and the reasons comes from the run's figures.
 
-use super::summary::FigureComparison;
+use super::BackendSettings;
+use super::stats::Interval;
+use super::summary::{Contrast, FigureComparison, figure_samples};
 use super::{CompareDocument, DemoComparison};
 use contract::demos::crash::CrashOutcome;
 use contract::domain::CrashFault;
+use contract::domain::WorkerKind;
 use contract::verdict::{DIMENSIONS, Dimension, SAME_PROGRAM_IN_PYTHON, VerdictFigure};
 use serde::{Deserialize, Serialize};
 
@@ -30,14 +33,14 @@ pub struct VerdictLine {
 /// The verdict of a comparison: one line per question whose demo ran and succeeded, and the
 /// same program in Python when a Python backend ran.
 pub fn verdict(document: &CompareDocument) -> Vec<VerdictLine> {
-    let python = document
+    let python: Vec<&BackendSettings> = document
         .settings
         .backends
         .iter()
-        .any(|b| b.runtime.get("language").is_some_and(|l| l == "Python"));
-    DIMENSIONS
+        .filter(|b| b.runtime.get("language").is_some_and(|l| l == "Python"))
+        .collect();
+    let mut lines: Vec<VerdictLine> = DIMENSIONS
         .iter()
-        .chain(python.then_some(&SAME_PROGRAM_IN_PYTHON))
         .filter_map(|dimension| {
             let comparison = document
                 .demos
@@ -45,7 +48,49 @@ pub fn verdict(document: &CompareDocument) -> Vec<VerdictLine> {
                 .find(|d| d.id == dimension.demo.id())?;
             answer(dimension, comparison)
         })
-        .collect()
+        .collect();
+    if !python.is_empty() {
+        lines.extend(python_answer(&python, document));
+    }
+    lines
+}
+
+/// The same program in Python: Python's threads against Python's processes when both ran
+/// (what the GIL does to threads), otherwise every backend against the first.
+fn python_answer(python: &[&BackendSettings], document: &CompareDocument) -> Option<VerdictLine> {
+    let dimension = &SAME_PROGRAM_IN_PYTHON;
+    let comparison = document
+        .demos
+        .iter()
+        .find(|d| d.id == dimension.demo.id())?;
+    let mut line = answer(dimension, comparison)?;
+    let of = |worker: WorkerKind| python.iter().find(|b| b.kind.worker == worker);
+    let (Some(threads), Some(processes)) = (of(WorkerKind::Thread), of(WorkerKind::Process)) else {
+        return Some(line);
+    };
+    let VerdictFigure::Measured(key, _) = dimension.figure else {
+        return Some(line);
+    };
+    let figure = comparison.summary.figures.iter().find(|f| f.key == key)?;
+    // The report's confidence, as its other intervals have it.
+    let confidence = figure
+        .contrasts
+        .iter()
+        .find_map(|c| c.interval.map(|i| i.confidence))
+        .unwrap_or(crate::stats::FAMILY_CONFIDENCE);
+    let samples = |name: &str| figure_samples(dimension.demo, key, name, &comparison.runs);
+    let contrast = Contrast {
+        backend: processes.name.clone(),
+        reference: threads.name.clone(),
+        interval: Interval::between(
+            &samples(&threads.name),
+            &samples(&processes.name),
+            confidence,
+        ),
+    };
+    line.answer = figure.contrast_phrase(&contrast);
+    line.winner = contrast.winner(figure.better).map(str::to_string);
+    Some(line)
 }
 
 fn answer(dimension: &Dimension, comparison: &DemoComparison) -> Option<VerdictLine> {
@@ -339,7 +384,83 @@ mod tests {
             lines[1].reason.contains("global interpreter lock"),
             "{lines:?}"
         );
+        // One Python backend: every backend against the first.
         assert_eq!(lines[1].winner.as_deref(), Some("threads"));
+    }
+
+    #[test]
+    fn the_python_line_sets_python_threads_against_python_processes() {
+        let mut runs = Vec::new();
+        for (backend, samples) in [
+            ("threads", [1.9, 1.5, 1.2]),
+            ("python-threads", [0.93, 0.94, 0.92]),
+            ("python-processes", [1.63, 1.6, 1.66]),
+        ] {
+            for (i, value) in samples.iter().enumerate() {
+                let measured = [("speedup_2_workers", *value)];
+                runs.push(ok_run(
+                    backend,
+                    i as u32,
+                    "cpu",
+                    (0.1, 0.0),
+                    &measured,
+                    json!({}),
+                ));
+            }
+        }
+        let contenders = [
+            Contender {
+                name: "threads",
+                kind: &THREAD,
+                supported: true,
+            },
+            Contender {
+                name: "python-threads",
+                kind: &THREAD,
+                supported: true,
+            },
+            Contender {
+                name: "python-processes",
+                kind: &PROCESS,
+                supported: true,
+            },
+        ];
+        let comparison = DemoComparison {
+            id: "cpu".into(),
+            swept_at: None,
+            summary: DemoSummary::of(DemoId::Cpu, &contenders, &runs, 0.95),
+            runs,
+        };
+        let mut document = document(vec![comparison]);
+        for (name, kind) in [("python-threads", THREAD), ("python-processes", PROCESS)] {
+            document.settings.backends.push(crate::BackendSettings {
+                name: name.into(),
+                command: Vec::new(),
+                listed_as: name.into(),
+                kind,
+                runtime: [("language".to_string(), "Python".to_string())].into(),
+                demos: vec!["cpu".into()],
+                args: Vec::new(),
+            });
+        }
+        let lines = verdict(&document);
+        let python = lines.last().unwrap();
+        assert!(python.question.starts_with("the same program in Python"));
+        assert_eq!(
+            python.winner.as_deref(),
+            Some("python-processes"),
+            "{python:?}"
+        );
+        assert!(
+            python
+                .answer
+                .starts_with("python-processes 1.75× python-threads ("),
+            "{python:?}"
+        );
+        assert!(
+            python.measured.contains("python-threads 0.930×"),
+            "{python:?}"
+        );
     }
 
     #[test]
