@@ -181,6 +181,48 @@ pub fn assert_nothing_left(context: &str) {
     }
 }
 
+/// Runs `processes --start METHOD` to its end with `args` (as [`run`] does).
+pub fn run_started_by(method: &str, args: &[&str]) -> Finished {
+    run("processes", &[&["--start", method][..], args].concat())
+}
+
+/// `processes --start METHOD` leaves no process behind after a successful whole run, a worker
+/// killed by SIGKILL and a worker that panicked, and reports each as it happened. Needs
+/// [`become_subreaper`] first.
+pub fn assert_started_by_leaves_nothing(method: &str) {
+    let finished = run_started_by(method, &WHOLE_RUN);
+    assert_eq!(finished.code(), 0, "{finished:?}");
+    assert!(
+        finished.stdout.contains(&format!("start {method}")),
+        "{finished:?}"
+    );
+    assert_nothing_left(&format!("{method}, a successful run"));
+
+    let killed = run_started_by(
+        method,
+        &[&WHOLE_RUN[..], &["--inject", "kill-worker"]].concat(),
+    );
+    assert_eq!(killed.code(), 1, "{killed:?}");
+    assert!(
+        killed.stdout.contains("t1 was killed by signal SIGKILL"),
+        "{killed:?}"
+    );
+    assert_nothing_left(&format!("{method}, a worker killed by SIGKILL"));
+
+    let panicked = run_started_by(
+        method,
+        &["--scale", "0.01", "--inject", "panic-worker", "custom-init"],
+    );
+    assert_eq!(panicked.code(), 1, "{panicked:?}");
+    assert!(
+        panicked
+            .stdout
+            .contains("t1 exited with code 101 (it panicked)"),
+        "{panicked:?}"
+    );
+    assert_nothing_left(&format!("{method}, a worker that panicked"));
+}
+
 /// Runs a backend with `--json` for one demo, asserts exit 0 and a checked outcome, and
 /// returns that demo's report.
 pub fn one_demo(backend: &str, args: &[&str]) -> contract::report::DemoReport {

@@ -6,18 +6,12 @@
 //! subreaper, so that whatever a run leaves behind comes to it.
 
 use cross_backend::{
-    WHOLE_RUN, assert_nothing_left, children_command_lines, command, interrupt_after_looking, run,
+    assert_nothing_left, children_command_lines, command, interrupt_after_looking,
 };
 use nix::sys::wait::waitpid;
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::Duration;
-
-const FORKSERVER: [&str; 2] = ["--start", "forkserver"];
-
-fn run_forkserved(args: &[&str]) -> cross_backend::Finished {
-    run("processes", &[&FORKSERVER[..], args].concat())
-}
 
 /// The pids of `pid`'s children.
 fn children(pid: u32) -> Vec<u32> {
@@ -32,28 +26,7 @@ fn children(pid: u32) -> Vec<u32> {
 fn forkserved_workers_are_the_server_s_children_and_none_is_left_behind() {
     cross_backend::become_subreaper();
 
-    let finished = run_forkserved(&WHOLE_RUN);
-    assert_eq!(finished.code(), 0, "{finished:?}");
-    assert!(finished.stdout.contains("start forkserver"), "{finished:?}");
-    assert_nothing_left("forkserver, a successful run");
-
-    let killed = run_forkserved(&[&WHOLE_RUN[..], &["--inject", "kill-worker"]].concat());
-    assert_eq!(killed.code(), 1, "{killed:?}");
-    assert!(
-        killed.stdout.contains("t1 was killed by signal SIGKILL"),
-        "{killed:?}"
-    );
-    assert_nothing_left("forkserver, a worker killed by SIGKILL");
-
-    let panicked = run_forkserved(&["--scale", "0.01", "--inject", "panic-worker", "custom-init"]);
-    assert_eq!(panicked.code(), 1, "{panicked:?}");
-    assert!(
-        panicked
-            .stdout
-            .contains("t1 exited with code 101 (it panicked)"),
-        "{panicked:?}"
-    );
-    assert_nothing_left("forkserver, a worker that panicked");
+    cross_backend::assert_started_by_leaves_nothing("forkserver");
 
     // While `join`'s five workers sleep: the program has one child, the server, and the
     // server has the five workers, copies of it with the program's command line.

@@ -4,55 +4,14 @@
 //! A single test, for the reason given in `leftovers.rs`: it makes the test process a child
 //! subreaper, so that whatever a run leaves behind comes to it.
 
-use cross_backend::{
-    WHOLE_RUN, assert_nothing_left, children_command_lines, interrupt_after_looking, run,
-};
+use cross_backend::{assert_nothing_left, children_command_lines, interrupt_after_looking};
 use std::time::Duration;
-
-const SPAWN: [&str; 2] = ["--start", "spawn"];
-
-fn spawned(args: &[&str]) -> Vec<String> {
-    [&SPAWN[..], args]
-        .concat()
-        .iter()
-        .map(|a| a.to_string())
-        .collect()
-}
-
-fn run_spawned(args: &[&str]) -> cross_backend::Finished {
-    let args = spawned(args);
-    run(
-        "processes",
-        &args.iter().map(String::as_str).collect::<Vec<_>>(),
-    )
-}
 
 #[test]
 fn spawned_workers_are_fresh_programs_and_none_is_left_behind() {
     cross_backend::become_subreaper();
 
-    let finished = run_spawned(&WHOLE_RUN);
-    assert_eq!(finished.code(), 0, "{finished:?}");
-    assert!(finished.stdout.contains("start spawn"), "{finished:?}");
-    assert_nothing_left("spawn, a successful run");
-
-    let killed = run_spawned(&[&WHOLE_RUN[..], &["--inject", "kill-worker"]].concat());
-    assert_eq!(killed.code(), 1, "{killed:?}");
-    assert!(
-        killed.stdout.contains("t1 was killed by signal SIGKILL"),
-        "{killed:?}"
-    );
-    assert_nothing_left("spawn, a worker killed by SIGKILL");
-
-    let panicked = run_spawned(&["--scale", "0.01", "--inject", "panic-worker", "custom-init"]);
-    assert_eq!(panicked.code(), 1, "{panicked:?}");
-    assert!(
-        panicked
-            .stdout
-            .contains("t1 exited with code 101 (it panicked)"),
-        "{panicked:?}"
-    );
-    assert_nothing_left("spawn, a worker that panicked");
+    cross_backend::assert_started_by_leaves_nothing("spawn");
 
     // While `join`'s five workers sleep: with spawn each is this program run again as a
     // worker with its job's name; with fork each is a copy, with the parent's command line.
