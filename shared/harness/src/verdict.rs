@@ -246,8 +246,25 @@ mod tests {
 
     /// A comparison of `demo` between threads and processes from their samples of `key`.
     fn compared(demo: DemoId, key: &str, threads: &[f64], processes: &[f64]) -> DemoComparison {
+        compared_among(
+            demo,
+            key,
+            &[
+                ("threads", &THREAD, threads),
+                ("processes", &PROCESS, processes),
+            ],
+        )
+    }
+
+    /// A comparison of `demo` between the backends given, in that order, each of its kind,
+    /// from their samples of `key`.
+    fn compared_among(
+        demo: DemoId,
+        key: &str,
+        backends: &[(&str, &BackendKind, &[f64])],
+    ) -> DemoComparison {
         let mut runs = Vec::new();
-        for (backend, samples) in [("threads", threads), ("processes", processes)] {
+        for (backend, _, samples) in backends {
             for (i, value) in samples.iter().enumerate() {
                 let measured = [(key, *value)];
                 runs.push(ok_run(
@@ -260,23 +277,32 @@ mod tests {
                 ));
             }
         }
-        let contenders = [
-            Contender {
-                name: "threads",
-                kind: &THREAD,
+        let contenders: Vec<Contender> = backends
+            .iter()
+            .map(|(name, kind, _)| Contender {
+                name,
+                kind,
                 supported: true,
-            },
-            Contender {
-                name: "processes",
-                kind: &PROCESS,
-                supported: true,
-            },
-        ];
+            })
+            .collect();
         DemoComparison {
             swept_at: None,
             id: demo.id().to_string(),
             summary: DemoSummary::of(demo, &contenders, &runs, 0.95),
             runs,
+        }
+    }
+
+    /// A Python backend of this kind, as compare lists it.
+    fn python_backend(name: &str, kind: BackendKind) -> crate::BackendSettings {
+        crate::BackendSettings {
+            name: name.into(),
+            command: Vec::new(),
+            listed_as: name.into(),
+            kind,
+            runtime: [("language".to_string(), "Python".to_string())].into(),
+            demos: vec!["cpu".into()],
+            args: Vec::new(),
         }
     }
 
@@ -365,15 +391,10 @@ mod tests {
             1,
             "no Python backend: no Python line"
         );
-        document.settings.backends.push(crate::BackendSettings {
-            name: "python-threads".into(),
-            command: Vec::new(),
-            listed_as: "python-threads".into(),
-            kind: THREAD,
-            runtime: [("language".to_string(), "Python".to_string())].into(),
-            demos: vec!["cpu".into()],
-            args: Vec::new(),
-        });
+        document
+            .settings
+            .backends
+            .push(python_backend("python-threads", THREAD));
         let lines = verdict(&document);
         assert_eq!(lines.len(), 2);
         assert_eq!(
@@ -390,58 +411,18 @@ mod tests {
 
     #[test]
     fn the_python_line_sets_python_threads_against_python_processes() {
-        let mut runs = Vec::new();
-        for (backend, samples) in [
-            ("threads", [1.9, 1.5, 1.2]),
-            ("python-threads", [0.93, 0.94, 0.92]),
-            ("python-processes", [1.63, 1.6, 1.66]),
-        ] {
-            for (i, value) in samples.iter().enumerate() {
-                let measured = [("speedup_2_workers", *value)];
-                runs.push(ok_run(
-                    backend,
-                    i as u32,
-                    "cpu",
-                    (0.1, 0.0),
-                    &measured,
-                    json!({}),
-                ));
-            }
-        }
-        let contenders = [
-            Contender {
-                name: "threads",
-                kind: &THREAD,
-                supported: true,
-            },
-            Contender {
-                name: "python-threads",
-                kind: &THREAD,
-                supported: true,
-            },
-            Contender {
-                name: "python-processes",
-                kind: &PROCESS,
-                supported: true,
-            },
-        ];
-        let comparison = DemoComparison {
-            id: "cpu".into(),
-            swept_at: None,
-            summary: DemoSummary::of(DemoId::Cpu, &contenders, &runs, 0.95),
-            runs,
-        };
+        let comparison = compared_among(
+            DemoId::Cpu,
+            "speedup_2_workers",
+            &[
+                ("threads", &THREAD, &[1.9, 1.5, 1.2]),
+                ("python-threads", &THREAD, &[0.93, 0.94, 0.92]),
+                ("python-processes", &PROCESS, &[1.63, 1.6, 1.66]),
+            ],
+        );
         let mut document = document(vec![comparison]);
         for (name, kind) in [("python-threads", THREAD), ("python-processes", PROCESS)] {
-            document.settings.backends.push(crate::BackendSettings {
-                name: name.into(),
-                command: Vec::new(),
-                listed_as: name.into(),
-                kind,
-                runtime: [("language".to_string(), "Python".to_string())].into(),
-                demos: vec!["cpu".into()],
-                args: Vec::new(),
-            });
+            document.settings.backends.push(python_backend(name, kind));
         }
         let lines = verdict(&document);
         let python = lines.last().unwrap();
