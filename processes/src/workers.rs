@@ -1115,6 +1115,7 @@ mod tests {
             worker: WorkerKind::Process,
             isolated: true,
             start_method: Some("fork".into()),
+            executor: None,
         };
         let run = DemoRun::new(DemoId::Spawn, ("processes", &kind), &settings, Echo::Silent);
         let mut workers: Workers<'_, ()> = Workers::new(&run);

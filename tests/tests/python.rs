@@ -313,6 +313,7 @@ fn the_listings_declare_the_kinds_and_the_runtime() {
             },
             isolated: start.is_some(),
             start_method: start.map(str::to_string),
+            executor: None,
         };
         assert_eq!(listing.kind, expected, "{backend}");
         assert_eq!(listing.demos.len(), DemoId::ALL.len());

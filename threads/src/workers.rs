@@ -252,6 +252,7 @@ mod tests {
             worker: WorkerKind::Thread,
             isolated: false,
             start_method: None,
+            executor: None,
         };
         DemoRun::new(DemoId::Join, ("threads", &kind), &settings, Echo::Silent)
     }

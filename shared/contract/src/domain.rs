@@ -86,6 +86,20 @@ pub enum WorkerKind {
     Thread,
     /// A process of its own: it shares only what is mapped or sent.
     Process,
+    /// An async task on an executor (tokio): it shares the process's memory and fate, like a
+    /// thread, but has no stack of its own and runs only between the `.await`s of others.
+    Task,
+}
+
+impl WorkerKind {
+    /// `thread`, `process`, `task`: as the JSON spells it.
+    pub fn id(self) -> &'static str {
+        match self {
+            WorkerKind::Thread => "thread",
+            WorkerKind::Process => "process",
+            WorkerKind::Task => "task",
+        }
+    }
 }
 
 /// What a backend is, as its `--json` document declares it. The harness and the checks key on
@@ -99,4 +113,17 @@ pub struct BackendKind {
     /// How a worker starts, for a backend that has more than one way (`fork`, `spawn`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_method: Option<String>,
+    /// What runs the workers, for a backend whose workers are tasks on an executor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub executor: Option<Executor>,
+}
+
+/// The executor a task backend's workers run on: how many OS threads poll the tasks.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct Executor {
+    /// `multi-thread` (tasks move between worker threads) or `current-thread` (every task
+    /// on the one thread that runs the program's main flow).
+    pub flavour: String,
+    /// The OS threads that poll tasks (1 for `current-thread`).
+    pub worker_threads: usize,
 }

@@ -93,6 +93,7 @@ pub mod testing {
             worker: WorkerKind::Thread,
             isolated: false,
             start_method: None,
+            executor: None,
         };
         crate::run::DemoRun::new(
             demo,

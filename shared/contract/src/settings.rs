@@ -2,7 +2,7 @@
 //! as the shared command line parses them (clap derives) and as a demo reads them.
 
 use crate::demos::download::{self, ImageUrl};
-use crate::domain::CrashFault;
+use crate::domain::{CrashFault, WorkerKind};
 use crate::images::{DEFAULT_MEAN_KIB, MAX_MEAN_KIB};
 use crate::local_server::FaultShare;
 use crate::queues::QueueKind;
@@ -128,7 +128,7 @@ pub struct DemoOptions {
 
     /// join: sleepers started [default: 5]; cpu: time 1, 2, …, N workers (N at most 64)
     /// [default: the number of cores]; download: workers sharing the queue of URLs in the
-    /// concurrent pass [default: 6]
+    /// concurrent pass [default: 6]. At most 1024, or 100000 for task workers
     #[arg(long, value_name = "N", value_parser = parse_workers, allow_hyphen_values = true)]
     pub workers: Option<usize>,
 
@@ -158,20 +158,37 @@ pub struct DemoOptions {
 
 impl DemoOptions {
     /// Checks the options against the demos that will run with them: a limit that only one
-    /// demo has is refused only when that demo runs.
-    pub fn check_for(&self, demos: &[crate::demos::DemoId]) -> Result<(), String> {
+    /// demo has is refused only when that demo runs; a limit that depends on what a worker is
+    /// only when `worker` says (`None`: not yet known, only the limits of every kind).
+    pub fn check_for(
+        &self,
+        demos: &[crate::demos::DemoId],
+        worker: Option<WorkerKind>,
+    ) -> Result<(), String> {
         use crate::demos::{DemoId, cpu};
-        if let Some(workers) = self.workers
-            && workers > cpu::MAX_WORKERS
-            && demos.contains(&DemoId::Cpu)
-        {
+        let Some(workers) = self.workers else {
+            return Ok(());
+        };
+        if workers > cpu::MAX_WORKERS && demos.contains(&DemoId::Cpu) {
             return Err(format!(
                 "cpu times every count of workers from 1 to N: --workers takes at most {} for \
                  cpu (leave cpu out for more)",
                 cpu::MAX_WORKERS
             ));
         }
-        Ok(())
+        let Some(worker) = worker else {
+            return Ok(());
+        };
+        match demos.iter().find(|&&demo| workers > max_workers(demo, worker)) {
+            Some(&demo) => Err(format!(
+                "--workers takes at most {} for {demo} on {} workers (only task workers go up \
+                 to {MAX_TASK_WORKERS}: each {} needs a stack of its own)",
+                max_workers(demo, worker),
+                worker.id(),
+                worker.id()
+            )),
+            None => Ok(()),
+        }
     }
 
     /// The options as command-line arguments, for passing them on to a backend.
@@ -201,15 +218,31 @@ pub fn parse_prime_limit(text: &str) -> Result<u64, String> {
     }
 }
 
-/// The most workers a demo starts at once (`join`, `download`; `cpu` stops at
-/// [`crate::demos::cpu::MAX_WORKERS`]).
+/// The most thread or process workers a demo starts at once (`join`, `download`; `cpu`
+/// stops at [`crate::demos::cpu::MAX_WORKERS`]).
 pub const MAX_WORKERS: usize = 1024;
 
+/// The most task workers `join` and `download` start at once: a task has no stack of its own,
+/// only its future's state, so a hundred thousand fit where a thousand threads would not.
+pub const MAX_TASK_WORKERS: usize = 100_000;
+
+/// The most workers `demo` starts at once on workers of this kind.
+pub fn max_workers(demo: crate::demos::DemoId, worker: WorkerKind) -> usize {
+    use crate::demos::{DemoId, cpu};
+    match (demo, worker) {
+        (DemoId::Cpu, _) => cpu::MAX_WORKERS,
+        (DemoId::Join | DemoId::Download, WorkerKind::Task) => MAX_TASK_WORKERS,
+        _ => MAX_WORKERS,
+    }
+}
+
+/// `--workers` as the command line parses it, up to the largest limit of any kind; the limit
+/// of the demo and of the backend's kind of worker is [`DemoOptions::check_for`]'s.
 pub fn parse_workers(text: &str) -> Result<usize, String> {
     match text.trim().parse::<usize>() {
-        Ok(n) if (1..=MAX_WORKERS).contains(&n) => Ok(n),
+        Ok(n) if (1..=MAX_TASK_WORKERS).contains(&n) => Ok(n),
         _ => Err(format!(
-            "--workers takes a whole number from 1 to {MAX_WORKERS}"
+            "--workers takes a whole number from 1 to {MAX_TASK_WORKERS}"
         )),
     }
 }

@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 use std::str::FromStr;
 
 /// The backends compared when no `--backend` is given, found beside the `compare` program.
-pub const DEFAULT_BACKENDS: [&str; 2] = ["threads", "processes"];
+pub const DEFAULT_BACKENDS: [&str; 3] = ["threads", "processes", "tasks"];
 
 /// A backend as the command line names it: `NAME=PROGRAM [ARGUMENT…]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -291,20 +291,27 @@ pub fn agreement_group(kind: &BackendKind) -> (WorkerKind, bool) {
     (kind.worker, kind.isolated)
 }
 
-/// `thread workers, not isolated`, `process workers, isolated, started by fork`.
+/// `thread workers, not isolated`, `process workers, isolated, started by fork`, `task
+/// workers, not isolated, on a multi-thread executor of 2 threads`.
 pub fn describe_kind(kind: &BackendKind) -> String {
-    let worker = match kind.worker {
-        WorkerKind::Thread => "thread",
-        WorkerKind::Process => "process",
-    };
+    let worker = kind.worker.id();
     let isolation = if kind.isolated {
         "isolated"
     } else {
         "not isolated"
     };
-    match &kind.start_method {
+    let described = match &kind.start_method {
         Some(method) => format!("{worker} workers, {isolation}, started by {method}"),
         None => format!("{worker} workers, {isolation}"),
+    };
+    match &kind.executor {
+        Some(executor) => format!(
+            "{described}, on a {} executor of {} thread{}",
+            executor.flavour,
+            executor.worker_threads,
+            if executor.worker_threads == 1 { "" } else { "s" }
+        ),
+        None => described,
     }
 }
 

@@ -334,10 +334,10 @@ pub fn compare(cli: &CompareCli, interrupted: &AtomicBool) -> Result<Verdict, Er
                 workers: Some(most),
                 ..options.clone()
             };
-            widest.check_for(&demos).map_err(Error::Options)?;
+            widest.check_for(&demos, None).map_err(Error::Options)?;
         }
     }
-    options.check_for(&demos).map_err(Error::Options)?;
+    options.check_for(&demos, None).map_err(Error::Options)?;
     // Everything every backend is given besides `--json DEMO`: the scale, the demo options,
     // and whatever came after `--`; `--start` is added for those whose kind has a start method.
     let mut passed_on = options.to_args();
@@ -351,6 +351,30 @@ pub fn compare(cli: &CompareCli, interrupted: &AtomicBool) -> Result<Verdict, Er
         // Ctrl-C reached the backend being asked for its listing too.
         Err(_) if interrupted.load(Ordering::SeqCst) => return Ok(Verdict::Interrupted),
         prepared => prepared?,
+    };
+    // A limit that depends on the kind of worker (`--workers` for threads and processes) is
+    // refused before anything runs; in a sweep, a backend sits out the points beyond it.
+    if swept.is_none() {
+        for backend in &backends {
+            options
+                .check_for(&demos, Some(backend.kind().worker))
+                .map_err(|problem| Error::Options(format!("{}: {problem}", backend.name())))?;
+        }
+    }
+    let takes = |backend: &Backend, demo: DemoId, point: Option<f64>| -> bool {
+        let within_limits = match (swept, point) {
+            (Some(spec), Some(value)) if spec.param == sweep::Param::Workers => {
+                let at_point = DemoOptions {
+                    workers: Some(value as usize),
+                    ..DemoOptions::default()
+                };
+                at_point
+                    .check_for(&[demo], Some(backend.kind().worker))
+                    .is_ok()
+            }
+            _ => true,
+        };
+        backend.supports(demo) && within_limits
     };
     if let Some(method) = cli.start {
         for backend in backends.iter().filter(|b| b.kind().start_method.is_some()) {
@@ -370,13 +394,13 @@ pub fn compare(cli: &CompareCli, interrupted: &AtomicBool) -> Result<Verdict, Er
         .map(Backend::name)
         .collect::<Vec<_>>()
         .join(" vs ");
-    let all_contenders = |demo: DemoId| -> Vec<Contender> {
+    let all_contenders = |demo: DemoId, point: Option<f64>| -> Vec<Contender> {
         backends
             .iter()
             .map(|b| Contender {
                 name: b.name(),
                 kind: b.kind(),
-                supported: b.supports(demo),
+                supported: takes(b, demo, point),
             })
             .collect()
     };
@@ -394,22 +418,22 @@ pub fn compare(cli: &CompareCli, interrupted: &AtomicBool) -> Result<Verdict, Er
     }
     say(&out)?;
 
-    let total_runs: usize = demos
+    let total_runs: usize = points
         .iter()
-        .map(|&demo| backends.iter().filter(|b| b.supports(demo)).count())
+        .flat_map(|&point| demos.iter().map(move |&demo| (demo, point)))
+        .map(|(demo, point)| backends.iter().filter(|b| takes(b, demo, point)).count())
         .sum::<usize>()
-        * cli.runs as usize
-        * points.len();
+        * cli.runs as usize;
     // Every interval of the report holds together with 95 % confidence: the family is every
     // figure of every demo against the first backend.
-    let family: usize = demos
+    let family: usize = points
         .iter()
-        .map(|&demo| {
-            let running = backends.iter().filter(|b| b.supports(demo)).count();
+        .flat_map(|&point| demos.iter().map(move |&demo| (demo, point)))
+        .map(|(demo, point)| {
+            let running = backends.iter().filter(|b| takes(b, demo, point)).count();
             summary::figure_count(demo) * running.saturating_sub(1)
         })
-        .sum::<usize>()
-        * points.len();
+        .sum::<usize>();
     let confidence = stats::each_interval_confidence(family);
     let progress = ProgressBar::new(total_runs as u64);
     progress.set_style(
@@ -439,7 +463,8 @@ pub fn compare(cli: &CompareCli, interrupted: &AtomicBool) -> Result<Verdict, Er
             _ => Vec::new(),
         };
         for &demo in &demos {
-            let running: Vec<&Backend> = backends.iter().filter(|b| b.supports(demo)).collect();
+            let running: Vec<&Backend> =
+                backends.iter().filter(|b| takes(b, demo, point)).collect();
             let at = match (swept, point) {
                 (Some(spec), Some(value)) => {
                     format!(" at {} {}", spec.param, sweep::show_value(value))
@@ -475,7 +500,7 @@ pub fn compare(cli: &CompareCli, interrupted: &AtomicBool) -> Result<Verdict, Er
             if interrupted.load(Ordering::SeqCst) {
                 break 'points;
             }
-            let summary = DemoSummary::of(demo, &all_contenders(demo), &runs, confidence);
+            let summary = DemoSummary::of(demo, &all_contenders(demo, point), &runs, confidence);
             let comparison = DemoComparison {
                 id: demo.id().to_string(),
                 swept_at: point,

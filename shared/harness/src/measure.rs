@@ -517,6 +517,7 @@ mod tests {
             worker: contract::domain::WorkerKind::Thread,
             isolated: false,
             start_method: None,
+            executor: None,
         };
         assert_eq!(
             judge(demo, kind, &report(true, good.clone()), 0),

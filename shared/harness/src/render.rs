@@ -662,6 +662,7 @@ mod known_answers {
             worker: WorkerKind::Thread,
             isolated: false,
             start_method: None,
+            executor: None,
         };
         // Long backend names and wide ranges: still within 100 columns.
         let names = ["python-processes-forkserver", "threads"];

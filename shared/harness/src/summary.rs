@@ -730,6 +730,7 @@ mod tests {
             worker,
             isolated,
             start_method: None,
+            executor: None,
         }
     }
 
@@ -891,6 +892,7 @@ mod known_answers {
         worker: WorkerKind::Thread,
         isolated: false,
         start_method: None,
+        executor: None,
     };
 
     fn process() -> BackendKind {
@@ -898,6 +900,7 @@ mod known_answers {
             worker: WorkerKind::Process,
             isolated: true,
             start_method: Some("fork".into()),
+            executor: None,
         }
     }
 

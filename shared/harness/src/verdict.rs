@@ -237,11 +237,13 @@ mod tests {
         worker: WorkerKind::Thread,
         isolated: false,
         start_method: None,
+        executor: None,
     };
     const PROCESS: BackendKind = BackendKind {
         worker: WorkerKind::Process,
         isolated: true,
         start_method: None,
+        executor: None,
     };
 
     /// A comparison of `demo` between threads and processes from their samples of `key`.

@@ -3,7 +3,7 @@
 use clap::Parser;
 use contract::RunSettings;
 use contract::demos::DemoId;
-use contract::domain::{Fault, StartMethod};
+use contract::domain::{Fault, StartMethod, WorkerKind};
 use contract::settings::{DemoOptions, DownloadArgs};
 
 /// The largest `--scale` accepted: beyond it a default run would take days.
@@ -96,14 +96,14 @@ impl Cli {
     }
 
     /// Checks that need the whole command line: a demo named twice, an option beyond the
-    /// limit of a demo that runs.
-    pub fn validate(&self) -> Result<(), String> {
+    /// limit of a demo that runs on workers of this kind.
+    pub fn validate(&self, worker: WorkerKind) -> Result<(), String> {
         for (i, demo) in self.demos.iter().enumerate() {
             if self.demos[..i].contains(demo) {
                 return Err(format!("demo '{demo}' is named twice"));
             }
         }
-        self.options.check_for(&self.selected_demos())
+        self.options.check_for(&self.selected_demos(), Some(worker))
     }
 }
 
@@ -197,7 +197,7 @@ mod tests {
     fn a_demo_named_twice_is_refused() {
         let cli = Cli::try_parse_from(["threads", "start", "join", "start"]).unwrap();
         assert_eq!(
-            cli.validate(),
+            cli.validate(WorkerKind::Thread),
             Err("demo 'start' is named twice".to_string())
         );
     }

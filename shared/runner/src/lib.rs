@@ -26,7 +26,7 @@ use std::time::Instant;
 /// A way of making workers: a backend binary's one type, whose demos live in its
 /// `src/demos/`, one file per demo, generated into a module by [`backend_demos!`].
 pub trait Backend {
-    /// `threads` or `processes`.
+    /// `threads`, `processes` or `tasks`.
     const NAME: &'static str;
 
     /// What a worker is.
@@ -40,6 +40,11 @@ pub trait Backend {
 
     /// Called once before any demo runs, after Ctrl-C and SIGTERM have been taken over.
     fn prepare() {}
+
+    /// What runs the workers, for a backend whose workers are tasks on an executor.
+    fn executor() -> Option<contract::domain::Executor> {
+        None
+    }
 
     /// Runs one demo: the `run` of its file in `src/demos/` (see [`backend_demos!`]).
     fn run_demo(demo: DemoId, run: &DemoRun) -> Result<Checked, DemoError>;
@@ -76,6 +81,7 @@ fn kind_of<B: Backend>(cli: &Cli) -> BackendKind {
         worker: B::WORKER,
         isolated: B::ISOLATED,
         start_method: B::HAS_START_METHODS.then(|| cli.start.unwrap_or_default().id().to_string()),
+        executor: B::executor(),
     }
 }
 
@@ -127,7 +133,7 @@ fn run_backend<B: Backend>() -> Result<ExitCode, StdoutClosed> {
         }
         Err(error) => return Ok(bad_input::<B>(&cli::one_line(&error))),
     };
-    if let Err(problem) = cli.validate() {
+    if let Err(problem) = cli.validate(B::WORKER) {
         return Ok(bad_input::<B>(&format!("error: {problem}")));
     }
     if cli.start.is_some() && !B::HAS_START_METHODS {

@@ -83,9 +83,9 @@ impl CrashRound {
             .map(worker_name)
             .collect();
         // A panic is caught where the worker is joined: by `JoinHandle::join` for a thread,
-        // as the exit code Rust gives a process that panics (101) for a process.
+        // by awaiting its `JoinHandle` for a task, as the exit code Rust gives a process that panics (101) for a process.
         let panic_seen = match worker {
-            WorkerKind::Thread => "panicked",
+            WorkerKind::Thread | WorkerKind::Task => "panicked",
             WorkerKind::Process => "exited with code 101",
         };
         match fault {

@@ -363,7 +363,30 @@ impl FetchSettings {
             .map_err(|e| format!("cannot build an HTTP client: {}", root_cause(&e)))
     }
 
-    fn backoff_before(&self, retry: u32) -> Duration {
+    /// An async client, for workers that are tasks: one client serves every task of a
+    /// runtime, its connections polled by the runtime's threads, none of its own.
+    pub fn async_client(&self) -> Result<reqwest::Client, String> {
+        let mut builder = reqwest::Client::builder()
+            .timeout(self.timeout)
+            .connect_timeout(self.timeout);
+        if self.direct {
+            builder = builder.no_proxy();
+        }
+        let trusted = match self.trusted_pem.is_empty() {
+            true => Vec::new(),
+            false => certificates_in(&self.trusted_pem)?,
+        };
+        builder = match self.system_roots {
+            true => builder.tls_certs_merge(trusted),
+            false => builder.tls_certs_only(trusted),
+        };
+        builder
+            .build()
+            .map_err(|e| format!("cannot build an HTTP client: {}", root_cause(&e)))
+    }
+
+    /// The wait before retry number `retry` (1 for the first).
+    pub fn backoff_before(&self, retry: u32) -> Duration {
         const MAX_BACKOFF: Duration = Duration::from_secs(5);
         self.backoff
             .saturating_mul(1 << retry.saturating_sub(1).min(16))
@@ -462,8 +485,10 @@ pub fn fetch_into_memory(client: &reqwest::blocking::Client, urls: &[ImageUrl]) 
 }
 
 /// Why an attempt failed, and whether another may succeed.
-enum Failure {
+pub enum Failure {
+    /// Another attempt may succeed (a 5xx, a reset, a cut body, a timeout).
     Retryable(String),
+    /// Another attempt would fail the same way.
     Final(String),
 }
 
@@ -493,7 +518,9 @@ fn try_once(
     save_whole(folder, &url.file_name, &mut response, settings)
 }
 
-fn request_failure(error: &reqwest::Error, settings: &FetchSettings) -> Failure {
+/// What a request's error means for the attempt: a timeout, a connection that may come
+/// back or a cut answer may be retried; a refused connection or a bad request not.
+pub fn request_failure(error: &reqwest::Error, settings: &FetchSettings) -> Failure {
     if error.is_timeout() {
         return Failure::Retryable(timed_out(settings));
     }
@@ -511,19 +538,21 @@ fn request_failure(error: &reqwest::Error, settings: &FetchSettings) -> Failure 
     Failure::Retryable(format!("request failed: {cause}"))
 }
 
-fn timed_out(settings: &FetchSettings) -> String {
+/// `timed out after 10 s`.
+pub fn timed_out(settings: &FetchSettings) -> String {
     format!(
         "timed out after {} s",
         format_seconds(settings.timeout.as_secs_f64())
     )
 }
 
-fn too_large(settings: &FetchSettings) -> String {
+/// `larger than the cap of N bytes`.
+pub fn too_large(settings: &FetchSettings) -> String {
     format!("larger than the cap of {} bytes", settings.max_bytes)
 }
 
 /// The innermost cause of an error chain: the line that says what really happened.
-fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+pub fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
     let mut cause = error;
     while let Some(next) = cause.source() {
         cause = next;
@@ -549,7 +578,7 @@ fn refused(error: &(dyn std::error::Error + 'static)) -> bool {
 /// once complete. If the worker dies half-way, the kernel frees the unnamed file and
 /// nothing is left. Where the file system has no `O_TMPFILE`, a `.part` name is used
 /// and removed on failure.
-fn save_whole(
+pub fn save_whole(
     folder: &Path,
     file_name: &str,
     body: &mut dyn Read,

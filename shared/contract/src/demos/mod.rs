@@ -300,11 +300,13 @@ mod tests {
             worker: WorkerKind::Thread,
             isolated: false,
             start_method: None,
+            executor: None,
         };
         let processes = BackendKind {
             worker: WorkerKind::Process,
             isolated: true,
             start_method: Some("fork".into()),
+            executor: None,
         };
         let round = |fault: &str, seen: &str, survivors: &[&str], survived: bool| {
             serde_json::json!({"fault": fault, "doomed": "t2", "seen": seen,
@@ -377,7 +379,8 @@ mod known_answers {
                 &crate::domain::BackendKind {
                     worker: crate::domain::WorkerKind::Thread,
                     isolated: false,
-                    start_method: None
+                    start_method: None,
+                    executor: None,
                 },
                 &serde_json::json!({"order": ["t1 sleeping", "main hello"]})
             ),

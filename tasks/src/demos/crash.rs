@@ -1,0 +1,181 @@
+//! `crash` (beyond the notebook) on tasks: one of four workers panics, aborts or is killed.
+//!
+//! A panic unwinds one task: tokio catches it where it polls the task, and awaiting the
+//! task's `JoinHandle` reports it, while the other tasks sleep on. `abort()` and SIGKILL end
+//! the whole process, every task and every worker thread in it, as with threads: to live on
+//! and report that, the demo runs those rounds in a copy of this program, and watches the copy.
+
+use crate::workers::{Workers, on_runtime};
+use crate::workloads::crash_sleeper;
+use contract::demos::crash::{CrashOutcome, CrashRound};
+use contract::demos::crash::{DOOMED, SLEEP_S, WORKERS, worker_name};
+use contract::domain::CrashFault;
+use contract::report::signal_name;
+use contract::{DemoError, DemoRun, Event, interrupt};
+use std::io::BufReader;
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
+
+pub fn run(run: &DemoRun) -> Result<CrashOutcome, DemoError> {
+    let faults = run
+        .options()
+        .fault
+        .map_or(CrashFault::ALL.to_vec(), |fault| vec![fault]);
+    let mut rounds = Vec::new();
+    for fault in faults {
+        run.main_says(
+            "round",
+            Some(format!("{} dies by {}", worker_name(DOOMED), fault.id())),
+        );
+        let round = if fault == CrashFault::Panic || run.is_crash_copy() {
+            on_runtime(round_here(run, fault))?
+        } else {
+            round_in_a_copy(run, fault)?
+        };
+        run.main_says("survivors", Some(round.survivors.join(" ")));
+        rounds.push(round);
+    }
+    Ok(CrashOutcome::new(run.kind(), rounds))
+}
+
+/// Starts the four workers here, the doomed one among them, and joins each.
+async fn round_here(run: &DemoRun, fault: CrashFault) -> Result<CrashRound, DemoError> {
+    let mut workers = Workers::new(run);
+    let seconds = run.seconds(SLEEP_S);
+    let mut started = Vec::new();
+    for index in 0..WORKERS {
+        let doomed = (index == DOOMED).then_some(fault);
+        let id = workers
+            .start(&worker_name(index), move |out| async move {
+                crash_sleeper(&out, seconds, doomed).await
+            })
+            .await?;
+        started.push(id);
+    }
+    // Each join says how its worker ended; the doomed one's tells what the parent saw.
+    let mut joins = Vec::new();
+    for id in started {
+        joins.push(workers.join(id).await);
+    }
+    CrashRound::from_joins(fault, joins)
+}
+
+/// Runs the round in a copy of this program, which streams its events as JSON lines, and
+/// reports how the copy ended: a task's abort or SIGKILL takes its whole process.
+fn round_in_a_copy(run: &DemoRun, fault: CrashFault) -> Result<CrashRound, DemoError> {
+    let program =
+        std::env::current_exe().map_err(|e| DemoError::system("finding this program", e))?;
+    let started_at = run.trace().now_s();
+    let mut command = Command::new(program);
+    command.args([
+        "crash",
+        "--crash-copy",
+        &std::process::id().to_string(),
+        "--fault",
+        fault.id(),
+        "--scale",
+        &run.scale().to_string(),
+    ]);
+    // Dropped on every path out of here (an error, Ctrl-C): then killed and reaped.
+    let mut copy = CopyOfProgram::start(&mut command)?;
+    let mut survivors = Vec::new();
+    while let Some(mut event) = copy.next_event()? {
+        event.t_s += started_at;
+        if event.what == "finished" {
+            survivors.push(event.worker.clone());
+        }
+        // The copy's main flow repeats what ours says; its workers' events are the news.
+        if event.worker != contract::trace::MAIN {
+            run.trace().record(event);
+        }
+    }
+    let status = copy.wait()?;
+    let seen = match (status.signal(), status.code()) {
+        (Some(signal), _) => format!(
+            "the whole program was killed by signal {}",
+            signal_name(signal)
+        ),
+        (None, Some(code)) => format!("the whole program exited with code {code}"),
+        (None, None) => "the whole program ended".to_string(),
+    };
+    survivors.sort();
+    Ok(CrashRound {
+        fault,
+        doomed: worker_name(DOOMED),
+        seen,
+        survivors,
+        program_survived: status.success(),
+    })
+}
+
+/// A copy of this program running one round, read line by line. Every wait for it goes in
+/// turns (Ctrl-C and SIGTERM end them), and dropping it kills and reaps the copy if it has
+/// not been reaped yet, however the round ended.
+struct CopyOfProgram {
+    child: Child,
+    events: BufReader<ChildStdout>,
+}
+
+impl CopyOfProgram {
+    fn start(command: &mut Command) -> Result<Self, DemoError> {
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| DemoError::system("starting a copy of this program", e))?;
+        let events = BufReader::new(child.stdout.take().expect("piped"));
+        Ok(CopyOfProgram { child, events })
+    }
+
+    /// The copy's next event; `None` once it has closed its output (it has ended).
+    fn next_event(&mut self) -> Result<Option<Event>, DemoError> {
+        let mut line = String::new();
+        let read = interrupt::read_line(&mut self.events, &mut line)?
+            .map_err(|e| DemoError::system("reading the copy's events", e))?;
+        if read == 0 {
+            return Ok(None);
+        }
+        serde_json::from_str(&line)
+            .map(Some)
+            .map_err(|e| DemoError::system("decoding the copy's events", e))
+    }
+
+    /// Waits for the copy to end, and reaps it.
+    fn wait(&mut self) -> Result<ExitStatus, DemoError> {
+        interrupt::wait_for_exit(&mut self.child)?
+            .map_err(|e| DemoError::system("waiting for the copy", e))
+    }
+}
+
+impl Drop for CopyOfProgram {
+    fn drop(&mut self) {
+        // `Child` knows whether it has reaped the copy: once it has, `kill` sends nothing, so
+        // no other process can be hit; otherwise the copy is still ours to kill and reap.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CopyOfProgram;
+    use contract::DemoError;
+    use std::path::Path;
+    use std::process::Command;
+
+    #[test]
+    fn a_copy_that_says_something_else_is_killed_and_reaped() {
+        let mut command = Command::new("sh");
+        command.args(["-c", "echo 'not an event'; exec sleep 30"]);
+        let mut copy = CopyOfProgram::start(&mut command).unwrap();
+        let pid = copy.child.id();
+        let error = copy.next_event().unwrap_err();
+        assert!(
+            matches!(&error, DemoError::System(what) if what.starts_with("decoding")),
+            "{error:?}"
+        );
+        drop(copy);
+        // Reaped, so its pid is gone from /proc (it would sleep on for 30 s otherwise).
+        assert!(!Path::new(&format!("/proc/{pid}")).exists());
+    }
+}

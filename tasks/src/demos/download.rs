@@ -1,0 +1,287 @@
+//! `download` (notebook §8) on tasks: 14 images fetched by one worker in turn, then by
+//! `--workers` workers (six by default, up to 100 000) taking URLs from one FIFO queue.
+//!
+//! A task shares the parent's memory: the queue is a tokio channel every worker awaits, and
+//! each worker writes its files itself. Unlike threads, which build a blocking client each
+//! (one with a thread of its own inside), every task shares one async client: its sockets are
+//! polled by the runtime's worker threads, so a thousand requests in flight cost a thousand
+//! futures and sockets, not a thousand stacks. A worker has at most one request in flight,
+//! so `--workers` is the number of requests in flight.
+
+use crate::workers::{TaskSink, Workers, on_runtime};
+use contract::demos::download::DownloadOutcome;
+use contract::demos::download::{BASELINE_WORKER, SEQUENTIAL_WORKER, worker_name};
+use contract::demos::download::{
+    BaselineRun, Download, DownloadPlan, FetchSettings, Fetched, Failure, ImageResult, ImageUrl,
+    Pass, PassRun, SequentialResult, request_failure, root_cause, save_whole, timed_out,
+    too_large,
+};
+use contract::images::ManifestEntry;
+use contract::local_server::ServedManifest;
+use contract::{DemoError, DemoRun, EventSink};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::Mutex;
+
+pub fn run(run: &DemoRun) -> Result<DownloadOutcome, DemoError> {
+    // The local image server runs as its own process, stopped when `plan` is dropped.
+    let plan = DownloadPlan::prepare(run)?;
+    let (baseline, manifest, sequential, concurrent) = on_runtime(async {
+        let baseline = match run.download().baseline {
+            true => Some(baseline_pass(run, &plan).await?),
+            false => None,
+        };
+        let (manifest, sequential) = sequential_pass(run, &plan).await?;
+        let concurrent = concurrent_pass(run, &plan).await?;
+        Ok((baseline, manifest, sequential, concurrent))
+    })?;
+    Ok(plan.finish(run, manifest, sequential, concurrent, baseline))
+}
+
+/// The notebook's first loop: one worker fetches every image in turn.
+async fn sequential_pass(
+    run: &DemoRun,
+    plan: &DownloadPlan,
+) -> Result<(Option<Vec<ManifestEntry>>, PassRun), DemoError> {
+    let folder = plan.pass_folder(Pass::Sequential)?;
+    let (urls, settings, manifest_base) = (
+        plan.urls().to_vec(),
+        plan.settings().clone(),
+        plan.manifest_base(),
+    );
+    run.main_says("pass", Some("sequential, 1 worker".into()));
+    let started = Instant::now();
+    let mut workers = Workers::new(run);
+
+    let seq = workers
+        .start(SEQUENTIAL_WORKER, move |out| async move {
+            fetch_in_turn(&out, &urls, &settings, manifest_base, &folder).await
+        })
+        .await?;
+
+    let result = workers.join(seq).await?.map_err(DemoError::System)?;
+    let wall_s = started.elapsed().as_secs_f64();
+    let pass = PassRun {
+        downloads: result.downloads,
+        wall_s,
+    };
+    Ok((result.manifest, pass))
+}
+
+/// The notebook's second loop: a FIFO queue of URLs and `--workers` workers taking from it.
+async fn concurrent_pass(run: &DemoRun, plan: &DownloadPlan) -> Result<PassRun, DemoError> {
+    let folder = Arc::new(plan.pass_folder(Pass::Concurrent)?);
+    // The queue lives in memory every task can reach: a channel filled, then closed, so that
+    // `recv` gives `None` once it is empty and each worker's loop ends. Its receiver is
+    // behind an async mutex: a worker awaits its turn at the queue without holding a thread.
+    let (queue_in, queue) = tokio::sync::mpsc::unbounded_channel();
+    for url in plan.urls() {
+        queue_in.send(url.clone()).expect("the queue is open");
+    }
+    drop(queue_in);
+    let queue = Arc::new(Mutex::new(queue));
+    // One client for every task: made by the main flow, shared through an `Arc` inside.
+    let settings = Arc::new(plan.settings().clone());
+    let client = settings.async_client().map_err(DemoError::System)?;
+    run.main_says(
+        "pass",
+        Some(format!("concurrent, {} workers", plan.workers())),
+    );
+    let started = Instant::now();
+    let mut workers = Workers::new(run);
+
+    for index in 0..plan.workers() {
+        let (queue, folder, settings, client) = (
+            Arc::clone(&queue),
+            Arc::clone(&folder),
+            Arc::clone(&settings),
+            client.clone(),
+        );
+        workers
+            .start(&worker_name(index), move |out| async move {
+                out.emit("ready", None);
+                let mut downloads = Vec::new();
+                // The lock is held only while taking the next URL, not across the fetch.
+                while let Some(url) = { queue.lock().await.recv().await } {
+                    downloads.push(fetch_one(&out, &client, &url, &folder, &settings).await);
+                }
+                Ok::<_, String>(downloads)
+            })
+            .await?;
+    }
+
+    let mut downloads = Vec::new();
+    for result in workers.join_all().await? {
+        downloads.extend(result.map_err(DemoError::System)?);
+    }
+    let wall_s = started.elapsed().as_secs_f64();
+    run.figures(|f| {
+        f.results_via = Some("each task writes its files; the parent reads them back".into())
+    });
+    Ok(PassRun { downloads, wall_s })
+}
+
+/// `--baseline`: one client fetching every URL into memory in one worker, nothing else.
+async fn baseline_pass(run: &DemoRun, plan: &DownloadPlan) -> Result<BaselineRun, DemoError> {
+    let (urls, settings) = (plan.urls().to_vec(), plan.settings().clone());
+    let started = Instant::now();
+    let mut workers = Workers::new(run);
+
+    let baseline = workers
+        .start(BASELINE_WORKER, move |out| async move {
+            let client = settings.async_client()?;
+            out.emit("ready", None);
+            let mut bytes = 0;
+            for url in &urls {
+                if let Ok(response) = client.get(&url.url).send().await
+                    && let Ok(body) = response.bytes().await
+                {
+                    bytes += body.len() as u64;
+                }
+            }
+            Ok::<u64, String>(bytes)
+        })
+        .await?;
+
+    let bytes = workers.join(baseline).await?.map_err(DemoError::System)?;
+    let wall_s = started.elapsed().as_secs_f64();
+    Ok(BaselineRun { bytes, wall_s })
+}
+
+/// The sequential pass's worker (`contract::demos::download::FetchInTurn`), awaited: the
+/// manifest, then every URL in turn, with a client of its own.
+async fn fetch_in_turn(
+    out: &TaskSink,
+    urls: &[ImageUrl],
+    settings: &FetchSettings,
+    manifest_base: Option<String>,
+    folder: &Path,
+) -> Result<SequentialResult, String> {
+    let client = settings.async_client()?;
+    out.emit("ready", None);
+    let manifest = match manifest_base {
+        Some(base) => fetch_manifest(&client, &base).await?,
+        None => None,
+    };
+    let mut downloads = Vec::new();
+    for url in urls {
+        downloads.push(fetch_one(out, &client, url, folder, settings).await);
+    }
+    Ok(SequentialResult {
+        manifest,
+        downloads,
+    })
+}
+
+/// `contract::demos::download::fetch_manifest`, awaited: `None` when the server has none.
+async fn fetch_manifest(
+    client: &reqwest::Client,
+    base: &str,
+) -> Result<Option<Vec<ManifestEntry>>, String> {
+    let url = format!("{}/manifest.json", base.trim_end_matches('/'));
+    let failed = |e: &dyn std::fmt::Display| format!("the manifest at {url}: {e}");
+    let response = client
+        .get(&url)
+        .send()
+        .await
+        .map_err(|e| failed(&root_cause(&e)))?;
+    if response.status() == reqwest::StatusCode::NOT_FOUND {
+        return Ok(None);
+    }
+    let response = response.error_for_status().map_err(|e| failed(&e))?;
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| failed(&root_cause(&e)))?;
+    let manifest: ServedManifest = serde_json::from_slice(&body).map_err(|e| failed(&e))?;
+    Ok(Some(manifest.images))
+}
+
+/// `contract::demos::download::fetch_one`, awaited: fetches one image into `folder`,
+/// retrying as `settings` say (the backoff is an awaited sleep), and tells `out` what
+/// happened: `retry` before each retry, then `saved` or `failed`.
+async fn fetch_one(
+    out: &TaskSink,
+    client: &reqwest::Client,
+    url: &ImageUrl,
+    folder: &Path,
+    settings: &FetchSettings,
+) -> Download {
+    let attempts_allowed = settings.retries + 1;
+    let mut attempt = 1;
+    let fetched = loop {
+        match try_once(client, url, folder, settings).await {
+            Ok((length, sha256)) => {
+                out.emit("saved", Some(format!("{} ({length} B)", url.file_name)));
+                break Fetched::Saved { length, sha256 };
+            }
+            Err(Failure::Retryable(reason)) if attempt < attempts_allowed => {
+                out.emit("retry", Some(format!("{}: {reason}", url.file_name)));
+                tokio::time::sleep(settings.backoff_before(attempt)).await;
+                attempt += 1;
+            }
+            Err(Failure::Retryable(reason) | Failure::Final(reason)) => {
+                let reason = if attempt > 1 {
+                    format!("{reason} (after {attempt} attempts)")
+                } else {
+                    reason
+                };
+                out.emit("failed", Some(format!("{}: {reason}", url.file_name)));
+                break Fetched::Failed { reason };
+            }
+        }
+    };
+    Download {
+        image: ImageResult {
+            name: url.file_name.clone(),
+            fetched,
+        },
+        attempts: attempt,
+    }
+}
+
+/// One request (`contract::demos::download`'s `try_once`), awaited: the body is received
+/// chunk by chunk up to the cap, then written whole, so that the file is whole or absent.
+async fn try_once(
+    client: &reqwest::Client,
+    url: &ImageUrl,
+    folder: &Path,
+    settings: &FetchSettings,
+) -> Result<(u64, String), Failure> {
+    let mut response = client
+        .get(&url.url)
+        .send()
+        .await
+        .map_err(|e| request_failure(&e, settings))?;
+    let status = response.status();
+    if status.is_server_error() {
+        return Err(Failure::Retryable(format!("HTTP {status}")));
+    }
+    if !status.is_success() {
+        return Err(Failure::Final(format!("HTTP {status}")));
+    }
+    if let Some(length) = response.content_length()
+        && length > settings.max_bytes
+    {
+        return Err(Failure::Final(too_large(settings)));
+    }
+    let mut body = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if (body.len() + chunk.len()) as u64 > settings.max_bytes {
+                    return Err(Failure::Final(too_large(settings)));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(e) if e.is_timeout() => return Err(Failure::Retryable(timed_out(settings))),
+            Err(e) => {
+                let cause = root_cause(&e);
+                return Err(Failure::Retryable(format!("body cut short: {cause}")));
+            }
+        }
+    }
+    save_whole(folder, &url.file_name, &mut body.as_slice(), settings)
+}

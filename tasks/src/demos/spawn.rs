@@ -1,0 +1,85 @@
+//! `spawn` (beyond the notebook) on tasks: the cost to start and join one worker, next to a
+//! bare `tokio::spawn` + await and, in the same run, a bare `std::thread::spawn` + `join`;
+//! and the bare task's cost after the parent touched more memory.
+
+use crate::workers::{Workers, in_turns, on_runtime};
+use contract::bench::{median_or_zero, record_spawn_costs, record_touched_cost, touch_memory};
+use contract::demos::spawn::SpawnOutcome;
+use contract::demos::spawn::TOUCHED_MIB;
+use contract::{DemoError, DemoRun, interrupt};
+use std::future::Future;
+use std::time::Instant;
+
+pub fn run(run: &DemoRun) -> Result<SpawnOutcome, DemoError> {
+    on_runtime(spawn(run))
+}
+
+async fn spawn(run: &DemoRun) -> Result<SpawnOutcome, DemoError> {
+    let count = run.count();
+    let mut workers = Workers::new(run);
+    let mut joined = 0;
+    let (mut through_workers, mut raw, mut thread) = (Vec::new(), Vec::new(), Vec::new());
+    // The three take turns, so that the machine's drift falls on each alike.
+    for _ in 0..count {
+        through_workers.push(
+            timed(async {
+                let id = workers.start("t0", |_| async {}).await?;
+                workers.join(id).await?;
+                joined += 1;
+                Ok(())
+            })
+            .await?,
+        );
+        raw.push(timed(bare_start_and_join()).await?);
+        thread.push(timed(async { bare_thread_start_and_join() }).await?);
+    }
+    run.main_says(
+        "started and joined",
+        Some(format!("{joined} workers, one after another")),
+    );
+    record_spawn_costs(run, &through_workers, &raw);
+    // What the same start and join costs for a thread, measured here, in the same run.
+    let thread_us = median_or_zero(&thread);
+    run.measured("thread_start_join_us", thread_us);
+    run.measured("thread_over_task", thread_us / median_or_zero(&raw));
+
+    // A task lives in the parent's memory: how much of it is touched should not matter.
+    for mib in TOUCHED_MIB {
+        let memory = touch_memory(mib);
+        let mut raw = Vec::new();
+        for _ in 0..(count / 10).max(5) {
+            raw.push(timed(bare_start_and_join()).await?);
+        }
+        drop(memory);
+        record_touched_cost(run, mib, &raw);
+    }
+    Ok(SpawnOutcome {
+        started: count,
+        joined,
+    })
+}
+
+/// The microseconds `op` took; Ctrl-C is looked at before it starts.
+async fn timed(op: impl Future<Output = Result<(), DemoError>>) -> Result<f64, DemoError> {
+    if interrupt::requested() {
+        return Err(DemoError::Interrupted);
+    }
+    let started = Instant::now();
+    op.await?;
+    Ok(started.elapsed().as_secs_f64() * 1e6)
+}
+
+/// The bare runtime cost: `tokio::spawn` of an empty future, then awaiting its `JoinHandle`.
+async fn bare_start_and_join() -> Result<(), DemoError> {
+    let mut handle = tokio::spawn(async {});
+    in_turns(&mut handle)
+        .await?
+        .map_err(|_| DemoError::System("an empty task panicked".into()))
+}
+
+/// The bare OS cost of a thread: `std::thread::spawn` of an empty closure, then `join`.
+fn bare_thread_start_and_join() -> Result<(), DemoError> {
+    std::thread::spawn(|| ())
+        .join()
+        .map_err(|_| DemoError::System("an empty thread panicked".into()))
+}
