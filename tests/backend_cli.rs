@@ -1,6 +1,7 @@
-// The body of each backend's own command-line tests, included by `threads/tests/cli.rs` and
-// `processes/tests/cli.rs` after they define `BACKEND`. (Those files also make
-// `cargo test --workspace` build the binaries that the cross-backend tests run.)
+// The body of each backend's own command-line tests, included by `threads/tests/cli.rs`,
+// `processes/tests/cli.rs` and `tasks/tests/cli.rs` after they define `BACKEND`. (Those
+// files also make `cargo test --workspace` build the binaries that the cross-backend tests
+// run.)
 
 use assert_cmd::Command;
 use contract::demos::DemoId;

@@ -1,5 +1,6 @@
 // The body of each backend's own tests of its worker bookkeeping (`workers.rs`), included by
-// `threads/tests/workers.rs` and `processes/tests/workers.rs` after they define `BACKEND`:
+// `threads/tests/workers.rs`, `processes/tests/workers.rs` and `tasks/tests/workers.rs` after
+// they define `BACKEND`:
 // the workers asked for are the workers made, each one's start is timed, a worker's death is
 // reported at once, and every result reaches the demo. Each run is quick, so that these
 // tests can run for every mutant of `workers.rs` (see `scripts/mutants`).
@@ -92,6 +93,9 @@ fn a_killed_worker_is_reported_and_its_siblings_are_not_blocked() {
     let problem = report.problem.as_deref().unwrap_or_default();
     let how = match BACKEND {
         "processes" => "t1 was killed by signal SIGKILL",
+        "tasks" => {
+            "t1 panicked: injected fault kill-worker (a task cannot be killed alone, so it panics)"
+        }
         _ => {
             "t1 panicked: injected fault kill-worker (a thread cannot be killed alone, so it panics)"
         }

@@ -1,8 +1,8 @@
-//! Support for the cross-backend tests: find the two binaries, run them as a user would
+//! Support for the cross-backend tests: find the backends' binaries, run them as a user would
 //! (with a deadline, so that a hang fails the test instead of stalling it), read their JSON.
 //!
-//! The binaries are the ones `cargo test --workspace` builds for the `threads` and
-//! `processes` packages' own integration tests, next to this test's executable.
+//! The binaries are the ones `cargo test --workspace` builds for the `threads`, `processes`
+//! and `tasks` packages' own integration tests, next to this test's executable.
 
 use contract::report::RunDocument;
 use std::io::Read;
@@ -12,8 +12,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
-/// Both backends, by binary name.
-pub const BACKENDS: [&str; 2] = ["threads", "processes"];
+/// Every backend, by binary name.
+pub const BACKENDS: [&str; 3] = ["threads", "processes", "tasks"];
 
 /// How long any single run may take in these tests before it counts as hung.
 pub const DEADLINE: Duration = Duration::from_secs(60);
@@ -36,7 +36,7 @@ pub fn binary(backend: &str) -> PathBuf {
     let path = profile_dir.join(backend);
     assert!(
         path.exists(),
-        "{} is missing: run the tests with `cargo test --workspace`, which builds both binaries",
+        "{} is missing: run the tests with `cargo test --workspace`, which builds every backend's binary",
         path.display()
     );
     path

@@ -129,20 +129,23 @@ fn both_backends_draw_the_same_seeded_numbers() {
             .filter_map(|e| e.detail.clone())
             .collect()
     };
-    let [threads, processes] = BACKENDS.map(draws);
-    let common = threads.len().min(processes.len());
-    assert!(common >= 9, "{threads:?} {processes:?}");
+    let [threads, processes, tasks] = BACKENDS.map(draws);
+    let common = threads.len().min(processes.len()).min(tasks.len());
+    assert!(common >= 9, "{threads:?} {processes:?} {tasks:?}");
     assert_eq!(threads[..common], processes[..common]);
+    assert_eq!(threads[..common], tasks[..common]);
     // Seed 10 starts 1, 12, 2, 13, 13: not the default seed's sequence.
     assert_eq!(threads[..5], ["1", "12", "2", "13", "13"]);
 }
 
 #[test]
-fn list_is_the_same_for_both_binaries_and_names_every_demo() {
-    let [threads, processes] = BACKENDS.map(|backend| run(backend, &["--list"]));
-    assert_eq!(threads.code(), 0);
-    assert_eq!(processes.code(), 0);
+fn list_is_the_same_for_every_binary_and_names_every_demo() {
+    let [threads, processes, tasks] = BACKENDS.map(|backend| run(backend, &["--list"]));
+    for listed in [&threads, &processes, &tasks] {
+        assert_eq!(listed.code(), 0);
+    }
     assert_eq!(threads.stdout, processes.stdout);
+    assert_eq!(threads.stdout, tasks.stdout);
     let ids: Vec<&str> = threads
         .stdout
         .lines()

@@ -291,3 +291,40 @@ pub fn parse_timeout(text: &str) -> Result<f64, String> {
     }
     Ok(value)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demos::DemoId;
+
+    #[test]
+    fn workers_beyond_a_thousand_are_for_task_workers_on_join_and_download_only() {
+        assert_eq!(parse_workers("100000"), Ok(100_000));
+        assert!(parse_workers("100001").is_err() && parse_workers("0").is_err());
+        let options = DemoOptions {
+            workers: Some(10_000),
+            ..DemoOptions::default()
+        };
+        let (join, download) = ([DemoId::Join], [DemoId::Download]);
+        assert_eq!(options.check_for(&join, Some(WorkerKind::Task)), Ok(()));
+        assert_eq!(options.check_for(&download, Some(WorkerKind::Task)), Ok(()));
+        assert_eq!(options.check_for(&join, None), Ok(()), "the kind is not known yet");
+        for worker in [WorkerKind::Thread, WorkerKind::Process] {
+            let refused = options.check_for(&join, Some(worker)).unwrap_err();
+            assert!(refused.starts_with("--workers takes at most 1024 for join on "), "{refused}");
+            assert!(!refused.contains('\n'), "one line: {refused}");
+        }
+        let at_the_limit = DemoOptions {
+            workers: Some(MAX_WORKERS),
+            ..DemoOptions::default()
+        };
+        assert_eq!(at_the_limit.check_for(&join, Some(WorkerKind::Process)), Ok(()));
+        // cpu times every count from 1 to N, whatever the workers are.
+        let many = DemoOptions {
+            workers: Some(65),
+            ..DemoOptions::default()
+        };
+        assert!(many.check_for(&[DemoId::Cpu], Some(WorkerKind::Task)).is_err());
+        assert!(many.check_for(&[DemoId::Cpu], None).is_err());
+    }
+}

@@ -14,6 +14,19 @@ pub struct Dimension {
     pub figure: VerdictFigure,
     /// Why the models differ here: the mechanism, not the winner.
     pub reason: &'static str,
+    /// The reason when task workers (an async runtime's) ran too, where they differ from
+    /// both threads and processes for a reason of their own.
+    pub reason_with_tasks: Option<&'static str>,
+}
+
+impl Dimension {
+    /// The reason for this run: the one that speaks of tasks when task workers ran.
+    pub fn reason_for(&self, tasks_ran: bool) -> &'static str {
+        match self.reason_with_tasks {
+            Some(reason) if tasks_ran => reason,
+            _ => self.reason,
+        }
+    }
 }
 
 /// Where a dimension's answer comes from.
@@ -35,6 +48,11 @@ pub const DIMENSIONS: [Dimension; 9] = [
         figure: VerdictFigure::Measured("worker_start_join_us", Better::Lower),
         reason: "a thread is a stack in the same address space; a process needs its own copy of \
                  the page tables (fork) or a whole program loaded (spawn)",
+        reason_with_tasks: Some(
+            "a task is a future put on the runtime's queue: no stack, no system call; a thread \
+             needs a stack and a clone(), a process its own page tables (fork) or a whole \
+             program loaded (spawn)",
+        ),
     },
     Dimension {
         question: "cost of a message",
@@ -42,6 +60,7 @@ pub const DIMENSIONS: [Dimension; 9] = [
         figure: VerdictFigure::Measured("channel_8b_round_trip_us", Better::Lower),
         reason: "threads hand a message over in memory they share; between processes it is \
                  serialised and copied through the kernel",
+        reason_with_tasks: None,
     },
     Dimension {
         question: "cost of a queue's put and get",
@@ -49,6 +68,7 @@ pub const DIMENSIONS: [Dimension; 9] = [
         figure: VerdictFigure::Measured("ns_per_put_get", Better::Lower),
         reason: "a threads queue is a lock and a buffer in one address space; a processes \
                  queue must live where every process can reach it, behind IPC or shared memory",
+        reason_with_tasks: None,
     },
     Dimension {
         question: "cost of shared state (a locked update)",
@@ -56,6 +76,7 @@ pub const DIMENSIONS: [Dimension; 9] = [
         figure: VerdictFigure::Measured("ns_per_update_locked", Better::Lower),
         reason: "both take one lock in memory every worker reaches: a thread's in its own \
                  process, a process's in a shared mapping set up before the workers start",
+        reason_with_tasks: None,
     },
     Dimension {
         question: "waking a waiting worker",
@@ -63,6 +84,7 @@ pub const DIMENSIONS: [Dimension; 9] = [
         figure: VerdictFigure::Measured("wakeup_latency_us_median", Better::Lower),
         reason: "both sleep in the kernel on a futex; the word is in the process's memory for \
                  threads, in a shared mapping for processes",
+        reason_with_tasks: None,
     },
     Dimension {
         question: "memory of five sleeping workers",
@@ -70,6 +92,7 @@ pub const DIMENSIONS: [Dimension; 9] = [
         figure: VerdictFigure::PeakPss,
         reason: "threads share one address space; each process has its own page tables and \
                  its own copy of every page it writes",
+        reason_with_tasks: None,
     },
     Dimension {
         question: "CPU-bound work on two workers",
@@ -77,6 +100,7 @@ pub const DIMENSIONS: [Dimension; 9] = [
         figure: VerdictFigure::Measured("speedup_2_workers", Better::Higher),
         reason: "Rust threads have no global lock, so both models use every core; processes \
                  add only the start and the trip of each result",
+        reason_with_tasks: None,
     },
     Dimension {
         question: "I/O-bound work (downloads)",
@@ -84,6 +108,11 @@ pub const DIMENSIONS: [Dimension; 9] = [
         figure: VerdictFigure::Measured("concurrent_wall_s", Better::Lower),
         reason: "waiting for the network costs no CPU in either model; what differs is the cost \
                  to start the workers and to hand them the URLs",
+        reason_with_tasks: Some(
+            "waiting for the network costs no CPU in any model; a waiting task has no stack, \
+             and one thread waits for many sockets at once, where each thread or process waits \
+             for its own",
+        ),
     },
     Dimension {
         question: "what a crashing worker takes with it",
@@ -91,6 +120,7 @@ pub const DIMENSIONS: [Dimension; 9] = [
         figure: VerdictFigure::CrashSurvivors,
         reason: "an abort or a kill ends a whole process: for a thread that is the program with \
                  every other thread; a process ends alone",
+        reason_with_tasks: None,
     },
 ];
 
@@ -102,6 +132,7 @@ pub const SAME_PROGRAM_IN_PYTHON: Dimension = Dimension {
     reason: "CPython's global interpreter lock lets one thread run Python code at a time, so \
              threads do not speed up CPU-bound work; each process has its own interpreter and \
              lock, as each Rust thread has no lock at all",
+    reason_with_tasks: None,
 };
 
 #[cfg(test)]

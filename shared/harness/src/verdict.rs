@@ -39,6 +39,12 @@ pub fn verdict(document: &CompareDocument) -> Vec<VerdictLine> {
         .iter()
         .filter(|b| b.runtime.get("language").is_some_and(|l| l == "Python"))
         .collect();
+    // Task workers have reasons of their own: known by the kind, never by a name.
+    let tasks_ran = document
+        .settings
+        .backends
+        .iter()
+        .any(|b| b.kind.worker == WorkerKind::Task);
     let mut lines: Vec<VerdictLine> = DIMENSIONS
         .iter()
         .filter_map(|dimension| {
@@ -46,7 +52,7 @@ pub fn verdict(document: &CompareDocument) -> Vec<VerdictLine> {
                 .demos
                 .iter()
                 .find(|d| d.id == dimension.demo.id())?;
-            answer(dimension, comparison)
+            answer(dimension, comparison, tasks_ran)
         })
         .collect();
     if !python.is_empty() {
@@ -63,7 +69,7 @@ fn python_answer(python: &[&BackendSettings], document: &CompareDocument) -> Opt
         .demos
         .iter()
         .find(|d| d.id == dimension.demo.id())?;
-    let mut line = answer(dimension, comparison)?;
+    let mut line = answer(dimension, comparison, false)?;
     let of = |worker: WorkerKind| python.iter().find(|b| b.kind.worker == worker);
     let (Some(threads), Some(processes)) = (of(WorkerKind::Thread), of(WorkerKind::Process)) else {
         return Some(line);
@@ -93,14 +99,18 @@ fn python_answer(python: &[&BackendSettings], document: &CompareDocument) -> Opt
     Some(line)
 }
 
-fn answer(dimension: &Dimension, comparison: &DemoComparison) -> Option<VerdictLine> {
+fn answer(
+    dimension: &Dimension,
+    comparison: &DemoComparison,
+    tasks_ran: bool,
+) -> Option<VerdictLine> {
     let line = |measured: String, answer: String, winner: Option<String>| VerdictLine {
         question: dimension.question.to_string(),
         demo: comparison.id.clone(),
         measured,
         answer,
         winner,
-        reason: dimension.reason.to_string(),
+        reason: dimension.reason_for(tasks_ran).to_string(),
     };
     let key = match dimension.figure {
         VerdictFigure::Measured(key, _) => key,
@@ -295,6 +305,21 @@ mod tests {
         }
     }
 
+    const TASK: BackendKind = BackendKind {
+        worker: WorkerKind::Task,
+        isolated: false,
+        start_method: None,
+        executor: None,
+    };
+
+    /// A Rust backend of this kind, as compare lists it.
+    fn rust_backend(name: &str, kind: BackendKind) -> crate::BackendSettings {
+        crate::BackendSettings {
+            runtime: [("language".to_string(), "Rust".to_string())].into(),
+            ..python_backend(name, kind)
+        }
+    }
+
     /// A Python backend of this kind, as compare lists it.
     fn python_backend(name: &str, kind: BackendKind) -> crate::BackendSettings {
         crate::BackendSettings {
@@ -444,6 +469,57 @@ mod tests {
             python.measured.contains("python-threads 0.930×"),
             "{python:?}"
         );
+    }
+
+    #[test]
+    fn with_task_workers_the_start_and_io_lines_set_three_backends_side_by_side() {
+        let backends: [(&str, &BackendKind); 3] =
+            [("threads", &THREAD), ("processes", &PROCESS), ("tasks", &TASK)];
+        let among = |demo: DemoId, key: &str, samples: [&[f64]; 3]| {
+            let backends: Vec<(&str, &BackendKind, &[f64])> = backends
+                .iter()
+                .zip(samples)
+                .map(|((name, kind), samples)| (*name, *kind, samples))
+                .collect();
+            compared_among(demo, key, &backends)
+        };
+        let mut document = document(vec![
+            among(
+                DemoId::Spawn,
+                "worker_start_join_us",
+                [&[20.0, 21.0, 19.0], &[200.0, 210.0, 190.0], &[2.0, 2.1, 1.9]],
+            ),
+            among(
+                DemoId::Download,
+                "concurrent_wall_s",
+                [&[0.3, 0.31, 0.29], &[0.3, 0.29, 0.31], &[0.3, 0.3, 0.31]],
+            ),
+        ]);
+        let without_tasks = verdict(&document);
+        for (name, kind) in backends {
+            document.settings.backends.push(rust_backend(name, kind.clone()));
+        }
+        let lines = verdict(&document);
+        let start = &lines[0];
+        assert_eq!(start.question, "cost to start a worker");
+        assert_eq!(start.winner.as_deref(), Some("tasks"), "{start:?}");
+        assert_eq!(
+            start.measured,
+            "threads 20.0 µs · processes 200 µs · tasks 2.00 µs"
+        );
+        assert!(
+            start.answer.contains("processes 10.0× threads (")
+                && start.answer.contains("tasks 0.100× threads ("),
+            "{start:?}"
+        );
+        assert!(start.reason.contains("no stack"), "{start:?}");
+        let io = &lines[1];
+        assert_eq!(io.question, "I/O-bound work (downloads)");
+        assert_eq!(io.winner, None, "{io:?}");
+        assert!(io.reason.contains("one thread waits for many sockets"), "{io:?}");
+        // The reasons speak of tasks only when task workers ran: by their kind.
+        assert!(!without_tasks[0].reason.contains("task"), "{without_tasks:?}");
+        assert!(!without_tasks[1].reason.contains("task"), "{without_tasks:?}");
     }
 
     #[test]

@@ -15,8 +15,9 @@
 //! tasks, not a blocked thread.
 //!
 //! Unlike std's, tokio's Mutex is not poisoned: a task that panics holding it drops its guard
-//! as it unwinds, and the lock is free again with the counter perhaps half-updated. The first
-//! worker's death still ends the demo, at `join_all`.
+//! as it unwinds, and the lock is free again with the counter perhaps half-updated. So the
+//! lock here holds a poison flag of its own, set by a guard dropped while its task panics:
+//! as with threads, every later `lock()` fails, and the other workers stop.
 
 use crate::workers::{Workers, on_runtime};
 use contract::counter::{self, LoopResult, Tally, apply_updates};
@@ -26,7 +27,7 @@ use contract::{DemoError, DemoRun, EventSink};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-use tokio::sync::{Mutex, watch};
+use tokio::sync::{Mutex, MutexGuard, watch};
 
 /// Where the counter lives and what guards it, for the report.
 const SHARED_VIA: &str = "the process's own memory: Arc<AtomicU64> counter, \
@@ -49,7 +50,7 @@ async fn locked(run: &DemoRun, count: u64) -> Result<Tally, DemoError> {
     // The lock guards the counter; the counter is an atomic only so that the unlocked
     // variant can run the very same loop without undefined behaviour.
     let counter = Arc::new(AtomicU64::new(counter::ZERO));
-    let lock = Arc::new(Mutex::new(()));
+    let lock = Arc::new(Mutex::new(Poison::default()));
     let mut workers = Workers::new(run);
 
     for (index, delta) in DELTAS.into_iter().enumerate() {
@@ -57,7 +58,13 @@ async fn locked(run: &DemoRun, count: u64) -> Result<Tally, DemoError> {
         workers
             .start(&worker_name(index), move |out| async move {
                 // Waiting for the lock is an `.await`: this worker thread runs other tasks.
-                let _held = lock.lock().await;
+                let held = lock.lock().await;
+                // Poisoned: a worker panicked holding the lock, and the counter may be half-done.
+                if held.poisoned {
+                    out.emit("lock poisoned", Some("its holder died".into()));
+                    return Err("the lock was poisoned".into());
+                }
+                let _held = PoisonedIfPanicking(held);
                 out.emit("acquired", Some(format!("{delta:+} × {count}")));
                 let nanos = apply_updates(&counter, delta, count);
                 out.emit("done", None);
@@ -69,6 +76,24 @@ async fn locked(run: &DemoRun, count: u64) -> Result<Tally, DemoError> {
     let loops = workers.join_all().await?;
     // Every worker has ended: the parent reads the counter in its own memory.
     counter::report(run, "locked", counter.load(Ordering::SeqCst), &loops, count)
+}
+
+/// What the lock guards besides the counter: whether a holder died holding it.
+#[derive(Debug, Default)]
+struct Poison {
+    poisoned: bool,
+}
+
+/// The lock held: dropped while its task panics, it poisons the lock, as std's guard does.
+struct PoisonedIfPanicking<'a>(MutexGuard<'a, Poison>);
+
+impl Drop for PoisonedIfPanicking<'_> {
+    fn drop(&mut self) {
+        // A task's panic unwinds inside tokio's poll of it, on the thread polling it.
+        if std::thread::panicking() {
+            self.0.poisoned = true;
+        }
+    }
 }
 
 /// The same updates without the lock: a separate load and store, so updates can be lost.
