@@ -181,11 +181,10 @@ impl DemoOptions {
         };
         match demos.iter().find(|&&demo| workers > max_workers(demo, worker)) {
             Some(&demo) => Err(format!(
-                "--workers takes at most {} for {demo} on {} workers (only task workers go up \
-                 to {MAX_TASK_WORKERS}: each {} needs a stack of its own)",
+                "--workers takes at most {} for {demo} on {} workers (task workers go up to \
+                 {MAX_TASK_WORKERS})",
                 max_workers(demo, worker),
                 worker.id(),
-                worker.id()
             )),
             None => Ok(()),
         }
