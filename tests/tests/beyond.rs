@@ -35,6 +35,7 @@ fn crash_survivors_are_exactly_as_each_backend_allows() {
         let report = one_demo(backend, &["crash", "--scale", "0.01"]);
         let (worker, isolated) = match backend {
             "threads" => ("thread", false),
+            "tasks" => ("task", false),
             _ => ("process", true),
         };
         assert_eq!(report.outcome["worker"], worker, "{backend}");
@@ -53,7 +54,7 @@ fn crash_survivors_are_exactly_as_each_backend_allows() {
             let fault = round["fault"].as_str().unwrap();
             let seen = round["seen"].as_str().unwrap();
             assert_eq!(round["doomed"], "t2");
-            let whole_process_dies = backend == "threads" && fault != "panic";
+            let whole_process_dies = !isolated && fault != "panic";
             let expected_survivors = if whole_process_dies {
                 json!([])
             } else {
@@ -65,7 +66,7 @@ fn crash_survivors_are_exactly_as_each_backend_allows() {
                 "{backend} {fault}"
             );
             let expected_seen = match (backend, fault) {
-                ("threads", "panic") => "panicked",
+                ("threads" | "tasks", "panic") => "panicked",
                 ("processes", "panic") => "exited with code 101",
                 (_, "abort") => "SIGABRT",
                 _ => "SIGKILL",

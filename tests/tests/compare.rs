@@ -93,7 +93,7 @@ fn two_demos_agree_and_their_figures_are_consistent() {
     assert_eq!(names(&report["demos"], "id"), ["start", "custom-init"]);
     assert_eq!(
         names(&report["settings"]["backends"], "name"),
-        ["threads", "processes"],
+        ["threads", "processes", "tasks"],
         "the default backends"
     );
     let cores = report["settings"]["cores"].as_f64().unwrap();
@@ -104,11 +104,11 @@ fn two_demos_agree_and_their_figures_are_consistent() {
         assert_eq!(summary["failed"], false);
         assert_eq!(summary["problems"], serde_json::json!([]));
         let runs = demo["runs"].as_array().unwrap();
-        assert_eq!(runs.len(), 4, "2 runs × 2 backends");
-        // Backends alternate: threads first in run 1, processes first in run 2.
+        assert_eq!(runs.len(), 6, "2 runs × 3 backends");
+        // Backends take turns: threads first in run 1, processes first in run 2.
         assert_eq!(
             names(&demo["runs"], "backend"),
-            ["threads", "processes", "processes", "threads"]
+            ["threads", "processes", "tasks", "processes", "tasks", "threads"]
         );
         for run in runs {
             assert_eq!(run["status"], "ok", "{run}");
@@ -121,14 +121,14 @@ fn two_demos_agree_and_their_figures_are_consistent() {
             );
             assert!(run["report"]["wall_s"].as_f64().unwrap() <= wall, "{run}");
         }
-        for name in ["threads", "processes"] {
+        for name in ["threads", "processes", "tasks"] {
             let summary = backend(demo, name);
             assert_eq!(summary["ok_runs"], 2);
             assert_eq!(summary["failed_runs"], 0);
         }
     }
     // start sleeps 50 ms at this scale, long enough for the 10 ms sampler.
-    for name in ["threads", "processes"] {
+    for name in ["threads", "processes", "tasks"] {
         let pss = backend(&demos[0], name)["peak_pss_kib"]["median"]
             .as_f64()
             .unwrap();
@@ -797,16 +797,16 @@ fn a_baseline_shows_what_changed_and_can_fail_the_comparison() {
     } = compare(&args);
     assert_eq!(code, 0, "a regression fails only when asked to: {stdout}");
     let changes = &report["since_baseline"];
-    assert_eq!(changes["regressions"], 2, "{changes}");
+    assert_eq!(changes["regressions"], 3, "{changes}");
     let verdicts: Vec<&str> = changes["changes"]
         .as_array()
         .unwrap()
         .iter()
         .map(|c| c["verdict"].as_str().unwrap())
         .collect();
-    assert_eq!(verdicts, ["regressed", "regressed"], "{changes}");
+    assert_eq!(verdicts, ["regressed", "regressed", "regressed"], "{changes}");
     assert!(
-        stdout.contains("2 of 2 figures significantly worse"),
+        stdout.contains("3 of 3 figures significantly worse"),
         "{stdout}"
     );
     assert!(
@@ -910,7 +910,7 @@ fn a_sweep_gives_a_point_per_value_and_backend_and_a_line_through_them() {
     for figure in figures {
         assert_eq!(
             names(&figure["series"], "backend"),
-            ["threads", "processes"]
+            ["threads", "processes", "tasks"]
         );
         for series in figure["series"].as_array().unwrap() {
             let xs: Vec<f64> = series["points"]
