@@ -284,7 +284,7 @@ fn compare_adds_the_python_backends_and_says_when_the_interpreter_is_missing() {
     assert!(
         agreed
             .stdout
-            .contains("every demo agrees: 3 demos on 4 backends"),
+            .contains("every demo agrees: 3 demos on 5 backends"),
         "{agreed:?}"
     );
     for backend in ["python-threads", "python-processes"] {

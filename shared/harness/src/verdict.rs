@@ -224,11 +224,17 @@ fn crash_answer(comparison: &DemoComparison) -> Option<(String, String, Option<S
         .filter(|(_, outcome)| fatal(outcome).0 == best)
         .map(|(backend, _)| *backend)
         .collect();
+    // With more than two backends, several may keep the others running (processes in Rust
+    // and in Python): they are named together, and none of them is the one winner.
     let winner = (best_backends.len() < outcomes.len() && best_backends.len() == 1)
         .then(|| best_backends[0].to_string());
-    let answer = match &winner {
-        Some(winner) => format!("{winner}: a fatal fault in one worker leaves the others running"),
-        None => "the same in every backend".to_string(),
+    let answer = if best_backends.len() < outcomes.len() {
+        format!(
+            "{}: a fatal fault in one worker leaves the others running",
+            best_backends.join(", ")
+        )
+    } else {
+        "the same in every backend".to_string()
     };
     Some((measured, answer, winner))
 }
@@ -562,6 +568,49 @@ mod tests {
             lines[0].measured,
             "threads: an abort or a kill ended the whole program (0 of 6 other workers finished) \
              · processes: after an abort or a kill 6 of 6 other workers finished (2 rounds)"
+        );
+    }
+
+    #[test]
+    fn a_crash_verdict_names_every_backend_that_keeps_the_others_running() {
+        let round = |fault: &str, survivors: &[&str], program_survived: bool| {
+            json!({"fault": fault, "doomed": "t2", "seen": "x", "survivors": survivors,
+                   "program_survived": program_survived})
+        };
+        let all = ["t1", "t3", "t4"];
+        let whole_program = |worker: &str| {
+            json!({"worker": worker, "isolated": false, "rounds": [
+                round("panic", &all, true), round("abort", &[], false), round("kill", &[], false)]})
+        };
+        let alone = json!({"worker": "process", "isolated": true, "rounds": [
+            round("panic", &all, true), round("abort", &all, true), round("kill", &all, true)]});
+        let backends = [
+            ("threads", &THREAD, whole_program("thread")),
+            ("processes", &PROCESS, alone.clone()),
+            ("tasks", &TASK, whole_program("task")),
+            ("spare", &PROCESS, alone),
+        ];
+        let runs: Vec<_> = (backends.iter())
+            .map(|(name, _, outcome)| ok_run(name, 0, "crash", (0.1, 0.1), &[], outcome.clone()))
+            .collect();
+        let contenders: Vec<Contender> = (backends.iter())
+            .map(|(name, kind, _)| Contender {
+                name,
+                kind,
+                supported: true,
+            })
+            .collect();
+        let comparison = DemoComparison {
+            swept_at: None,
+            id: "crash".into(),
+            summary: DemoSummary::of(DemoId::Crash, &contenders, &runs, 0.95),
+            runs,
+        };
+        let lines = verdict(&document(vec![comparison]));
+        assert_eq!(lines[0].winner, None, "two backends share the best: {lines:?}");
+        assert_eq!(
+            lines[0].answer,
+            "processes, spare: a fatal fault in one worker leaves the others running"
         );
     }
 }
