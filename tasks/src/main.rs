@@ -7,8 +7,8 @@
 
 mod demos;
 mod sync;
-mod workloads;
 mod workers;
+mod workloads;
 
 use contract::DemoId;
 use contract::domain::{Executor, WorkerKind};

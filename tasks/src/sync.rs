@@ -45,7 +45,8 @@ impl TaskEvent {
     }
 
     pub fn clear(&self) {
-        self.flag.send_if_modified(|flag| std::mem::replace(&mut flag.set, false));
+        self.flag
+            .send_if_modified(|flag| std::mem::replace(&mut flag.set, false));
     }
 
     pub fn is_set(&self) -> bool {
@@ -137,7 +138,10 @@ mod tests {
                 }
                 event.set();
                 event.clear();
-                assert!(waiter.await.unwrap(), "round {round}: the waiter missed the set");
+                assert!(
+                    waiter.await.unwrap(),
+                    "round {round}: the waiter missed the set"
+                );
                 assert!(!event.is_set());
             }
             let event = TaskEvent::default();
@@ -152,9 +156,10 @@ mod tests {
         runtime().block_on(async {
             let queues = Arc::new(TaskQueues::default());
             let getting = Arc::clone(&queues);
-            let getter = tokio::spawn(async move {
-                getting.get(QueueName::Fifo, Duration::from_secs(10)).await
-            });
+            let getter =
+                tokio::spawn(
+                    async move { getting.get(QueueName::Fifo, Duration::from_secs(10)).await },
+                );
             tokio::task::yield_now().await;
             queues.put(QueueName::Fifo, Item::Number(7)).unwrap();
             assert_eq!(getter.await.unwrap(), Ok(Some(Item::Number(7))));

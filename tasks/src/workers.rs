@@ -38,7 +38,9 @@ pub fn worker_threads() -> usize {
 
 /// Runs a demo's main flow to its end on a fresh multi-thread runtime, dropped with every
 /// task still on it once the flow returns.
-pub fn on_runtime<O>(main_flow: impl Future<Output = Result<O, DemoError>>) -> Result<O, DemoError> {
+pub fn on_runtime<O>(
+    main_flow: impl Future<Output = Result<O, DemoError>>,
+) -> Result<O, DemoError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(worker_threads())
         .enable_time()

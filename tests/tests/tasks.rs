@@ -24,7 +24,11 @@ fn cpu_bound_tasks_on_a_current_thread_runtime_do_not_speed_up() {
         "current_thread_wall_s_1_workers",
         "spawn_blocking_wall_s_1_workers",
     ] {
-        assert!(measured(&report, key) > 0.0, "{key}: {:?}", report.figures.measured);
+        assert!(
+            measured(&report, key) > 0.0,
+            "{key}: {:?}",
+            report.figures.measured
+        );
     }
 }
 
@@ -63,7 +67,11 @@ fn more_than_a_thousand_workers_are_refused_in_one_line_by_threads_and_processes
 fn a_panicking_task_is_caught_at_its_join_handle_and_the_others_finish() {
     let document = run_json("tasks", &["crash", "--fault", "panic", "--scale", "0.1"], 0);
     assert_eq!(document.kind.worker, WorkerKind::Task);
-    let executor = document.kind.executor.as_ref().expect("tasks name their executor");
+    let executor = document
+        .kind
+        .executor
+        .as_ref()
+        .expect("tasks name their executor");
     assert_eq!(executor.flavour, "multi-thread");
     assert!(executor.worker_threads >= 1);
     let report = &document.demos[0];

@@ -309,7 +309,11 @@ pub fn describe_kind(kind: &BackendKind) -> String {
             "{described}, on a {} executor of {} thread{}",
             executor.flavour,
             executor.worker_threads,
-            if executor.worker_threads == 1 { "" } else { "s" }
+            if executor.worker_threads == 1 {
+                ""
+            } else {
+                "s"
+            }
         ),
         None => described,
     }

@@ -479,8 +479,11 @@ mod tests {
 
     #[test]
     fn with_task_workers_the_start_and_io_lines_set_three_backends_side_by_side() {
-        let backends: [(&str, &BackendKind); 3] =
-            [("threads", &THREAD), ("processes", &PROCESS), ("tasks", &TASK)];
+        let backends: [(&str, &BackendKind); 3] = [
+            ("threads", &THREAD),
+            ("processes", &PROCESS),
+            ("tasks", &TASK),
+        ];
         let among = |demo: DemoId, key: &str, samples: [&[f64]; 3]| {
             let backends: Vec<(&str, &BackendKind, &[f64])> = backends
                 .iter()
@@ -493,7 +496,11 @@ mod tests {
             among(
                 DemoId::Spawn,
                 "worker_start_join_us",
-                [&[20.0, 21.0, 19.0], &[200.0, 210.0, 190.0], &[2.0, 2.1, 1.9]],
+                [
+                    &[20.0, 21.0, 19.0],
+                    &[200.0, 210.0, 190.0],
+                    &[2.0, 2.1, 1.9],
+                ],
             ),
             among(
                 DemoId::Download,
@@ -503,7 +510,10 @@ mod tests {
         ]);
         let without_tasks = verdict(&document);
         for (name, kind) in backends {
-            document.settings.backends.push(rust_backend(name, kind.clone()));
+            document
+                .settings
+                .backends
+                .push(rust_backend(name, kind.clone()));
         }
         let lines = verdict(&document);
         let start = &lines[0];
@@ -522,10 +532,19 @@ mod tests {
         let io = &lines[1];
         assert_eq!(io.question, "I/O-bound work (downloads)");
         assert_eq!(io.winner, None, "{io:?}");
-        assert!(io.reason.contains("one thread waits for many sockets"), "{io:?}");
+        assert!(
+            io.reason.contains("one thread waits for many sockets"),
+            "{io:?}"
+        );
         // The reasons speak of tasks only when task workers ran: by their kind.
-        assert!(!without_tasks[0].reason.contains("task"), "{without_tasks:?}");
-        assert!(!without_tasks[1].reason.contains("task"), "{without_tasks:?}");
+        assert!(
+            !without_tasks[0].reason.contains("task"),
+            "{without_tasks:?}"
+        );
+        assert!(
+            !without_tasks[1].reason.contains("task"),
+            "{without_tasks:?}"
+        );
     }
 
     #[test]
@@ -607,7 +626,10 @@ mod tests {
             runs,
         };
         let lines = verdict(&document(vec![comparison]));
-        assert_eq!(lines[0].winner, None, "two backends share the best: {lines:?}");
+        assert_eq!(
+            lines[0].winner, None,
+            "two backends share the best: {lines:?}"
+        );
         assert_eq!(
             lines[0].answer,
             "processes, spare: a fatal fault in one worker leaves the others running"

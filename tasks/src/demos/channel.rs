@@ -13,7 +13,7 @@ use contract::bench::{
     record_baseline, record_channel_over, record_path,
 };
 use contract::demos::channel::ChannelOutcome;
-use contract::demos::channel::{LARGE_BYTES, PEER, SMALL_BYTES};
+use contract::demos::channel::{PEER, message_sizes};
 use contract::{DemoError, DemoRun, EventSink, interrupt};
 use std::time::Instant;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
@@ -24,7 +24,7 @@ const CROSSBEAM: &str = "crossbeam_channel";
 pub fn run(run: &DemoRun) -> Result<ChannelOutcome, DemoError> {
     let count = run.count();
     let mut outcome = ChannelOutcome { paths: Vec::new() };
-    for bytes in [SMALL_BYTES, LARGE_BYTES] {
+    for bytes in message_sizes(run) {
         let figures = on_runtime(measure(run, count, bytes))?;
         record_path(run, &mut outcome, "channel", bytes, figures);
 

@@ -3,9 +3,11 @@
 //! and the bare task's cost after the parent touched more memory.
 
 use crate::workers::{Workers, in_turns, on_runtime};
-use contract::bench::{median_or_zero, record_spawn_costs, record_touched_cost, touch_memory};
+use contract::bench::{
+    median_or_zero, record_all_at_once, record_spawn_costs, record_touched_cost, touch_memory,
+};
 use contract::demos::spawn::SpawnOutcome;
-use contract::demos::spawn::TOUCHED_MIB;
+use contract::demos::spawn::{ALL_AT_ONCE_PASSES, all_at_once, touched_mib, touched_starts};
 use contract::{DemoError, DemoRun, interrupt};
 use std::future::Future;
 use std::time::Instant;
@@ -43,11 +45,28 @@ async fn spawn(run: &DemoRun) -> Result<SpawnOutcome, DemoError> {
     run.measured("thread_start_join_us", thread_us);
     run.measured("thread_over_task", thread_us / median_or_zero(&raw));
 
+    // `--workers N`: N tasks alive at once before the first is joined.
+    if let Some(at_once) = all_at_once(run) {
+        let mut passes = Vec::new();
+        for _ in 0..ALL_AT_ONCE_PASSES {
+            passes.push(
+                timed(async {
+                    for index in 0..at_once {
+                        workers.start(&format!("t{index}"), |_| async {}).await?;
+                    }
+                    workers.join_all().await.map(drop)
+                })
+                .await?,
+            );
+        }
+        record_all_at_once(run, at_once, &passes);
+    }
+
     // A task lives in the parent's memory: how much of it is touched should not matter.
-    for mib in TOUCHED_MIB {
+    for mib in touched_mib(run) {
         let memory = touch_memory(mib);
         let mut raw = Vec::new();
-        for _ in 0..(count / 10).max(5) {
+        for _ in 0..touched_starts(run) {
             raw.push(timed(bare_start_and_join()).await?);
         }
         drop(memory);
