@@ -193,11 +193,14 @@ impl<'run, T: Send + 'static> Workers<'run, T> {
             .iter()
             .filter(|(_, task)| !matches!(task, Task::Joined))
             .count();
-        for index in 0..self.tasks.len() {
-            if matches!(self.tasks[index].1, Task::Ended(_)) {
-                results[index] = Some(self.join(WorkerId(index)).await?);
-                waiting -= 1;
-            }
+        // Those that ended before their first event: their results are here already.
+        let ended_early: Vec<usize> = (self.tasks.iter().enumerate())
+            .filter(|(_, (_, task))| matches!(task, Task::Ended(_)))
+            .map(|(index, _)| index)
+            .collect();
+        for index in ended_early {
+            results[index] = Some(self.join(WorkerId(index)).await?);
+            waiting -= 1;
         }
         while waiting > 0 {
             let index = {
