@@ -3,7 +3,9 @@
 //! task caught at its `JoinHandle` while the others finish.
 
 use contract::domain::WorkerKind;
-use cross_backend::{measured, one_demo, run, run_json};
+use cross_backend::{command, finish, measured, one_demo, run, run_json};
+use std::process::Stdio;
+use std::time::Duration;
 
 #[test]
 fn cpu_bound_tasks_on_a_current_thread_runtime_do_not_speed_up() {
@@ -85,4 +87,51 @@ fn a_panicking_task_is_caught_at_its_join_handle_and_the_others_finish() {
         .map(|e| e.worker.as_str())
         .collect();
     assert_eq!(finished.len(), 3, "{finished:?}");
+}
+
+#[test]
+fn a_sweep_of_workers_runs_threads_and_processes_only_up_to_their_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("sweep.json");
+    let json_arg = json.display().to_string();
+    let args = [
+        "--export-json",
+        &json_arg,
+        "--runs",
+        "1",
+        "--scale",
+        "0.2",
+        "--sweep",
+        "workers=2,1500",
+        "join",
+    ];
+    let (mut command, _scratch) = command("compare", &args);
+    let child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let finished = finish(child, Duration::from_secs(120));
+    assert_eq!(finished.code(), 0, "{finished:?}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let ran_at = |point: f64| -> Vec<String> {
+        let demo = (report["demos"].as_array().unwrap().iter())
+            .find(|d| d["swept_at"].as_f64() == Some(point))
+            .unwrap_or_else(|| panic!("no point {point}: {report}"));
+        (demo["runs"].as_array().unwrap().iter())
+            .map(|r| r["backend"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(ran_at(2.0), ["threads", "processes", "tasks"]);
+    assert_eq!(
+        ran_at(1500.0),
+        ["tasks"],
+        "only task workers go beyond 1024"
+    );
+    assert!(
+        finished.stdout.contains("not supported by threads"),
+        "{}",
+        finished.stdout
+    );
 }
