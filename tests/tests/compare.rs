@@ -849,7 +849,7 @@ fn a_baseline_shows_what_changed_and_can_fail_the_comparison() {
         "start",
     ]);
     let changes = same.report["since_baseline"]["changes"].as_array().unwrap();
-    assert_eq!(changes.len(), 2, "one lead figure × two backends");
+    assert_eq!(changes.len(), 3, "one lead figure × three backends");
 }
 
 #[test]
@@ -997,7 +997,7 @@ fn a_sweep_of_the_message_size_draws_the_size_free_figures_at_every_size() {
         "the 8 B and 64 KiB figures have one point at most: no curve"
     );
     for (key, series) in &points {
-        assert_eq!(series, &[sizes.to_vec(), sizes.to_vec()], "{key}");
+        assert_eq!(series, &vec![sizes.to_vec(); 3], "{key}");
     }
     // Each size crossed whole: the outcome names the path at that size.
     for (demo, label) in report["demos"]
@@ -1039,7 +1039,7 @@ fn a_sweep_of_touched_memory_times_the_bare_start_at_each_size() {
             .find(|(k, _)| k == key)
             .map(|(_, xs)| xs.clone())
     };
-    let at_each = vec![vec![0.0, 8.0, 32.0]; 2];
+    let at_each = vec![vec![0.0, 8.0, 32.0]; 3];
     assert_eq!(curve("raw_os_us_touched"), Some(at_each.clone()));
     // --workers 3: three workers at once, three passes, at every size.
     assert_eq!(curve("all_at_once_us_per_worker"), Some(at_each));
