@@ -147,8 +147,8 @@ impl Drop for ProcessMutexGuard<'_> {
             // Merely not unlocking and unwinding on would not do either: the unwinding
             // drops the mapping, the robust list then points at unmapped memory, the
             // kernel cannot mark the mutex, and the next taker blocks for ever. The panic
-            // message has been printed already; the parent reads code 101, as for any
-            // panicking worker.
+            // hook has sent the message to the parent; the parent reads code 101, as for
+            // any panicking worker.
             exit_child(EXIT_PANICKED);
         }
         // SAFETY: the guard exists only while this thread holds the mutex (it is not

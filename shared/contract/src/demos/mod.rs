@@ -204,8 +204,12 @@ impl DemoId {
     }
 
     /// An event as two correct runs must agree on it (worker, what, detail), or `None` for
-    /// one whose presence or count depends on the interleaving.
+    /// one whose presence or count depends on the interleaving. The main flow's lines on the
+    /// mechanism (pids, thread ids, bytes: [`Event::is_mechanism`]) are never compared.
     pub fn comparable_event(self, event: &Event) -> Option<EventKey> {
+        if event.is_mechanism() {
+            return None;
+        }
         (self.row().comparable_event)(event)
     }
 
