@@ -239,6 +239,20 @@ impl DemoId {
                 ));
             }
         }
+        // A part of an outcome that states what a worker is (lock's plain counter, whose
+        // fate depends on it) must state what the backend declared.
+        let parts = outcome.as_object().into_iter().flat_map(|fields| fields.iter());
+        for (part, value) in parts {
+            if let Some(stated) = value.get("worker")
+                && Some(stated) != serde_json::to_value(kind.worker).ok().as_ref()
+            {
+                return Err(format!(
+                    "{self}: the outcome's {part} states worker {stated}, the backend declared \
+                     {:?} workers",
+                    kind.worker
+                ));
+            }
+        }
         (self.row().check)(outcome).map_err(|problem| format!("{self}: {problem}"))
     }
 
