@@ -344,7 +344,10 @@ impl Service for QueueOwner {
                     .get_mut(&queue)
                     .ok_or_else(|| TASK_DONE_TOO_OFTEN.to_string())
                     .and_then(OrderedQueue::task_done);
-                replies.push((from, QueueReply::Counted(counted.as_ref().map(drop).map_err(Clone::clone))));
+                replies.push((
+                    from,
+                    QueueReply::Counted(counted.as_ref().map(drop).map_err(Clone::clone)),
+                ));
                 if counted == Ok(true) {
                     // The last unfinished task: every join waiting on this queue returns.
                     self.joining.retain(|&(joiner, q, _)| {
@@ -404,7 +407,9 @@ impl SharedQueue for Parent<'_, QueueOwner> {
     fn task_done(&self, queue: QueueName) -> Result<(), String> {
         match self.ask(QueueRequest::TaskDone(queue)) {
             QueueReply::Counted(counted) => counted,
-            other => Err(format!("the queues' owner answered a task_done with {other:?}")),
+            other => Err(format!(
+                "the queues' owner answered a task_done with {other:?}"
+            )),
         }
     }
 

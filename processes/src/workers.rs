@@ -326,7 +326,10 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
         if self.narrated {
             self.run.main_says(
                 "made process",
-                Some(format!("{name}: pid {pid}, by {}", describe(self.start_method))),
+                Some(format!(
+                    "{name}: pid {pid}, by {}",
+                    describe(self.start_method)
+                )),
             );
         }
         let set = self.channels.as_mut().expect("created above");
@@ -635,7 +638,10 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
         };
         self.run.main_says(
             "reaped process",
-            Some(format!("{} (pid {}): {how}{by}{result}", child.name, child.pid)),
+            Some(format!(
+                "{} (pid {}): {how}{by}{result}",
+                child.name, child.pid
+            )),
         );
     }
 

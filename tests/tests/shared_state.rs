@@ -96,6 +96,7 @@ fn queue_gets_the_notebooks_four_orders() {
                 "priority_pairs": ["Priority 1", "Priority 2", "Priority 3", "Priority 4"],
                 "timed_returned": 500,
                 "count": 500,
+                "join_order": contract::demos::queue::expected_join_order(),
             }),
             "{context}"
         );

@@ -115,8 +115,9 @@ impl SharedQueue for ThreadQueues {
     }
 
     fn join(&self, queue: QueueName, timeout: Duration) -> Result<bool, String> {
-        let unfinished =
-            |queues: &mut BTreeMap<QueueName, OrderedQueue>| queues.get(&queue).is_some_and(|q| q.unfinished() > 0);
+        let unfinished = |queues: &mut BTreeMap<QueueName, OrderedQueue>| {
+            queues.get(&queue).is_some_and(|q| q.unfinished() > 0)
+        };
         let (queues, waited) = self
             .all_tasks_done
             .wait_timeout_while(self.queues(), timeout, unfinished)

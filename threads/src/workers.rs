@@ -231,11 +231,13 @@ impl<'run, T: Send + 'static> Workers<'run, T> {
             .try_recv()
             .map_or_else(|_| String::new(), |tid| format!(" (tid {tid})"));
         let said = match joined {
-            Ok(_) => format!(
-                "{name}{tid}: it returned; its result is in this memory, no copy made"
-            ),
+            Ok(_) => {
+                format!("{name}{tid}: it returned; its result is in this memory, no copy made")
+            }
             Err((message, place)) => {
-                let place = place.as_deref().map_or_else(String::new, |p| format!(" at {p}"));
+                let place = place
+                    .as_deref()
+                    .map_or_else(String::new, |p| format!(" at {p}"));
                 format!(
                     "{name}{tid}: it panicked{place}: {message}; join caught the panic, no \
                      other thread is touched"
@@ -245,7 +247,8 @@ impl<'run, T: Send + 'static> Workers<'run, T> {
         self.run.main_says("joined thread", Some(said));
         if joined.is_err() && self.run.fault_for(id.0) == Some(Fault::KillWorker) {
             self.run.figures(|f| {
-                f.notes.insert("injected_fault".into(), KILL_IS_A_PANIC.into());
+                f.notes
+                    .insert("injected_fault".into(), KILL_IS_A_PANIC.into());
             });
         }
     }

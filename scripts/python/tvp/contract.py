@@ -142,10 +142,10 @@ CATALOGUE = (
          [("workers", "4"), ("fault", "panic, abort, kill in turn"), ("sleep", "1 s")],
          CRASH_SLEEP_S),
     Demo("spawn", "beyond",
-         "the cost to create, start and join/reap one worker, next to the raw OS cost",
+         "the cost to create, start and join/reap one worker, next to the bare OS calls",
          [("count", "200"), ("touched", "0, 64, 256 MiB")], 0.0, SPAWN_DEFAULT_COUNT),
     Demo("channel", "beyond",
-         "messages per second and round trips through the backend's channel, next to raw ones",
+         "messages per second and round trips through the backend's channel, next to bare baselines named for what they are",
          [("count", "10000"), ("sizes", "8 B, 64 KiB")], 0.0, CHANNEL_DEFAULT_COUNT),
 )
 
@@ -429,7 +429,7 @@ def raw_round_trips(out, count):
     import multiprocessing
     import queue as queue_module
 
-    out.emit("timing", f"{count} raw round trips per channel")
+    out.emit("timing", f"{count} round trips per channel, as baselines")
     ping, pong = queue_module.SimpleQueue(), queue_module.SimpleQueue()
 
     def echo_queue():

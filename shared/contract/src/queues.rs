@@ -132,7 +132,9 @@ impl QueueName {
             QueueName::PriorityPairs => PRIORITY_PUTS
                 .map(|n| Item::Pair(n, format!("Priority {n}")))
                 .to_vec(),
-            QueueName::Ready | QueueName::Timed | QueueName::Stream | QueueName::Tasks => Vec::new(),
+            QueueName::Ready | QueueName::Timed | QueueName::Stream | QueueName::Tasks => {
+                Vec::new()
+            }
         }
     }
 }

@@ -237,17 +237,24 @@ mod tests {
     #[test]
     fn each_backend_s_help_shows_only_what_it_accepts() {
         let help = |name, has_start_methods| {
-            let error = parse_for(name, has_start_methods, ["x".into(), "--help".into()])
-                .unwrap_err();
+            let error =
+                parse_for(name, has_start_methods, ["x".into(), "--help".into()]).unwrap_err();
             error.render().to_string()
         };
         let threads = help("threads", false);
         assert!(!threads.contains("--start"), "{threads}");
-        assert!(threads.contains("Usage: threads") && threads.contains("--inject"), "{threads}");
+        assert!(
+            threads.contains("Usage: threads") && threads.contains("--inject"),
+            "{threads}"
+        );
         let processes = help("processes", true);
         assert!(processes.contains("--start <METHOD>"), "{processes}");
         // Hidden, not gone: threads still refuses it with its own line (see the runner).
-        let cli = parse_for("threads", false, ["x".into(), "--start".into(), "spawn".into()]);
+        let cli = parse_for(
+            "threads",
+            false,
+            ["x".into(), "--start".into(), "spawn".into()],
+        );
         assert_eq!(cli.unwrap().start, Some(StartMethod::Spawn));
     }
 

@@ -241,7 +241,10 @@ impl DemoId {
         }
         // A part of an outcome that states what a worker is (lock's plain counter, whose
         // fate depends on it) must state what the backend declared.
-        let parts = outcome.as_object().into_iter().flat_map(|fields| fields.iter());
+        let parts = outcome
+            .as_object()
+            .into_iter()
+            .flat_map(|fields| fields.iter());
         for (part, value) in parts {
             if let Some(stated) = value.get("worker")
                 && Some(stated) != serde_json::to_value(kind.worker).ok().as_ref()

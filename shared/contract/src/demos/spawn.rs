@@ -1,4 +1,4 @@
-//! `spawn`: start and join/reap `count` workers one after another, and the raw OS cost.
+//! `spawn`: start and join/reap `count` workers one after another, and the bare OS calls.
 
 use super::prelude::*;
 use crate::job::Job;
@@ -7,7 +7,7 @@ use crate::job::Job;
 pub const ROW: Row = Row {
     id: "spawn",
     section: "beyond",
-    description: "the cost to create, start and join/reap one worker, next to the raw OS cost",
+    description: "the cost to create, start and join/reap one worker, next to the bare OS calls",
     params: &[
         Param { name: "count", default: "200" },
         Param { name: "touched", default: "0, 64, 256 MiB" },
