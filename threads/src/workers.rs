@@ -435,6 +435,7 @@ mod tests {
             .unwrap();
         assert_eq!((first.index(), second.index()), (0, 1));
         assert_eq!(workers.join_all().unwrap(), [10, 20]);
+        drop(workers);
         let report = run.into_report(Ok((serde_json::Value::Null, Ok(()))), 0.0);
         assert_eq!(report.figures.workers_created, 2);
         assert_eq!(report.figures.spawn_to_first_event_us.len(), 2);

@@ -637,7 +637,12 @@ mod tests {
         let puts: Batches = QueueName::BATCHES.map(|b| (b, b.puts())).to_vec();
         assert_eq!(produced, WorkDone::Batches(puts));
         let got = consumed.clone().batches().unwrap();
-        let outcome = crate::demos::queue::QueueOutcome::from_batches(&got, 0, 0);
+        let outcome = crate::demos::queue::QueueOutcome::from_batches(
+            &got,
+            0,
+            0,
+            crate::demos::queue::expected_join_order(),
+        );
         assert_eq!(crate::outcome::Outcome::check(&outcome), Ok(()));
         let timed = QueueWork::TimedPutGet { count: 3, timeout }.run(&sink, &queues);
         assert!(timed.unwrap().ns_per_put_get().unwrap() > 0.0);
