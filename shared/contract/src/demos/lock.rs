@@ -403,11 +403,18 @@ mod known_answers {
             serde_json::json!({
                 "count": 10,
                 "locked": {"value": 0, "updates": 40, "lost_updates": 0},
+                "plain": {"own_counts": [20, 30, -40, -10]},
             })
         );
+        // Python's threads share the plain counter: only the own counts are compared.
+        let mut shared = value.clone();
+        shared["plain"]["shared"] = serde_json::json!(true);
+        shared["plain"]["parent"] = serde_json::json!({"value": -3, "updates": 38, "lost_updates": 2});
+        assert_eq!(comparable_outcome(&shared), comparable_outcome(&value));
         let total =
             |worker: &str, what: &str| said(1.0, worker, what, "0 after 40 updates, 0 lost");
         assert_eq!(comparable_event(&total(MAIN, "unlocked total")), None);
+        assert_eq!(comparable_event(&total(MAIN, "plain total")), None);
         for kept in [total(MAIN, "locked total"), total("t1", "unlocked total")] {
             assert_eq!(comparable_event(&kept), Some(kept.key()));
         }
