@@ -274,11 +274,15 @@ impl<T> Drop for Workers<'_, T> {
             return;
         }
         let names = running.join(" ");
+        let (they, run, end, by) = match running.len() {
+            1 => ("it", "runs", "ends", "itself"),
+            _ => ("they", "run", "end", "themselves"),
+        };
         self.run.main_says(
             "left thread",
             Some(format!(
-                "{names}: a thread cannot be killed from outside, so they run on until they end \
-                 by themselves or this program exits"
+                "{names}: a thread cannot be killed from outside, so {they} {run} on until {they} \
+                 {end} by {by} or this program exits"
             )),
         );
         self.run.figures(|f| {
