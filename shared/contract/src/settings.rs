@@ -30,9 +30,14 @@ pub struct DownloadArgs {
     #[arg(long, value_name = "MS", default_value_t = 100, value_parser = clap::value_parser!(u64).range(0..=60_000))]
     pub latency: u64,
 
-    /// Folder for the images, one subfolder per pass (default: a fresh temporary folder)
+    /// Folder for the images, one subfolder per pass, kept (default: a fresh temporary
+    /// folder, removed at the end)
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
+
+    /// Keep the temporary folder of images and say where it is
+    #[arg(long, conflicts_with = "out_dir")]
+    pub keep: bool,
 
     /// Fetch <URL>/<name>.png for the 14 names from this server instead of the local one
     #[arg(long, value_name = "URL", value_parser = parse_base_url, conflicts_with = "urls")]
