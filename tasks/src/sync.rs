@@ -6,7 +6,7 @@
 //! Their methods are the contract's (`EventFlag`, `SharedQueue`), with the waits `async`:
 //! the contract's traits block, and a task must not.
 
-use contract::queues::{Item, OrderedQueue, QueueName};
+use contract::queues::{Item, OrderedQueue, QueueName, TASK_DONE_TOO_OFTEN};
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -67,11 +67,14 @@ impl TaskEvent {
 
 /// The demo's named queues under one mutex, held only while an item is pushed or popped
 /// (never across an `.await`); a get on an empty queue awaits the `Notify` every put
-/// signals, then looks again.
+/// signals, then looks again. Each queue counts its unfinished tasks (a put adds one, a
+/// `task_done` takes one off), and a `join` awaits a second `Notify` until the count is 0, as
+/// Python's `queue.Queue` does.
 #[derive(Debug, Default)]
 pub struct TaskQueues {
     queues: Mutex<BTreeMap<QueueName, OrderedQueue>>,
     put_done: Notify,
+    all_tasks_done: Notify,
 }
 
 impl TaskQueues {
@@ -103,6 +106,37 @@ impl TaskQueues {
             }
             if tokio::time::timeout_at(deadline, put).await.is_err() {
                 return Ok(None);
+            }
+        }
+    }
+
+    /// Python's `task_done`: one item got from `queue` has been dealt with.
+    pub fn task_done(&self, queue: QueueName) -> Result<(), String> {
+        let mut queues = self.queues();
+        let line = queues
+            .get_mut(&queue)
+            .ok_or_else(|| TASK_DONE_TOO_OFTEN.to_string())?;
+        if line.task_done()? {
+            self.all_tasks_done.notify_waiters();
+        }
+        Ok(())
+    }
+
+    /// Python's `join`: awaits, at most `timeout`, until every item put on `queue` has had its
+    /// `task_done`; false when the time is up first.
+    pub async fn join(&self, queue: QueueName, timeout: Duration) -> Result<bool, String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            // Registered before looking, so that a last `task_done` in between wakes it.
+            let done = self.all_tasks_done.notified();
+            let mut done = std::pin::pin!(done);
+            done.as_mut().enable();
+            let unfinished = (self.queues().get(&queue)).is_some_and(|q| q.unfinished() > 0);
+            if !unfinished {
+                return Ok(true);
+            }
+            if tokio::time::timeout_at(deadline, done).await.is_err() {
+                return Ok(false);
             }
         }
     }

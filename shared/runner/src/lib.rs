@@ -10,7 +10,6 @@
 pub mod cli;
 
 use crate::cli::Cli;
-use clap::Parser;
 use contract::demos::DemoId;
 use contract::domain::{BackendKind, WorkerKind};
 use contract::interrupt;
@@ -124,7 +123,7 @@ fn say(text: impl std::fmt::Display) -> Result<(), StdoutClosed> {
 }
 
 fn run_backend<B: Backend>() -> Result<ExitCode, StdoutClosed> {
-    let cli = match Cli::try_parse() {
+    let cli = match cli::parse_for(B::NAME, B::HAS_START_METHODS, std::env::args_os()) {
         Ok(cli) => cli,
         Err(error) if !error.use_stderr() => {
             // --help and --version

@@ -14,14 +14,18 @@
 //! the future given to `block_on` compiles and hangs. An async mutex is a queue of waiting
 //! tasks, not a blocked thread.
 //!
+//! The `plain` variant is the notebook's `global x` without the lock: four tasks and the
+//! parent's plain `u64`. As with threads, what compiles is a `move` of the counter, which is
+//! `Copy`, into each `async` block: each task counts in its own copy, and the parent's stays 0.
+//!
 //! Unlike std's, tokio's Mutex is not poisoned: a task that panics holding it drops its guard
 //! as it unwinds, and the lock is free again with the counter perhaps half-updated. So the
 //! lock here holds a poison flag of its own, set by a guard dropped while its task panics:
 //! as with threads, every later `lock()` fails, and the other workers stop.
 
 use crate::workers::{Workers, on_runtime};
-use contract::counter::{self, LoopResult, Tally, apply_updates};
-use contract::demos::lock::LockOutcome;
+use contract::counter::{self, LoopResult, Tally, apply_updates, count_plain};
+use contract::demos::lock::{LockOutcome, PlainCounter};
 use contract::demos::lock::{DELTAS, START_LINE_LIMIT_S, worker_name};
 use contract::{DemoError, DemoRun, EventSink};
 use std::sync::Arc;
@@ -38,10 +42,12 @@ pub fn run(run: &DemoRun) -> Result<LockOutcome, DemoError> {
     let count = run.count();
     let locked = on_runtime(locked(run, count))?;
     let unlocked = on_runtime(unlocked(run, count))?;
+    let plain = on_runtime(plain(run, count))?;
     Ok(LockOutcome {
         count,
         locked,
         unlocked,
+        plain,
     })
 }
 
@@ -133,4 +139,29 @@ async fn unlocked(run: &DemoRun, count: u64) -> Result<Tally, DemoError> {
         &loops,
         count,
     )
+}
+
+/// A plain counter of the parent's, no atomic and no lock: what Rust lets four tasks do with
+/// it. Each `async move` block takes a copy (the counter is `Copy`), so each task counts in
+/// its own copy and hands it back; the parent's counter is never touched.
+async fn plain(run: &DemoRun, count: u64) -> Result<PlainCounter, DemoError> {
+    let counter: u64 = counter::ZERO;
+    let mut workers = Workers::new(run);
+
+    for (index, delta) in DELTAS.into_iter().enumerate() {
+        workers
+            .start(&worker_name(index), move |out| async move {
+                out.emit("adding", Some(format!("{delta:+} × {count}, plain counter")));
+                // `counter` here is this task's own copy of the parent's.
+                let mut counter = counter;
+                count_plain(&mut counter, delta, count);
+                out.emit("done", None);
+                counter
+            })
+            .await?;
+    }
+
+    let own = workers.join_all().await?;
+    // Every task has ended: the parent reads its own counter, which no task could reach.
+    Ok(counter::report_plain(run, false, counter, &own, count))
 }

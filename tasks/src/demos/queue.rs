@@ -1,6 +1,7 @@
 //! `queue` (notebook §6) on tasks: a producer worker fills FIFO, LIFO and priority queues,
-//! a consumer worker drains them; then a timed pass, a stream from one worker to another,
-//! and the raw channel round trips.
+//! a consumer worker drains them; the notebook's `q.join()`: a tasker awaits until a helper
+//! has marked each task done; then a timed pass, a stream from one worker to another, and the
+//! channel round trips measured beside them.
 //!
 //! A task shares the parent's memory, so the queues are one value in it (the orders under a
 //! `Mutex` held only while an item moves, and a `Notify` that wakes the tasks awaiting an
@@ -10,10 +11,11 @@
 use crate::sync::TaskQueues;
 use crate::workers::{TaskSink, Workers, on_runtime};
 use contract::baseline::RawRoundTrips;
-use contract::demos::queue::QueueOutcome;
 use contract::demos::queue::{
-    BASELINE, CONSUMER, GET_TIMEOUT_S, PRODUCER, STREAM_RECEIVER, STREAM_SENDER, TIMED,
+    BASELINE, CONSUMER, GET_TIMEOUT_S, HELPER, PRODUCER, STREAM_RECEIVER, STREAM_SENDER, TASKER,
+    TASKS, TIMED,
 };
+use contract::demos::queue::{QueueOutcome, joined_said, joining_said, join_order};
 use contract::queues::{self, Batches, Item, QueueName, QueueWork, WorkDone};
 use contract::trace::monotonic_ns;
 use contract::{DemoError, DemoRun, EventSink, Job};
@@ -32,6 +34,7 @@ pub fn run(run: &DemoRun) -> Result<QueueOutcome, DemoError> {
 async fn queue(run: &DemoRun) -> Result<QueueOutcome, DemoError> {
     let timeout = Duration::from_secs_f64(GET_TIMEOUT_S);
     let batches = produce_and_consume(run, timeout).await?;
+    tasks_joined(run, timeout).await?;
     let timed_returned = timed_pass(run, timeout).await?;
     stream(run, timeout).await?;
     raw_round_trips(run).await?;
@@ -39,7 +42,21 @@ async fn queue(run: &DemoRun) -> Result<QueueOutcome, DemoError> {
         &batches,
         timed_returned,
         run.count(),
+        join_order(&run.trace().events()),
     ))
+}
+
+/// The notebook's `q.join()`: the tasker puts the tasks and awaits the queue's join, the
+/// helper does each and calls `task_done`; the join returns after the last one.
+async fn tasks_joined(run: &DemoRun, timeout: Duration) -> Result<(), DemoError> {
+    let works = [
+        (TASKER, QueueWork::GiveTasksAndJoin { tasks: TASKS, timeout }),
+        (HELPER, QueueWork::DoTasks { tasks: TASKS, timeout }),
+    ];
+    for done in on_queues(run, works).await? {
+        done.tasks().map_err(DemoError::System)?;
+    }
+    Ok(())
 }
 
 /// The producer fills the four queues, the consumer drains each once it is complete.
@@ -163,7 +180,61 @@ async fn run_work(
                 .await
                 .map(WorkDone::StreamAt)
         }
+        QueueWork::GiveTasksAndJoin { tasks, timeout } => {
+            give_tasks_and_join(out, queues, tasks, timeout)
+                .await
+                .map(WorkDone::Tasks)
+        }
+        QueueWork::DoTasks { tasks, timeout } => do_tasks(out, queues, tasks, timeout)
+            .await
+            .map(WorkDone::Tasks),
     }
+}
+
+/// The tasker (`contract::queues::give_tasks_and_join`): puts the tasks, then awaits the
+/// queue's join.
+async fn give_tasks_and_join(
+    out: &TaskSink,
+    queues: &TaskQueues,
+    tasks: u64,
+    timeout: Duration,
+) -> Result<u64, String> {
+    for task in 1..=tasks {
+        out.emit("put", Some(format!("task {task}")));
+        queues.put(QueueName::Tasks, Item::Number(task as i64))?;
+    }
+    out.emit("joining", Some(joining_said(tasks)));
+    if !queues.join(QueueName::Tasks, timeout).await? {
+        return Err(format!(
+            "join on 'tasks' did not return within {} s",
+            timeout.as_secs_f64()
+        ));
+    }
+    out.emit("joined", Some(joined_said(tasks)));
+    Ok(tasks)
+}
+
+/// The helper (`contract::queues::do_tasks`): awaits each task, does it, and marks it done;
+/// the event comes before the `task_done`, so that it precedes the join that call lets return.
+async fn do_tasks(
+    out: &TaskSink,
+    queues: &TaskQueues,
+    tasks: u64,
+    timeout: Duration,
+) -> Result<u64, String> {
+    for done in 1..=tasks {
+        let task = queues
+            .get(QueueName::Tasks, timeout)
+            .await?
+            .ok_or_else(|| format!("no task came within {} s", timeout.as_secs_f64()))?;
+        out.emit("got", Some(format!("task {}", task.label())));
+        out.emit(
+            "task_done",
+            Some(format!("task {} ({done} of {tasks})", task.label())),
+        );
+        queues.task_done(QueueName::Tasks)?;
+    }
+    Ok(tasks)
 }
 
 /// The queues as the contract's producer sees them: it only puts, and a put never waits
@@ -177,6 +248,14 @@ impl queues::SharedQueue for Putter<'_> {
 
     fn get(&self, _: QueueName, _: Duration) -> Result<Option<Item>, String> {
         Err("the producer does not get".into())
+    }
+
+    fn task_done(&self, queue: QueueName) -> Result<(), String> {
+        self.0.task_done(queue)
+    }
+
+    fn join(&self, _: QueueName, _: Duration) -> Result<bool, String> {
+        Err("the producer does not join".into())
     }
 }
 
