@@ -1054,3 +1054,22 @@ fn a_sweep_of_touched_memory_times_the_bare_start_at_each_size() {
         }
     }
 }
+
+#[test]
+fn a_limit_of_one_demo_binds_only_when_that_demo_runs() {
+    // cpu takes at most 64 workers; join, run alone, takes more on every backend.
+    let Compared {
+        code,
+        stdout,
+        report,
+    } = compare(&["--workers", "70", "--runs", "1", "--scale", "0.3", "join"]);
+    assert_eq!(code, 0, "{stdout}");
+    for run in report["demos"][0]["runs"].as_array().unwrap() {
+        assert_eq!(run["report"]["outcome"]["workers"], 70, "{run}");
+    }
+    let (mut refused, _scratch) = command("compare", &["--workers", "70", "cpu"]);
+    let output = refused.output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("at most 64 for cpu"), "{stderr}");
+}

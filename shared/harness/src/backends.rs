@@ -217,23 +217,28 @@ impl Backend {
     }
 }
 
-/// Reads every backend's listing with the arguments it will be given, so that a backend
-/// refuses bad options here, before anything runs. `--start` goes to the backends whose kind
-/// has a start method, and to no other; given to none, it is bad input.
+/// Reads every backend's listing with the arguments it will be given and the demos that will
+/// run (an option one demo limits, such as cpu's `--workers`, is checked against those), so
+/// that a backend refuses bad options here, before anything runs. `--start` goes to the
+/// backends whose kind has a start method, and to no other; given to none, it is bad input.
 pub fn prepare(
     specs: Vec<BackendSpec>,
     common_args: &[String],
     start: Option<StartMethod>,
+    demos: &[DemoId],
 ) -> Result<Vec<Backend>, Error> {
+    let demo_ids = demos.iter().map(|d| d.id().to_string());
+    let listed_with =
+        |args: &[String]| -> Vec<String> { args.iter().cloned().chain(demo_ids.clone()).collect() };
     let mut backends = Vec::new();
     for spec in specs {
         let mut args = common_args.to_vec();
-        let mut listing = list(&spec, &args)?;
+        let mut listing = list(&spec, &listed_with(&args))?;
         if let Some(method) = start
             && listing.kind.start_method.is_some()
         {
             args.extend(["--start".to_string(), method.id().to_string()]);
-            listing = list(&spec, &args)?;
+            listing = list(&spec, &listed_with(&args))?;
         }
         backends.push(Backend {
             spec,

@@ -347,7 +347,7 @@ pub fn compare(cli: &CompareCli, interrupted: &AtomicBool) -> Result<Verdict, Er
         common_args.extend(["--scale".to_string(), cli.scale.to_string()]);
     }
     common_args.extend(passed_on.iter().cloned());
-    let backends = match backends::prepare(specs, &common_args, cli.start) {
+    let backends = match backends::prepare(specs, &common_args, cli.start, &demos) {
         // Ctrl-C reached the backend being asked for its listing too.
         Err(_) if interrupted.load(Ordering::SeqCst) => return Ok(Verdict::Interrupted),
         prepared => prepared?,
