@@ -86,6 +86,9 @@ pub enum WorkerKind {
     Thread,
     /// A process of its own: it shares only what is mapped or sent.
     Process,
+    /// An MPI rank: a process of its own, started by `mpirun` on this machine or another, that
+    /// shares only what it sends; by MPI's default fault model, a rank that dies ends the job.
+    Rank,
 }
 
 /// What a backend is, as its `--json` document declares it. The harness and the checks key on
@@ -99,4 +102,21 @@ pub struct BackendKind {
     /// How a worker starts, for a backend that has more than one way (`fork`, `spawn`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_method: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::WorkerKind;
+
+    #[test]
+    fn worker_kinds_are_serialised_by_their_protocol_names() {
+        for (kind, name) in [
+            (WorkerKind::Thread, "\"thread\""),
+            (WorkerKind::Process, "\"process\""),
+            (WorkerKind::Rank, "\"rank\""),
+        ] {
+            assert_eq!(serde_json::to_string(&kind).unwrap(), name);
+            assert_eq!(serde_json::from_str::<WorkerKind>(name).unwrap(), kind);
+        }
+    }
 }

@@ -296,6 +296,7 @@ pub fn describe_kind(kind: &BackendKind) -> String {
     let worker = match kind.worker {
         WorkerKind::Thread => "thread",
         WorkerKind::Process => "process",
+        WorkerKind::Rank => "MPI rank",
     };
     let isolation = if kind.isolated {
         "isolated"

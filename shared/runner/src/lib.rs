@@ -95,10 +95,19 @@ pub fn checked<O: Outcome>(outcome: O) -> Checked {
 /// Exit codes: 0 when every outcome checks, 1 when one does not, 2 for bad input,
 /// 130 when interrupted.
 pub fn main<B: Backend>() -> ExitCode {
+    main_with_args::<B>(std::env::args_os())
+}
+
+/// [`main`] with the command line given (the program's name first): for a program that takes
+/// options of its own out of its command line before the runner sees it (`cluster`'s
+/// `--hostfile`).
+pub fn main_with_args<B: Backend>(
+    args: impl IntoIterator<Item = impl Into<std::ffi::OsString> + Clone>,
+) -> ExitCode {
     // A closed stdout (`| head`) means the reader wants nothing more: the program ends
     // quietly, as a command killed by SIGPIPE does. It is only written between demos, when
     // no worker is alive.
-    run_backend::<B>().unwrap_or(ExitCode::from(EXIT_STDOUT_CLOSED))
+    run_backend::<B>(Cli::try_parse_from(args)).unwrap_or(ExitCode::from(EXIT_STDOUT_CLOSED))
 }
 
 /// The exit code of a program whose stdout was closed under it, as a shell reports SIGPIPE.
@@ -117,8 +126,10 @@ fn say(text: impl std::fmt::Display) -> Result<(), StdoutClosed> {
         .map_err(|_| StdoutClosed)
 }
 
-fn run_backend<B: Backend>() -> Result<ExitCode, StdoutClosed> {
-    let cli = match Cli::try_parse() {
+fn run_backend<B: Backend>(
+    parsed: Result<Cli, clap::Error>,
+) -> Result<ExitCode, StdoutClosed> {
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(error) if !error.use_stderr() => {
             // --help and --version

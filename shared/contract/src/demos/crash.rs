@@ -87,6 +87,8 @@ impl CrashRound {
         let panic_seen = match worker {
             WorkerKind::Thread => "panicked",
             WorkerKind::Process => "exited with code 101",
+            // A rank catches its own panic and reports it to rank 0 in a message.
+            WorkerKind::Rank => "panicked",
         };
         match fault {
             CrashFault::Panic => (others, true, panic_seen),
@@ -283,6 +285,18 @@ mod tests {
                 true,
                 CrashFault::Kill,
                 (others.clone(), true, "SIGKILL"),
+            ),
+            (
+                WorkerKind::Rank,
+                false,
+                CrashFault::Panic,
+                (others.clone(), true, "panicked"),
+            ),
+            (
+                WorkerKind::Rank,
+                false,
+                CrashFault::Abort,
+                (vec![], false, "SIGABRT"),
             ),
         ] {
             assert_eq!(
