@@ -12,6 +12,7 @@
 //! it kills every rank), reaps it and exits 130.
 
 use crate::Cluster;
+use runner::Backend;
 use clap::Parser;
 use contract::interrupt;
 use contract::settings::{EXIT_BAD_INPUT, EXIT_INTERRUPTED};
@@ -33,14 +34,70 @@ pub fn main() -> ExitCode {
     };
     let runner_args = || std::iter::once(program.clone()).chain(rest.iter().cloned());
     let cli = match Cli::try_parse_from(runner_args()) {
-        Ok(cli) if !cli.list && cli.start.is_none() && cli.validate().is_ok() => cli,
+        Ok(cli) if runs_demos(&cli) => cli,
         // Bad input, `--help`, `--list`: the runner answers them as for every backend.
         _ => return runner::main_with_args::<Cluster>(runner_args()),
     };
     let ranks = 1 + crate::demos::worker_ranks_needed(&cli);
     let mut command = mpirun(ranks, hostfile.as_ref());
     command.arg(current_exe_or_name()).args(&rest);
-    run_job(command)
+    let exit_code_file = ExitCodeFile::new();
+    command.env(EXIT_CODE_FILE, &exit_code_file.0);
+    let code = run_job(command);
+    exit_code_file.code().map_or(code, ExitCode::from)
+}
+
+/// Where rank 0 leaves its exit code for the launcher: `mpirun` aborts the job and fills
+/// stderr with advice when a rank exits other than 0, so rank 0 exits 0 and its code goes here.
+const EXIT_CODE_FILE: &str = "CLUSTER_EXIT_CODE_FILE";
+
+/// The exit codes a run may have (`ExitCode` can be compared, not read).
+const EXIT_CODES: [u8; 5] = [0, 1, EXIT_BAD_INPUT, EXIT_INTERRUPTED, 141];
+
+/// Rank 0's end: its exit code for the launcher, when a launcher waits for it, and 0 for
+/// `mpirun`.
+pub fn hand_over_exit_code(code: ExitCode) -> ExitCode {
+    let Some(file) = std::env::var_os(EXIT_CODE_FILE) else {
+        return code;
+    };
+    let Some(number) = EXIT_CODES.into_iter().find(|&n| ExitCode::from(n) == code) else {
+        return code;
+    };
+    match std::fs::write(file, number.to_string()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(_) => code,
+    }
+}
+
+/// A file of this launcher's for rank 0's exit code, removed when dropped.
+struct ExitCodeFile(std::path::PathBuf);
+
+impl ExitCodeFile {
+    fn new() -> Self {
+        let name = format!("cluster-exit-code-{}", std::process::id());
+        let path = std::env::temp_dir().join(name);
+        let _ = std::fs::remove_file(&path);
+        ExitCodeFile(path)
+    }
+
+    /// The code rank 0 left, if it left one.
+    fn code(&self) -> Option<u8> {
+        std::fs::read_to_string(&self.0).ok()?.trim().parse().ok()
+    }
+}
+
+impl Drop for ExitCodeFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// The command line asks to run demos, and is good: the job must start.
+fn runs_demos(cli: &Cli) -> bool {
+    !cli.list
+        && cli.start.is_none()
+        && cli.validate().is_ok()
+        && cli.demos.iter().all(|demo| Cluster::DEMOS.contains(demo))
 }
 
 /// Takes `--hostfile FILE` (or `--hostfile=FILE`) out of the arguments; the file must be
@@ -99,6 +156,23 @@ pub fn mpirun(ranks: usize, hostfile: Option<&OsString>) -> Command {
     command
 }
 
+/// `mpirun` for a job that rank 0 of this job starts beside it, on this machine: nothing of
+/// this job's MPI environment may reach it, or it would join this job instead.
+pub fn mpirun_of_another_job(ranks: usize) -> Command {
+    let mut command = mpirun(ranks, None);
+    for (name, _) in std::env::vars_os() {
+        let text = name.to_string_lossy();
+        if ["OMPI_", "PMIX_", "OPAL_", "ORTE_"]
+            .iter()
+            .any(|prefix| text.starts_with(prefix))
+        {
+            command.env_remove(&name);
+        }
+    }
+    command.env_remove(EXIT_CODE_FILE);
+    command
+}
+
 /// This program's path, for `mpirun` to start it.
 pub fn current_exe_or_name() -> OsString {
     std::env::current_exe()
@@ -153,6 +227,38 @@ pub fn start_dying_with_us(command: &mut Command) -> std::io::Result<Child> {
         })
     };
     command.stdin(Stdio::null()).spawn()
+}
+
+/// What a job of this program's rank 0 prints, once the job has ended well; the job is
+/// stopped on Ctrl-C.
+pub fn output_of(mut job: Child) -> Result<String, contract::DemoError> {
+    use contract::DemoError;
+    let mut output = String::new();
+    let mut reader = std::io::BufReader::new(job.stdout.take().expect("piped"));
+    let read = loop {
+        let mut line = String::new();
+        match interrupt::read_line(&mut reader, &mut line) {
+            Ok(Ok(0)) => break Ok(()),
+            Ok(Ok(_)) => output.push_str(&line),
+            Ok(Err(e)) => break Err(DemoError::system("reading a job's output", e)),
+            Err(interrupted) => break Err(interrupted.into()),
+        }
+    };
+    if let Err(error) = read {
+        stop(&mut job);
+        return Err(error);
+    }
+    let status = match interrupt::wait_for_exit(&mut job) {
+        Ok(status) => status.map_err(|e| DemoError::system("waiting for mpirun", e))?,
+        Err(interrupted) => {
+            stop(&mut job);
+            return Err(interrupted.into());
+        }
+    };
+    if !status.success() {
+        return Err(DemoError::System(format!("a job of this program ended with {status}")));
+    }
+    Ok(output)
 }
 
 /// Asks `mpirun` to end the job (SIGTERM: it kills every rank), and reaps it; SIGKILL if it

@@ -21,8 +21,11 @@ use std::process::ExitCode;
 
 #[cfg(feature = "mpi")]
 fn main() -> ExitCode {
+    if let Some(spec) = std::env::var_os(demos::channel::SOCKET_PEER) {
+        return demos::channel::socket_peer_main(&spec.to_string_lossy());
+    }
     if ranks::started_by_mpirun() {
-        ranks::main_of_rank(main_flow)
+        ranks::main_of_rank(|| launch::hand_over_exit_code(main_flow()))
     } else {
         launch::main()
     }
@@ -33,6 +36,9 @@ fn main() -> ExitCode {
 #[cfg(feature = "mpi")]
 fn main_flow() -> ExitCode {
     use clap::Parser;
+    if let Some(bytes) = std::env::var_os(demos::channel::OVER_TCP) {
+        return demos::channel::over_tcp_main(&bytes.to_string_lossy());
+    }
     match runner::cli::Cli::try_parse() {
         Ok(cli) if cli.crash_copy.is_some() => crash_round_for_another_job(&cli),
         _ => runner::main::<Cluster>(),
@@ -87,6 +93,7 @@ impl runner::Backend for Cluster {
     // By MPI's default fault model a rank that aborts or is killed ends the whole job.
     const ISOLATED: bool = false;
     const NAME: &'static str = "cluster";
+    const DEMOS: &'static [contract::DemoId] = demos::DEMOS;
 
     // Ctrl-C and SIGTERM: the launcher catches them and stops `mpirun`, which kills every
     // rank; rank 0's runner also catches them, and its waits end within a turn.

@@ -101,6 +101,10 @@ impl Job for CountPrimesInPass {
         let [index, workers, n] = share;
         let chunks = prime_chunks(index as usize, workers as usize, n);
         let primes = CountPrimes { chunks }.run(out);
-        root.reduce_into(&primes, SystemOperation::sum());
+        // Non-blocking as on rank 0: a blocking reduce does not match a non-blocking one.
+        mpi::request::scope(|scope| {
+            let request = root.immediate_reduce_into(scope, &primes, SystemOperation::sum());
+            ranks::complete(request);
+        });
     }
 }

@@ -62,7 +62,7 @@ fn round_here(run: &DemoRun, fault: CrashFault) -> Result<CrashRound, DemoError>
 /// and reports how `mpirun` saw the job end: a rank's abort or SIGKILL takes the whole job.
 fn round_in_a_job(run: &DemoRun, fault: CrashFault) -> Result<CrashRound, DemoError> {
     let started_at = run.trace().now_s();
-    let mut command = launch::mpirun(RANKS, None);
+    let mut command = launch::mpirun_of_another_job(RANKS);
     command.arg(launch::current_exe_or_name()).args([
         "crash",
         "--crash-copy",
@@ -72,16 +72,6 @@ fn round_in_a_job(run: &DemoRun, fault: CrashFault) -> Result<CrashRound, DemoEr
         "--scale",
         &run.scale().to_string(),
     ]);
-    // A job of its own: nothing of this job's MPI environment may reach it.
-    for (name, _) in std::env::vars_os() {
-        let name_text = name.to_string_lossy();
-        if ["OMPI_", "PMIX_", "OPAL_", "ORTE_"]
-            .iter()
-            .any(|prefix| name_text.starts_with(prefix))
-        {
-            command.env_remove(&name);
-        }
-    }
     // Dropped on every path out of here (an error, Ctrl-C): then its mpirun is stopped.
     let mut job = JobOfItsOwn::start(&mut command)?;
     let mut survivors = Vec::new();

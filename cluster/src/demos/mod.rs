@@ -19,6 +19,9 @@ macro_rules! cluster_demos {
             }
         }
 
+        /// The demos this backend runs, in catalogue order.
+        pub const DEMOS: &[DemoId] = &[$(DemoId::$variant,)*];
+
         /// The jobs of every demo, as a worker rank finds them.
         pub const JOBS: &[&[crate::ranks::Entry]] = &[$($module::JOBS,)*];
     };
@@ -31,6 +34,7 @@ cluster_demos! {
     custom_init => CustomInit,
     cpu => Cpu,
     crash => Crash,
+    channel => Channel,
 }
 
 /// The worker ranks a run of the demos on `cli` needs at once: the most any one of them
@@ -48,6 +52,7 @@ pub fn worker_ranks_needed(cli: &Cli) -> usize {
                 .workers
                 .unwrap_or_else(contract::demos::cpu::default_workers),
             DemoId::Crash => contract::demos::crash::WORKERS,
+            DemoId::Channel => 1,
             _ => 1,
         })
         .max()

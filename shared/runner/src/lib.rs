@@ -38,6 +38,10 @@ pub trait Backend {
     /// True for a backend with more than one way to start a worker (`--start`).
     const HAS_START_METHODS: bool = false;
 
+    /// The demos this backend runs, in catalogue order: every one, unless it says otherwise.
+    /// Another is not listed, and naming it is bad input.
+    const DEMOS: &'static [DemoId] = &DemoId::ALL;
+
     /// Called once before any demo runs, after Ctrl-C and SIGTERM have been taken over.
     fn prepare() {}
 
@@ -141,6 +145,12 @@ fn run_backend<B: Backend>(
     if let Err(problem) = cli.validate() {
         return Ok(bad_input::<B>(&format!("error: {problem}")));
     }
+    if let Some(demo) = cli.demos.iter().find(|demo| !B::DEMOS.contains(demo)) {
+        return Ok(bad_input::<B>(&format!(
+            "error: demo '{demo}' does not run on {}",
+            B::NAME
+        )));
+    }
     if cli.start.is_some() && !B::HAS_START_METHODS {
         return Ok(bad_input::<B>(
             "error: --start is an option of processes: a thread has one way to start",
@@ -151,7 +161,7 @@ fn run_backend<B: Backend>(
             backend: B::NAME.to_string(),
             kind: kind_of::<B>(&cli),
             runtime: runtime(),
-            demos: DemoId::ALL
+            demos: B::DEMOS
                 .iter()
                 .map(|demo| demo.id().to_string())
                 .collect(),
@@ -179,7 +189,8 @@ fn run_backend<B: Backend>(
     let narrate = !cli.json && !cli.quiet;
     let echo = if narrate { Echo::Narrate } else { Echo::Silent };
     let mut reports = Vec::new();
-    for demo in cli.selected_demos() {
+    let demos = cli.selected_demos();
+    for demo in demos.into_iter().filter(|demo| B::DEMOS.contains(demo)) {
         if narrate {
             say(format!(
                 "== {demo} ({}): {}\n",
