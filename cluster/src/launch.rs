@@ -12,10 +12,10 @@
 //! it kills every rank), reaps it and exits 130.
 
 use crate::Cluster;
-use runner::Backend;
 use clap::Parser;
 use contract::interrupt;
 use contract::settings::{EXIT_BAD_INPUT, EXIT_INTERRUPTED};
+use runner::Backend;
 use runner::cli::Cli;
 use std::ffi::OsString;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -180,8 +180,64 @@ pub fn current_exe_or_name() -> OsString {
         .unwrap_or_else(|_| "cluster".into())
 }
 
-/// Starts `mpirun` and ends as it ends: with rank 0's exit code, or 130 on Ctrl-C.
-fn run_job(mut command: Command) -> ExitCode {
+/// Starts `mpirun` and ends as it ends, with nothing of the job left: with rank 0's exit
+/// code, or 130 on Ctrl-C.
+fn run_job(command: Command) -> ExitCode {
+    // Every process of the job that outlives its parent (a rank of a job rank 0 started
+    // beside this one, whose mpirun has ended) comes back to the launcher, which reaps it.
+    let _ = nix::sys::prctl::set_child_subreaper(true);
+    let code = wait_for_job(command);
+    reap_every_descendant();
+    code
+}
+
+/// Reaps every process that came back to the launcher, until none is left: a rank dies with
+/// its `mpirun` (its parent-death signal), so this is short; one still there after five
+/// seconds is killed.
+fn reap_every_descendant() {
+    use nix::errno::Errno;
+    use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+    let started = std::time::Instant::now();
+    loop {
+        match waitpid(None::<nix::unistd::Pid>, Some(WaitPidFlag::WNOHANG)) {
+            Err(Errno::ECHILD) => return,
+            Err(Errno::EINTR) => {}
+            Err(_) => return,
+            Ok(WaitStatus::StillAlive) => {
+                if started.elapsed() > Duration::from_secs(5) {
+                    kill_children();
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Ok(_) => {}
+        }
+    }
+}
+
+/// Sends SIGKILL to every child of the launcher, as `/proc` lists them.
+fn kill_children() {
+    let me = std::process::id().to_string();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let status = std::fs::read_to_string(entry.path().join("status")).unwrap_or_default();
+        let parent = status
+            .lines()
+            .find_map(|line| line.strip_prefix("PPid:"))
+            .map(str::trim);
+        if parent == Some(me.as_str()) {
+            let pid = nix::unistd::Pid::from_raw(pid);
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+        }
+    }
+}
+
+/// Starts `mpirun` and waits for it: rank 0's exit code, or 130 on Ctrl-C.
+fn wait_for_job(mut command: Command) -> ExitCode {
     interrupt::install();
     let mut job = match start_dying_with_us(&mut command) {
         Ok(job) => job,
@@ -256,7 +312,9 @@ pub fn output_of(mut job: Child) -> Result<String, contract::DemoError> {
         }
     };
     if !status.success() {
-        return Err(DemoError::System(format!("a job of this program ended with {status}")));
+        return Err(DemoError::System(format!(
+            "a job of this program ended with {status}"
+        )));
     }
     Ok(output)
 }

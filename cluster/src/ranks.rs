@@ -14,8 +14,8 @@ use contract::domain::Fault;
 use contract::trace::monotonic_ns;
 use contract::{EventSink, Job};
 use mpi::Threading;
-use mpi::topology::{Rank, SimpleCommunicator};
 use mpi::point_to_point::MatchedReceiveVec;
+use mpi::topology::{Rank, SimpleCommunicator};
 use mpi::traits::*;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -43,7 +43,10 @@ pub const TAG_DEMO: i32 = 100;
 pub enum ToRank {
     Job(JobMessage),
     /// The answer to a request of job `job`.
-    Reply { job: u64, payload: Vec<u8> },
+    Reply {
+        job: u64,
+        payload: Vec<u8>,
+    },
     /// The job is over: finalize and exit.
     Quit,
 }
@@ -116,11 +119,7 @@ pub const HOW_RANKS_WAIT: &str = "MPI_Iprobe, then a sleep of 100 µs (1 ms afte
 
 /// Receives the next message with `tag` from `source` (any rank when `None`), waiting at most
 /// `within`; the sender's rank and the message's bytes.
-pub fn receive_within(
-    source: Option<Rank>,
-    tag: i32,
-    within: Duration,
-) -> Option<(Rank, Vec<u8>)> {
+pub fn receive_within(source: Option<Rank>, tag: i32, within: Duration) -> Option<(Rank, Vec<u8>)> {
     let comm = world();
     let started = Instant::now();
     loop {
@@ -194,9 +193,11 @@ pub fn size() -> usize {
 pub fn claim() -> Result<(Rank, u64), String> {
     with_ranks(|ranks| {
         let size = ranks.busy.len();
-        let free = (1..size).find(|&rank| ranks.busy[rank].is_none()).ok_or_else(|| {
-            format!("every worker rank is busy: the job was started with {size} ranks")
-        })?;
+        let free = (1..size)
+            .find(|&rank| ranks.busy[rank].is_none())
+            .ok_or_else(|| {
+                format!("every worker rank is busy: the job was started with {size} ranks")
+            })?;
         ranks.next_job += 1;
         let id = ranks.next_job;
         ranks.busy[free] = Some(id);
@@ -281,7 +282,9 @@ fn synchronise_clocks(comm: &SimpleCommunicator) -> Vec<i64> {
         let asked = monotonic_ns();
         comm.process_at_rank(rank as Rank)
             .send_with_tag(&0u8, TAG_CLOCK);
-        let (theirs, _): (u64, _) = comm.process_at_rank(rank as Rank).receive_with_tag(TAG_CLOCK);
+        let (theirs, _): (u64, _) = comm
+            .process_at_rank(rank as Rank)
+            .receive_with_tag(TAG_CLOCK);
         let answered = monotonic_ns();
         *offset = theirs as i64 - ((asked / 2 + answered / 2) as i64);
     }
@@ -465,7 +468,6 @@ macro_rules! jobs {
     };
 }
 pub(crate) use jobs;
-
 
 /// The job type named `name`.
 fn find(name: &str) -> Option<&'static Entry> {

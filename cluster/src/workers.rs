@@ -324,8 +324,7 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
             Report::Request(payload) => {
                 let request: S::Request = ranks::decode(&payload).map_err(DemoError::System)?;
                 let mut replies = Vec::new();
-                self.service
-                    .handle(WorkerId(index), request, &mut replies);
+                self.service.handle(WorkerId(index), request, &mut replies);
                 self.send_replies(replies);
             }
             Report::Result(payload) => {

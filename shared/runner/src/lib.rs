@@ -130,9 +130,7 @@ fn say(text: impl std::fmt::Display) -> Result<(), StdoutClosed> {
         .map_err(|_| StdoutClosed)
 }
 
-fn run_backend<B: Backend>(
-    parsed: Result<Cli, clap::Error>,
-) -> Result<ExitCode, StdoutClosed> {
+fn run_backend<B: Backend>(parsed: Result<Cli, clap::Error>) -> Result<ExitCode, StdoutClosed> {
     let cli = match parsed {
         Ok(cli) => cli,
         Err(error) if !error.use_stderr() => {
@@ -161,10 +159,7 @@ fn run_backend<B: Backend>(
             backend: B::NAME.to_string(),
             kind: kind_of::<B>(&cli),
             runtime: runtime(),
-            demos: B::DEMOS
-                .iter()
-                .map(|demo| demo.id().to_string())
-                .collect(),
+            demos: B::DEMOS.iter().map(|demo| demo.id().to_string()).collect(),
         };
         say(format!(
             "{}\n",
