@@ -23,6 +23,9 @@ use std::process::ExitCode;
 
 #[cfg(feature = "mpi")]
 fn main() -> ExitCode {
+    if std::env::var_os(demos::spawn::EXIT_AT_ONCE).is_some() {
+        return ExitCode::SUCCESS;
+    }
     if let Some(spec) = std::env::var_os(demos::channel::SOCKET_PEER) {
         return demos::channel::socket_peer_main(&spec.to_string_lossy());
     }

@@ -234,6 +234,14 @@ pub fn main_of_rank(main_flow: impl FnOnce() -> ExitCode) -> ExitCode {
         return ExitCode::FAILURE;
     };
     let comm = universe.world();
+    // A rank made by rank 0's MPI_Comm_spawn: it meets rank 0 at a barrier, and ends.
+    if let Some(parent) = comm.parent() {
+        parent.barrier();
+        // Freed before MPI is finalized: no MPI call may come after.
+        drop(parent);
+        drop(universe);
+        return ExitCode::SUCCESS;
+    }
     let size = comm.size() as usize;
     let clock_offsets_ns = synchronise_clocks(&comm);
     let code = if comm.rank() == 0 {

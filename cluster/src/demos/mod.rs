@@ -35,6 +35,7 @@ cluster_demos! {
     lock => Lock,
     cpu => Cpu,
     crash => Crash,
+    spawn => Spawn,
     channel => Channel,
 }
 
@@ -54,7 +55,7 @@ pub fn worker_ranks_needed(cli: &Cli) -> usize {
                 .unwrap_or_else(contract::demos::cpu::default_workers),
             DemoId::Lock => contract::demos::lock::DELTAS.len(),
             DemoId::Crash => contract::demos::crash::WORKERS,
-            DemoId::Channel => 1,
+            DemoId::Channel | DemoId::Spawn => 1,
             _ => 1,
         })
         .max()
