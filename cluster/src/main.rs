@@ -15,6 +15,8 @@ mod launch;
 #[cfg(feature = "mpi")]
 mod ranks;
 #[cfg(feature = "mpi")]
+mod sync;
+#[cfg(feature = "mpi")]
 mod window;
 #[cfg(feature = "mpi")]
 mod workers;

@@ -33,6 +33,7 @@ cluster_demos! {
     run_hooks => RunHooks,
     custom_init => CustomInit,
     lock => Lock,
+    queue => Queue,
     cpu => Cpu,
     crash => Crash,
     spawn => Spawn,
@@ -54,6 +55,8 @@ pub fn worker_ranks_needed(cli: &Cli) -> usize {
                 .workers
                 .unwrap_or_else(contract::demos::cpu::default_workers),
             DemoId::Lock => contract::demos::lock::DELTAS.len(),
+            // Two at once at most: the producer and the consumer, or a stream's two ends.
+            DemoId::Queue => 2,
             DemoId::Crash => contract::demos::crash::WORKERS,
             DemoId::Channel | DemoId::Spawn => 1,
             _ => 1,
