@@ -932,3 +932,114 @@ fn a_sweep_gives_a_point_per_value_and_backend_and_a_line_through_them() {
     let widest = stdout.lines().map(|l| l.chars().count()).max().unwrap();
     assert!(widest <= 100, "a line of {widest} columns: {stdout}");
 }
+
+/// The swept figure's keys and, for each, the values each backend has a point at.
+fn swept_points(report: &serde_json::Value) -> Vec<(String, Vec<Vec<f64>>)> {
+    report["sweep"]["demos"][0]["figures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|figure| {
+            let xs = figure["series"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| {
+                    let points = s["points"].as_array().unwrap();
+                    points.iter().map(|p| p["x"].as_f64().unwrap()).collect()
+                })
+                .collect();
+            (figure["key"].as_str().unwrap().to_string(), xs)
+        })
+        .collect()
+}
+
+#[test]
+fn a_sweep_of_the_message_size_draws_the_size_free_figures_at_every_size() {
+    let Compared {
+        code,
+        stdout,
+        report,
+    } = compare(&[
+        "--sweep",
+        "message-size=8,1KiB,1MiB",
+        "--runs",
+        "2",
+        "--count",
+        "40",
+        "channel",
+    ]);
+    assert_eq!(code, 0, "{stdout}");
+    let sizes = [8.0, 1024.0, 1048576.0];
+    let points = swept_points(&report);
+    let keys: Vec<&str> = points.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "channel_msgs_per_s",
+            "channel_mb_per_s",
+            "channel_round_trip_us",
+            "demo_wall_s",
+            "cpu_s",
+            "peak_pss_kib"
+        ],
+        "the 8 B and 64 KiB figures have one point at most: no curve"
+    );
+    for (key, series) in &points {
+        assert_eq!(series, &[sizes.to_vec(), sizes.to_vec()], "{key}");
+    }
+    // Each size crossed whole: the outcome names the path at that size.
+    for (demo, label) in report["demos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(["8b", "1kib", "1mib"])
+    {
+        for run in demo["runs"].as_array().unwrap() {
+            let paths = run["report"]["outcome"]["paths"].as_array().unwrap();
+            assert_eq!(paths[0][0], format!("channel {label}"), "{run}");
+            assert_eq!(paths[0][1], paths[0][2], "every message intact: {run}");
+        }
+    }
+}
+
+#[test]
+fn a_sweep_of_touched_memory_times_the_bare_start_at_each_size() {
+    let Compared {
+        code,
+        stdout,
+        report,
+    } = compare(&[
+        "--sweep",
+        "touched-mib=0,8,32",
+        "--runs",
+        "2",
+        "--count",
+        "20",
+        "--workers",
+        "3",
+        "spawn",
+    ]);
+    assert_eq!(code, 0, "{stdout}");
+    let points = swept_points(&report);
+    let curve = |key: &str| {
+        points
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, xs)| xs.clone())
+    };
+    let at_each = vec![vec![0.0, 8.0, 32.0]; 2];
+    assert_eq!(curve("raw_os_us_touched"), Some(at_each.clone()));
+    // --workers 3: three workers at once, three passes, at every size.
+    assert_eq!(curve("all_at_once_us_per_worker"), Some(at_each));
+    for demo in report["demos"].as_array().unwrap() {
+        for run in demo["runs"].as_array().unwrap() {
+            let events = run["report"]["events"].as_array().unwrap();
+            let at_once = events
+                .iter()
+                .filter(|e| e["detail"] == "3 workers at once, 3 times")
+                .count();
+            assert_eq!(at_once, 1, "{run}");
+        }
+    }
+}

@@ -143,7 +143,12 @@ fn every_demo_passes_the_contracts_check_and_agrees_with_rust() {
                 comparable_events(demo, rust),
                 "{python_backend} against {rust_backend}: {demo}'s events"
             );
-            for headline in demo.headlines() {
+            // Every headline the Rust backend gives in this run (some need an option).
+            let given = demo
+                .headlines()
+                .iter()
+                .filter(|h| rust.figures.measured.contains_key(h.key));
+            for headline in given {
                 assert!(
                     python.figures.measured.contains_key(headline.key),
                     "{python_backend} {demo}: no headline figure {}",

@@ -9,10 +9,10 @@ use crate::shared_memory::{Shared, SharedMapping};
 use crate::workers::{Job, Workers, take_inherited};
 use contract::bench::{
     Ends, PathFigures, Socket, main_side, message_counts, peer, raw_socketpair,
-    record_baseline, record_channel_over, record_path, socket_ends,
+    record_baseline, record_channel_over, record_path, size_label, socket_ends,
 };
 use contract::demos::channel::ChannelOutcome;
-use contract::demos::channel::{BASELINE_PEER, LARGE_BYTES, PEER, SMALL_BYTES};
+use contract::demos::channel::{BASELINE_PEER, PEER, message_sizes};
 use contract::{DemoError, DemoRun, EventSink};
 use ipc_channel::ipc::{self, IpcBytesReceiver, IpcBytesSender};
 use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid};
@@ -27,15 +27,22 @@ crate::spawned::jobs!(Peer);
 pub fn run(run: &DemoRun) -> Result<ChannelOutcome, DemoError> {
     let count = run.count();
     let mut outcome = ChannelOutcome { paths: Vec::new() };
-    for bytes in [SMALL_BYTES, LARGE_BYTES] {
+    for bytes in message_sizes(run) {
         let (peer_end, main_ends) = ipc_ends()?;
         let figures = measure(run, PEER, count, bytes, peer_end, main_ends)?;
         record_path(run, &mut outcome, "channel", bytes, figures);
 
         let (peer_end, main_ends) = socket_pair(Socket::SeqPacket)?;
-        let figures = measure(run, BASELINE_PEER, count, bytes, peer_end, main_ends)?;
-        record_baseline(run, "seqpacket_socketpair", bytes, figures)?;
-        record_channel_over(run, "seqpacket_socketpair", bytes);
+        match seqpacket_refuses(bytes, &peer_end)? {
+            None => {
+                let figures = measure(run, BASELINE_PEER, count, bytes, peer_end, main_ends)?;
+                record_baseline(run, "seqpacket_socketpair", bytes, figures)?;
+                record_channel_over(run, "seqpacket_socketpair", bytes);
+            }
+            Some(why) => run.figures(|f| {
+                f.notes.insert(format!("seqpacket_socketpair_{}", size_label(bytes)), why);
+            }),
+        }
 
         let (peer_end, main_ends) = socket_pair(Socket::Stream)?;
         let figures = measure(run, BASELINE_PEER, count, bytes, peer_end, main_ends)?;
@@ -159,6 +166,29 @@ fn socket_pair(kind: Socket) -> Result<((PeerLink, Option<OwnedFd>), Ends), Demo
     let (peer_socket, main_ends) = raw_socketpair(kind)?;
     let link = PeerLink::Socket(kind, peer_socket.as_raw_fd());
     Ok(((link, Some(peer_socket)), main_ends))
+}
+
+/// Why a `SOCK_SEQPACKET` socket cannot carry a message of `bytes` in one packet, if it
+/// cannot: the kernel refuses a packet larger than the socket's send buffer (less 32 bytes)
+/// with `EMSGSIZE`. ipc-channel sends such a message in fragments; the bare socket is not
+/// measured at that size.
+fn seqpacket_refuses(
+    bytes: usize,
+    (_, peer_socket): &(PeerLink, Option<OwnedFd>),
+) -> Result<Option<String>, DemoError> {
+    use nix::sys::socket::{getsockopt, sockopt::SndBuf};
+    let Some(socket) = peer_socket else {
+        return Ok(None);
+    };
+    let send_buffer = getsockopt(socket, SndBuf).map_err(|e| DemoError::system("getsockopt", e))?;
+    let largest = send_buffer.saturating_sub(32);
+    Ok((bytes > largest).then(|| {
+        format!(
+            "not measured: one SOCK_SEQPACKET packet holds at most {largest} B here (the \
+             socket's send buffer less 32 B), and the kernel refuses a {bytes} B one with \
+             EMSGSIZE; ipc-channel sends such a message in fragments"
+        )
+    }))
 }
 
 /// A slot each way in a shared memory file: the peer's link, and the main flow's ends, which

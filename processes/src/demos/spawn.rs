@@ -8,11 +8,11 @@
 
 use crate::workers::{Workers, ensure_single_threaded, exit_child, start_this_program};
 use contract::bench::{
-    record_method_costs, record_spawn_costs, record_touched_cost, time_alternately, time_each,
+    record_method_costs, record_all_at_once, record_spawn_costs, record_touched_cost, time_alternately, time_each,
     touch_memory,
 };
 use contract::demos::spawn::SpawnOutcome;
-use contract::demos::spawn::{Nothing, TOUCHED_MIB};
+use contract::demos::spawn::{ALL_AT_ONCE_PASSES, Nothing, all_at_once, touched_mib, touched_starts};
 use contract::domain::StartMethod;
 use contract::{DemoError, DemoRun};
 use nix::sys::wait::waitpid;
@@ -25,25 +25,35 @@ pub fn run(run: &DemoRun) -> Result<SpawnOutcome, DemoError> {
     ensure_single_threaded()?;
     let method = run.start_method();
     let mut joined = 0;
-    let (through_workers, raw) = {
-        let mut workers = Workers::new(run);
-        time_alternately(
-            count,
-            || {
-                let id = workers.start("t0", Nothing)?;
-                workers.join(id)?;
-                joined += 1;
-                Ok(())
-            },
-            || bare_start_and_reap(method),
-        )?
-    };
+    let mut workers = Workers::new(run);
+    let (through_workers, raw) = time_alternately(
+        count,
+        || {
+            let id = workers.start("t0", Nothing)?;
+            workers.join(id)?;
+            joined += 1;
+            Ok(())
+        },
+        || bare_start_and_reap(method),
+    )?;
     run.main_says(
         "started and joined",
         Some(format!("{joined} workers, one after another")),
     );
     record_spawn_costs(run, &through_workers, &raw);
     record_method_costs(run, method.id(), &through_workers, &raw);
+
+    // `--workers N`: N processes alive at once before the first is reaped.
+    if let Some(at_once) = all_at_once(run) {
+        let passes = time_each(ALL_AT_ONCE_PASSES as u64, || {
+            for index in 0..at_once {
+                workers.start(&format!("t{index}"), Nothing)?;
+            }
+            workers.join_all().map(drop)
+        })?;
+        record_all_at_once(run, at_once, &passes);
+    }
+    drop(workers);
 
     // The other start methods, measured in this same run; a forkserver is started for it if
     // this run has none (this process runs one thread, checked above).
@@ -63,9 +73,9 @@ pub fn run(run: &DemoRun) -> Result<SpawnOutcome, DemoError> {
     }
 
     // fork copies the parent's page tables: the more memory it touched, the dearer the fork.
-    for mib in TOUCHED_MIB {
+    for mib in touched_mib(run) {
         let memory = touch_memory(mib);
-        let raw = time_each((count / 10).max(5), || {
+        let raw = time_each(touched_starts(run), || {
             bare_start_and_reap(StartMethod::Fork)
         })?;
         drop(memory);

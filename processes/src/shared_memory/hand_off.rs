@@ -3,6 +3,9 @@
 //! can cost: one copy in, one copy out, and a `FUTEX_WAKE` only when the other side sleeps;
 //! no kernel buffer, no serialisation, no second process in between.
 //!
+//! A message larger than the slot (64 KiB) crosses in slot-sized pieces, each with the number
+//! of bytes still to come, as ipc-channel splits a message larger than a socket takes.
+//!
 //! A slot's word says whether it is empty, full or closed; each side sleeps on that word
 //! (a shared futex) while it is not what it waits for, and counts itself among the sleepers
 //! before it looks a last time, so that the other side, which looks at the sleepers after
@@ -27,14 +30,20 @@ const FULL: u32 = 1;
 /// taken.
 const CLOSED: u32 = 2;
 
-/// One message at most, from one process to one other.
+/// The bytes one piece of a message carries: the slot's size.
+const SLOT_BYTES: usize = LARGE_BYTES;
+
+/// One piece of a message at most, from one process to one other.
 pub struct Mailbox {
     state: AtomicU32,
     sleepers: AtomicU32,
+    /// The bytes of the piece in the slot.
     len: AtomicUsize,
+    /// The bytes of the message still to come after this piece: 0 for its last piece.
+    still_to_come: AtomicUsize,
     /// Written by the sender only while `state` is EMPTY, read by the receiver only while it
     /// is FULL: never by both at once.
-    bytes: UnsafeCell<[u8; LARGE_BYTES]>,
+    bytes: UnsafeCell<[u8; SLOT_BYTES]>,
 }
 
 impl Default for Mailbox {
@@ -43,7 +52,8 @@ impl Default for Mailbox {
             state: AtomicU32::new(EMPTY),
             sleepers: AtomicU32::new(0),
             len: AtomicUsize::new(0),
-            bytes: UnsafeCell::new([0; LARGE_BYTES]),
+            still_to_come: AtomicUsize::new(0),
+            bytes: UnsafeCell::new([0; SLOT_BYTES]),
         }
     }
 }
@@ -100,22 +110,34 @@ impl Mailbox {
         }
     }
 
-    /// Copies `message` in once the slot is empty.
+    /// Copies `message` in, one slot-sized piece each time the slot is empty.
     pub fn send(&self, message: &[u8], other_side_ended: &dyn Fn() -> bool) -> Result<(), String> {
-        if message.len() > LARGE_BYTES {
-            return Err(format!(
-                "a message of {} bytes does not fit the slot ({LARGE_BYTES})",
-                message.len()
-            ));
+        let mut rest = message;
+        loop {
+            let (piece, after) = rest.split_at(rest.len().min(SLOT_BYTES));
+            self.send_piece(piece, after.len(), other_side_ended)?;
+            if after.is_empty() {
+                return Ok(());
+            }
+            rest = after;
         }
+    }
+
+    fn send_piece(
+        &self,
+        piece: &[u8],
+        still_to_come: usize,
+        other_side_ended: &dyn Fn() -> bool,
+    ) -> Result<(), String> {
         if self.wait_while(FULL, other_side_ended)? & CLOSED != 0 {
             return Err("the other side is gone".into());
         }
         // SAFETY: the state is EMPTY, so the receiver does not read the bytes until this
         // side sets FULL below (after the copy, with SeqCst, which publishes the bytes).
         let bytes = unsafe { &mut *self.bytes.get() };
-        bytes[..message.len()].copy_from_slice(message);
-        self.len.store(message.len(), Ordering::Relaxed);
+        bytes[..piece.len()].copy_from_slice(piece);
+        self.len.store(piece.len(), Ordering::Relaxed);
+        self.still_to_come.store(still_to_come, Ordering::Relaxed);
         if self.state.fetch_or(FULL, Ordering::SeqCst) & CLOSED != 0 {
             return Err("the other side is gone".into());
         }
@@ -123,20 +145,27 @@ impl Mailbox {
         Ok(())
     }
 
-    /// Copies the next message out once the slot is full.
+    /// Copies the next message out, piece by piece as the slot fills.
     pub fn receive(&self, other_side_ended: &dyn Fn() -> bool) -> Result<Vec<u8>, String> {
-        if self.wait_while(EMPTY, other_side_ended)? & FULL == 0 {
-            return Err("the other side is gone".into());
+        let mut message = Vec::new();
+        loop {
+            if self.wait_while(EMPTY, other_side_ended)? & FULL == 0 {
+                return Err("the other side is gone".into());
+            }
+            let len = self.len.load(Ordering::Relaxed).min(SLOT_BYTES);
+            let still_to_come = self.still_to_come.load(Ordering::Relaxed);
+            // SAFETY: the state is FULL (read with SeqCst after the sender's copy), so the
+            // sender does not write the bytes until this side sets EMPTY below.
+            let bytes = unsafe { &*self.bytes.get() };
+            message.reserve(len + still_to_come);
+            message.extend_from_slice(&bytes[..len]);
+            // Empty again, and closed if it was.
+            self.state.fetch_and(!FULL, Ordering::SeqCst);
+            self.wake_sleepers();
+            if still_to_come == 0 {
+                return Ok(message);
+            }
         }
-        let len = self.len.load(Ordering::Relaxed).min(LARGE_BYTES);
-        // SAFETY: the state is FULL (read with SeqCst after the sender's copy), so the
-        // sender does not write the bytes until this side sets EMPTY below.
-        let bytes = unsafe { &*self.bytes.get() };
-        let message = bytes[..len].to_vec();
-        // Empty again, and closed if it was.
-        self.state.fetch_and(!FULL, Ordering::SeqCst);
-        self.wake_sleepers();
-        Ok(message)
     }
 
     /// Marks the slot closed and wakes whoever sleeps on it.
@@ -162,8 +191,9 @@ mod tests {
                     pair.to_main.send(&message, &never).unwrap();
                 }
             });
+            // Up to three slots' worth: the larger ones cross in pieces.
             for n in 0..1000u32 {
-                let message = vec![n as u8; 1 + n as usize * 60];
+                let message: Vec<u8> = (0..1 + n as usize * 200).map(|i| (i % 251) as u8).collect();
                 pair.to_peer.send(&message, &never).unwrap();
                 assert_eq!(pair.to_main.receive(&never).unwrap(), message);
             }
@@ -176,9 +206,6 @@ mod tests {
         assert_eq!(pair.to_main.receive(&never), Ok(b"last".to_vec()));
         assert!(pair.to_main.receive(&never).is_err());
         assert!(pair.to_peer.send(b"late", &never).is_err());
-        let too_large = vec![0; LARGE_BYTES + 1];
-        let refused = pair.to_main.send(&too_large, &never).unwrap_err();
-        assert!(refused.contains("65537 bytes"), "{refused}");
         // A receiver whose other side ended stops waiting, after one turn.
         let fresh = Mailbox::default();
         assert_eq!(fresh.receive(&|| true), Err("the other side ended".into()));

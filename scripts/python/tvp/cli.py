@@ -3,6 +3,7 @@ backends (`shared/runner/src/cli.rs`, `shared/contract/src/settings.rs`), with e
 
 import argparse
 import math
+import re
 import sys
 import urllib.parse
 
@@ -148,6 +149,18 @@ def parse_fault_share(text):
     return text
 
 
+def parse_message_size(text):
+    """Bytes, plain or with a KiB/MiB (K/M) suffix, as the Rust backends take them."""
+    match = re.fullmatch(r"(\d+)\s*(b|k|kib|m|mib)?", text.strip().lower())
+    units = {None: 1, "b": 1, "k": 1024, "kib": 1024, "m": 1 << 20, "mib": 1 << 20}
+    size = int(match[1]) * units[match[2]] if match else 0
+    if not 1 <= size <= contract.MAX_MESSAGE_BYTES:
+        raise argparse.ArgumentTypeError(
+            f"--message-size takes bytes from 1 to {contract.MAX_MESSAGE_BYTES} "
+            "(`64KiB` and `1MiB` too)")
+    return size
+
+
 def build_parser(name, start_methods):
     parser = Parser(prog=name, allow_abbrev=False,
                     description="Run the tutorial's demos on this backend, narrate them and "
@@ -168,8 +181,12 @@ def build_parser(name, start_methods):
     parser.add_argument("--seed", type=number(0, (1 << 64) - 1, "--seed"))
     parser.add_argument("--trials", type=number(1, MAX_TRIALS, "--trials"))
     parser.add_argument("--fault", choices=contract.CRASH_FAULTS)
+    parser.add_argument("--touched-mib", type=number(0, contract.MAX_TOUCHED_MIB, "--touched-mib"))
+    parser.add_argument("--message-size", type=parse_message_size, metavar="BYTES")
     parser.add_argument("--latency", type=number(0, 60_000, "--latency"), default=100)
-    parser.add_argument("--out-dir", metavar="DIR")
+    kept = parser.add_mutually_exclusive_group()
+    kept.add_argument("--out-dir", metavar="DIR")
+    kept.add_argument("--keep", action="store_true")
     sources = parser.add_mutually_exclusive_group()
     sources.add_argument("--base-url", type=parse_base_url, metavar="URL")
     sources.add_argument("--urls", type=read_url_list, metavar="FILE")

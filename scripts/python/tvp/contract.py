@@ -82,7 +82,13 @@ CRASH_DOOMED = 1
 CRASH_SLEEP_S = 1.0
 CRASH_FAULTS = ("panic", "abort", "kill")
 SPAWN_DEFAULT_COUNT = 200
+DOWNLOAD_KEPT = "images kept in"
+DOWNLOAD_REMOVED = "temporary folder of images removed"
 TOUCHED_MIB = (0, 64, 256)
+MAX_TOUCHED_MIB = 4096
+MAX_MESSAGE_BYTES = 1 << 20
+FEWEST_MESSAGES = 20
+ALL_AT_ONCE_PASSES = 3
 CHANNEL_DEFAULT_COUNT = 10_000
 SMALL_BYTES = 8
 LARGE_BYTES = 64 * 1024
@@ -676,6 +682,8 @@ def record_method_costs(run, method, workers_us, raw_us=None):
 def record_touched_cost(run, mib, raw_us):
     cost = median(raw_us) or 0.0
     run.measured(f"raw_os_us_touched_{mib}_mib", cost)
+    if run.args.touched_mib == mib:
+        run.measured("raw_os_us_touched", cost)
     untouched = run.measured_value("raw_os_us_touched_0_mib")
     if mib > 0 and untouched is not None:
         run.measured("raw_os_us_per_touched_mib", (cost - untouched) / mib)
@@ -691,12 +699,42 @@ GO = b"go"
 
 
 def message_counts(count, size):
-    messages = max(count // LARGE_DIVISOR, 1) if size >= LARGE_BYTES else count
+    """As many messages as carry the bytes of count/20 64 KiB ones, count at most, and 20
+    (or count) at least."""
+    same_bytes_as_large = count * LARGE_BYTES // (LARGE_DIVISOR * max(size, 1))
+    messages = min(max(same_bytes_as_large, min(FEWEST_MESSAGES, count)), count)
     return messages, max(messages // ROUND_TRIP_DIVISOR, 1)
 
 
+def message_sizes(run):
+    """--message-size alone, or 8 B and 64 KiB."""
+    size = run.args.message_size
+    return [size] if size is not None else [SMALL_BYTES, LARGE_BYTES]
+
+
+def touched_mib(run):
+    """--touched-mib N gives 0 and N, else 0, 64 and 256 MiB."""
+    mib = run.args.touched_mib
+    if mib is None:
+        return list(TOUCHED_MIB)
+    return [0] if mib == 0 else [0, mib]
+
+
+def touched_starts(run):
+    return max(run.count() // 10, 5)
+
+
+def record_all_at_once(run, workers, pass_us):
+    run.measured("all_at_once_us_per_worker", (median(pass_us) or 0.0) / workers)
+    run.main_says("started and joined", f"{workers} workers at once, {len(pass_us)} times")
+
+
 def size_label(size):
-    return f"{size // 1024}kib" if size >= 1024 else f"{size}b"
+    if size and size % (1 << 20) == 0:
+        return f"{size >> 20}mib"
+    if size and size % 1024 == 0:
+        return f"{size // 1024}kib"
+    return f"{size}b"
 
 
 def peer(ends, messages, size, round_trips):
@@ -732,9 +770,11 @@ def main_side(ends, messages, size, round_trips):
 def record_figures(run, path, size, figures):
     label = size_label(size)
     per_second = figures["messages"] / figures["seconds"]
-    run.measured(f"{path}_{label}_msgs_per_s", per_second)
-    run.measured(f"{path}_{label}_mb_per_s", per_second * size / 1e6)
-    run.measured(f"{path}_{label}_round_trip_us", figures["round_trip_us_median"])
+    # --message-size: the figures under names without the size too, the ones a sweep draws.
+    for name in ([path] if run.args.message_size == size else []) + [f"{path}_{label}"]:
+        run.measured(f"{name}_msgs_per_s", per_second)
+        run.measured(f"{name}_mb_per_s", per_second * size / 1e6)
+        run.measured(f"{name}_round_trip_us", figures["round_trip_us_median"])
     run.main_says("measured", f"{path} {label}: {figures['messages']} messages, "
                               f"{figures['round_trips']} round trips")
 
@@ -861,8 +901,9 @@ def _check(demo, o, kind):
                     return f"{worker} did {whats}"
         return None if o["overlapped"] else "a worker finished before all had started sleeping"
     if demo == "custom-init":
-        expected = {str(k): double(k - 1, CUSTOM_CYCLES) for k in range(1, CUSTOM_WORKERS + 1)}
-        return None if o["values"] == expected else f"values {o['values']}, expected {expected}"
+        workers = len(o["values"])
+        expected = {str(k): double(k - 1, CUSTOM_CYCLES) for k in range(1, workers + 1)}
+        return None if workers and o["values"] == expected else f"values {o['values']}, expected {expected}"
     if demo == "lock":
         made = o["count"] * len(LOCK_DELTAS)
         if o["locked"] != {"value": 0, "updates": made, "lost_updates": 0}:

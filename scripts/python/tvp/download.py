@@ -7,6 +7,7 @@ import hashlib
 import http.client
 import json
 import os
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -254,11 +255,6 @@ class Plan:
 
     def __init__(self, run):
         args = run.args
-        if args.out_dir:
-            os.makedirs(args.out_dir, exist_ok=True)
-            self.folder = args.out_dir
-        else:
-            self.folder = tempfile.mkdtemp(prefix="download-")
         self.server = None
         self.latency_s = None
         if args.urls:
@@ -283,6 +279,14 @@ class Plan:
                 + contract.ideal_concurrent_s(images, self.workers, self.latency_s)
         self.settings = Settings(args.timeout, args.retries, run.seconds(contract.BACKOFF_S),
                                  args.max_bytes, self.latency_s is not None)
+        # Made last, once nothing else can fail here: a temporary folder is removed by
+        # stop() (on failure too), unless --keep.
+        self.temporary, self.keep = not args.out_dir, args.keep
+        if args.out_dir:
+            os.makedirs(args.out_dir, exist_ok=True)
+            self.folder = args.out_dir
+        else:
+            self.folder = tempfile.mkdtemp(prefix="download-")
 
     def pass_folder(self, name):
         folder = os.path.join(self.folder, name)
@@ -298,6 +302,9 @@ class Plan:
         if self.server is not None:
             self.server.stop()
             self.server = None
+        if self.temporary and not self.keep:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.temporary = False
 
     def finish(self, run, manifest, sequential, concurrent, baseline):
         """The outcome, read back from the disk by this (the parent) process, and the figures."""
@@ -322,9 +329,14 @@ class Plan:
             total, wall_s = baseline
             run.measured("baseline_wall_s", wall_s)
             run.measured("baseline_mb_per_s", total / 1e6 / wall_s)
-        run.note("output_dir", self.folder)
         run.note("source", self.source)
+        removed = self.temporary and not self.keep
         self.stop()
+        if removed:
+            run.main_says(contract.DOWNLOAD_REMOVED, "--keep keeps it")
+        else:
+            run.note("output_dir", self.folder)
+            run.main_says(contract.DOWNLOAD_KEPT, self.folder)
         return {"expected": manifest, "sequential": outcomes["sequential"],
                 "concurrent": outcomes["concurrent"]}
 

@@ -260,7 +260,7 @@ def run_hooks(run):
 
 def custom_init(run):
     with Workers(run) as workers:
-        for number in range(1, contract.CUSTOM_WORKERS + 1):
+        for number in range(1, (run.args.workers or contract.CUSTOM_WORKERS) + 1):
             workers.start(f"t{number}", contract.numbered_task, number, contract.CUSTOM_CYCLES)
         # Each (number, value) is computed in the child, pickled and sent over its pipe.
         values = workers.join_all()
@@ -619,9 +619,19 @@ def spawn(run):
         raw_method = "spawn" if method == "spawn" else "fork"
         through, raw = contract.time_alternately(
             count, through_workers, lambda: bare_start_and_reap(raw_method))
-    run.main_says("started and joined", f"{joined} workers, one after another")
-    contract.record_spawn_costs(run, through, raw)
-    contract.record_method_costs(run, method, through, raw if method != "forkserver" else None)
+        run.main_says("started and joined", f"{joined} workers, one after another")
+        contract.record_spawn_costs(run, through, raw)
+        contract.record_method_costs(run, method, through,
+                                     raw if method != "forkserver" else None)
+        # --workers N: N processes alive at once before the first is reaped.
+        if run.args.workers:
+            def all_at_once():
+                for index in range(run.args.workers):
+                    workers.start(f"t{index}", nothing)
+                workers.join_all()
+
+            passes = contract.time_each(contract.ALL_AT_ONCE_PASSES, all_at_once)
+            contract.record_all_at_once(run, run.args.workers, passes)
 
     # The other start methods, measured in this same run.
     for other in (m for m in START_METHODS if m != method):
@@ -634,9 +644,9 @@ def spawn(run):
         contract.record_method_costs(run, other, through, raw)
 
     # fork copies the parent's page tables: the more memory it touched, the dearer the fork.
-    for mib in contract.TOUCHED_MIB:
+    for mib in contract.touched_mib(run):
         memory = contract.touch_memory(mib)
-        raw = contract.time_each(max(count // 10, 5), lambda: bare_start_and_reap("fork"))
+        raw = contract.time_each(contract.touched_starts(run), lambda: bare_start_and_reap("fork"))
         del memory
         contract.record_touched_cost(run, mib, raw)
     return {"started": count, "joined": joined}
@@ -695,7 +705,7 @@ def channel(run):
     count = run.count()
     outcome = {"paths": []}
     context = multiprocessing.get_context(run.kind["start_method"])
-    for size in (contract.SMALL_BYTES, contract.LARGE_BYTES):
+    for size in contract.message_sizes(run):
         to_peer, to_main = context.Queue(), context.Queue()
         contract.record_path(run, outcome, "channel", size,
                              measure(run, count, size, QueueEnds(to_main, to_peer),

@@ -183,7 +183,7 @@ def run_hooks(run):
 
 def custom_init(run):
     with Workers(run) as workers:
-        for number in range(1, contract.CUSTOM_WORKERS + 1):
+        for number in range(1, (run.args.workers or contract.CUSTOM_WORKERS) + 1):
             workers.start(f"t{number}", contract.numbered_task, number, contract.CUSTOM_CYCLES)
         # Each (number, value) comes back as the thread's return value: no copy, no encoding.
         values = workers.join_all()
@@ -533,12 +533,21 @@ def spawn(run):
             joined += 1
 
         through, raw = contract.time_alternately(count, through_workers, bare_start_and_join)
-    run.main_says("started and joined", f"{joined} workers, one after another")
-    contract.record_spawn_costs(run, through, raw)
+        run.main_says("started and joined", f"{joined} workers, one after another")
+        contract.record_spawn_costs(run, through, raw)
+        # --workers N: N threads alive at once before the first is joined.
+        if run.args.workers:
+            def all_at_once():
+                for index in range(run.args.workers):
+                    workers.start(f"t{index}", nothing)
+                workers.join_all()
+
+            passes = contract.time_each(contract.ALL_AT_ONCE_PASSES, all_at_once)
+            contract.record_all_at_once(run, run.args.workers, passes)
     # A new thread shares the interpreter's memory: how much of it is touched should not matter.
-    for mib in contract.TOUCHED_MIB:
+    for mib in contract.touched_mib(run):
         memory = contract.touch_memory(mib)
-        raw = contract.time_each(max(count // 10, 5), bare_start_and_join)
+        raw = contract.time_each(contract.touched_starts(run), bare_start_and_join)
         del memory
         contract.record_touched_cost(run, mib, raw)
     return {"started": count, "joined": joined}
@@ -577,7 +586,7 @@ def socketpair_ends():
 def channel(run):
     count = run.count()
     outcome = {"paths": []}
-    for size in (contract.SMALL_BYTES, contract.LARGE_BYTES):
+    for size in contract.message_sizes(run):
         peer_ends, main_ends = queue_ends(queue.Queue)
         contract.record_path(run, outcome, "channel", size,
                              measure(run, count, size, peer_ends, main_ends))

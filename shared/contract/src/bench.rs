@@ -262,21 +262,22 @@ pub fn main_side(
 
 /// How many messages and round trips a size gets: large messages are fewer.
 pub fn message_counts(count: u64, bytes: usize) -> (u64, u64) {
-    use crate::demos::channel::{LARGE_BYTES, LARGE_DIVISOR, ROUND_TRIP_DIVISOR};
-    let messages = if bytes >= LARGE_BYTES {
-        (count / LARGE_DIVISOR).max(1)
-    } else {
-        count
-    };
+    use crate::demos::channel::{FEWEST_MESSAGES, LARGE_BYTES, LARGE_DIVISOR, ROUND_TRIP_DIVISOR};
+    let same_bytes_as_large = (u128::from(count) * LARGE_BYTES as u128
+        / (u128::from(LARGE_DIVISOR) * bytes.max(1) as u128)) as u64;
+    let messages = same_bytes_as_large.clamp(FEWEST_MESSAGES.min(count), count);
     (messages, (messages / ROUND_TRIP_DIVISOR).max(1))
 }
 
-/// `8b`, `64kib`: the size as it appears in figure names.
+/// `8b`, `64kib`, `1mib`, `1500b`: the size as it appears in figure names, exact.
 pub fn size_label(bytes: usize) -> String {
-    if bytes >= 1024 {
-        format!("{}kib", bytes / 1024)
-    } else {
-        format!("{bytes}b")
+    const KIB: usize = 1024;
+    const MIB: usize = 1024 * 1024;
+    match bytes {
+        0 => "0b".into(),
+        _ if bytes.is_multiple_of(MIB) => format!("{}mib", bytes / MIB),
+        _ if bytes.is_multiple_of(KIB) => format!("{}kib", bytes / KIB),
+        _ => format!("{bytes}b"),
     }
 }
 
@@ -302,23 +303,29 @@ pub fn record_path(
 
 /// Records one path's figures under `<path>_<size>_…`, without entering the outcome.
 pub fn record_figures(run: &crate::run::DemoRun, path: &str, bytes: usize, figures: PathFigures) {
+    if run.options().message_size == Some(bytes) {
+        // `--message-size`: the same figures under names without the size too, the ones a
+        // sweep over the size draws.
+        record_figures_named(run, path, bytes, figures);
+    }
     let size = size_label(bytes);
-    let per_second = figures.messages as f64 / figures.seconds;
-    run.measured(&format!("{path}_{size}_msgs_per_s"), per_second);
-    run.measured(
-        &format!("{path}_{size}_mb_per_s"),
-        per_second * bytes as f64 / 1e6,
-    );
-    run.measured(
-        &format!("{path}_{size}_round_trip_us"),
-        figures.round_trip_us_median,
-    );
+    record_figures_named(run, &format!("{path}_{size}"), bytes, figures);
     run.main_says(
         "measured",
         Some(format!(
             "{path} {size}: {} messages, {} round trips",
             figures.messages, figures.round_trips
         )),
+    );
+}
+
+fn record_figures_named(run: &crate::run::DemoRun, name: &str, bytes: usize, figures: PathFigures) {
+    let per_second = figures.messages as f64 / figures.seconds;
+    run.measured(&format!("{name}_msgs_per_s"), per_second);
+    run.measured(&format!("{name}_mb_per_s"), per_second * bytes as f64 / 1e6);
+    run.measured(
+        &format!("{name}_round_trip_us"),
+        figures.round_trip_us_median,
     );
 }
 
@@ -370,6 +377,22 @@ pub fn record_spawn_costs(run: &crate::run::DemoRun, through_workers_us: &[f64],
     run.measured("worker_over_raw", workers / raw);
 }
 
+/// Records the all-at-once pass of `spawn`: `workers` started before any is joined, each
+/// pass's wall time over `workers`.
+pub fn record_all_at_once(run: &crate::run::DemoRun, workers: usize, pass_us: &[f64]) {
+    run.measured(
+        "all_at_once_us_per_worker",
+        median_or_zero(pass_us) / workers as f64,
+    );
+    run.main_says(
+        "started and joined",
+        Some(format!(
+            "{workers} workers at once, {} times",
+            pass_us.len()
+        )),
+    );
+}
+
 /// Records the figures of one start method (`fork`, `spawn`, `forkserver`): through the
 /// backend's workers and bare, in microseconds, and their ratio; once fork's are in too, what
 /// each other method costs over fork.
@@ -401,6 +424,9 @@ pub fn record_method_costs(
 pub fn record_touched_cost(run: &crate::run::DemoRun, mib: usize, raw_us: &[f64]) {
     let cost = median_or_zero(raw_us);
     run.measured(&format!("raw_os_us_touched_{mib}_mib"), cost);
+    if run.options().touched_mib == Some(mib) {
+        run.measured("raw_os_us_touched", cost);
+    }
     if mib > 0
         && let Some(untouched) = run.measured_value("raw_os_us_touched_0_mib")
     {
@@ -427,6 +453,15 @@ mod tests {
         let mut torn = message(3, 65536);
         torn[40_000] = 4;
         assert!(!is_message(&torn, 3, 65536));
+    }
+
+    #[test]
+    fn sizes_are_named_exactly() {
+        assert_eq!(size_label(8), "8b");
+        assert_eq!(size_label(1500), "1500b");
+        assert_eq!(size_label(65536), "64kib");
+        assert_eq!(size_label(1 << 20), "1mib");
+        assert_eq!(size_label(3 << 19), "1536kib");
     }
 
     #[test]
@@ -534,8 +569,9 @@ mod known_answers {
     fn large_messages_and_round_trips_are_fewer() {
         assert_eq!(message_counts(2000, 8), (2000, 200));
         assert_eq!(message_counts(2000, 65536), (100, 10));
-        assert_eq!(message_counts(10, 65536), (1, 1));
-        assert_eq!(size_label(8), "8b");
-        assert_eq!(size_label(65536), "64kib");
+        // Never fewer than 20 (or --count, if less): a size's figure needs its spread.
+        assert_eq!(message_counts(10, 65536), (10, 1));
+        assert_eq!(message_counts(10_000, 1 << 20), (31, 3));
+        assert_eq!(message_counts(100, 1 << 20), (20, 2));
     }
 }

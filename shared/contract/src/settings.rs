@@ -30,9 +30,14 @@ pub struct DownloadArgs {
     #[arg(long, value_name = "MS", default_value_t = 100, value_parser = clap::value_parser!(u64).range(0..=60_000))]
     pub latency: u64,
 
-    /// Folder for the images, one subfolder per pass (default: a fresh temporary folder)
+    /// Folder for the images, one subfolder per pass, kept (default: a fresh temporary
+    /// folder, removed at the end)
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
+
+    /// Keep the temporary folder of images and say where it is
+    #[arg(long, conflicts_with = "out_dir")]
+    pub keep: bool,
 
     /// Fetch <URL>/<name>.png for the 14 names from this server instead of the local one
     #[arg(long, value_name = "URL", value_parser = parse_base_url, conflicts_with = "urls")]
@@ -126,9 +131,10 @@ pub struct DemoOptions {
     #[arg(long, value_name = "N", value_parser = parse_prime_limit, allow_hyphen_values = true)]
     pub n: Option<u64>,
 
-    /// join: sleepers started [default: 5]; cpu: time 1, 2, …, N workers (N at most 64)
-    /// [default: the number of cores]; download: workers sharing the queue of URLs in the
-    /// concurrent pass [default: 6]
+    /// join: sleepers started [default: 5]; custom-init: numbered workers [default: 10];
+    /// cpu: time 1, 2, …, N workers (N at most 64) [default: the number of cores]; download:
+    /// workers sharing the queue of URLs in the concurrent pass [default: 6]; spawn: also
+    /// start N workers at once, then join them all [default: not measured]
     #[arg(long, value_name = "N", value_parser = parse_workers, allow_hyphen_values = true)]
     pub workers: Option<usize>,
 
@@ -148,6 +154,16 @@ pub struct DemoOptions {
     /// crash: how the doomed worker dies [default: each in turn]
     #[arg(long, value_name = "FAULT", value_enum)]
     pub fault: Option<CrashFault>,
+
+    /// spawn: also time the bare start after the parent touched MIB MiB (0 to 4096)
+    /// [default: 0, 64 and 256 MiB]
+    #[arg(long = "touched-mib", value_name = "MIB", value_parser = parse_touched_mib, allow_hyphen_values = true)]
+    pub touched_mib: Option<usize>,
+
+    /// channel: measure messages of this size only, in bytes (1 to 1048576; `64KiB`, `1MiB`
+    /// also taken) [default: 8 B and 64 KiB]
+    #[arg(long = "message-size", value_name = "BYTES", value_parser = parse_message_size, allow_hyphen_values = true)]
+    pub message_size: Option<usize>,
 
     /// queue (processes): where the producer's and consumer's queues live: in an `owner`
     /// process asked over channels, or in `shared-memory`; both kinds are timed in every
@@ -190,6 +206,8 @@ impl DemoOptions {
         push("--trials", self.trials.map(|v| v.to_string()));
         push("--fault", self.fault.map(|v| v.id().to_string()));
         push("--queue", self.queue.map(|v| v.id().to_string()));
+        push("--touched-mib", self.touched_mib.map(|v| v.to_string()));
+        push("--message-size", self.message_size.map(|v| v.to_string()));
         args
     }
 }
@@ -211,6 +229,48 @@ pub fn parse_workers(text: &str) -> Result<usize, String> {
         _ => Err(format!(
             "--workers takes a whole number from 1 to {MAX_WORKERS}"
         )),
+    }
+}
+
+/// The most memory `spawn` touches before timing a fork (`--touched-mib`).
+pub const MAX_TOUCHED_MIB: usize = 4096;
+
+pub fn parse_touched_mib(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if n <= MAX_TOUCHED_MIB => Ok(n),
+        _ => Err(format!(
+            "--touched-mib takes a whole number of MiB from 0 to {MAX_TOUCHED_MIB}"
+        )),
+    }
+}
+
+/// The largest message `channel` sends (`--message-size`).
+pub const MAX_MESSAGE_BYTES: usize = 1 << 20;
+
+/// Bytes, as a plain number or with a `KiB`/`MiB` (or `K`/`M`) suffix: `8`, `64KiB`, `1MiB`.
+pub fn parse_message_size(text: &str) -> Result<usize, String> {
+    let error = || {
+        format!("--message-size takes bytes from 1 to {MAX_MESSAGE_BYTES} (`64KiB` and `1MiB` too)")
+    };
+    let text = text.trim();
+    let lower = text.to_ascii_lowercase();
+    let (digits, unit) = match lower.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => lower.split_at(at),
+        None => (lower.as_str(), ""),
+    };
+    let unit = match unit.trim() {
+        "" | "b" => 1,
+        "k" | "kib" => 1024,
+        "m" | "mib" => 1 << 20,
+        _ => return Err(error()),
+    };
+    match digits
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit))
+    {
+        Some(bytes) if (1..=MAX_MESSAGE_BYTES).contains(&bytes) => Ok(bytes),
+        _ => Err(error()),
     }
 }
 
@@ -257,4 +317,37 @@ pub fn parse_timeout(text: &str) -> Result<f64, String> {
         return Err("--timeout must be more than 0 and at most 3600 seconds".to_string());
     }
     Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_sizes_take_bytes_and_binary_units() {
+        assert_eq!(parse_message_size("8"), Ok(8));
+        assert_eq!(parse_message_size("64KiB"), Ok(65536));
+        assert_eq!(parse_message_size("64k"), Ok(65536));
+        assert_eq!(parse_message_size("1MiB"), Ok(1 << 20));
+        assert_eq!(parse_message_size(" 512 B "), Ok(512));
+        for bad in [
+            "0",
+            "2MiB",
+            "1GiB",
+            "-8",
+            "eight",
+            "8 bytes",
+            "99999999999999999999",
+        ] {
+            assert!(parse_message_size(bad).is_err(), "{bad} was taken");
+        }
+    }
+
+    #[test]
+    fn touched_memory_is_bounded() {
+        assert_eq!(parse_touched_mib("0"), Ok(0));
+        assert_eq!(parse_touched_mib("1024"), Ok(1024));
+        assert!(parse_touched_mib("4097").is_err());
+        assert!(parse_touched_mib("-1").is_err());
+    }
 }

@@ -6,7 +6,8 @@ use super::DemoComparison;
 use super::summary::FigureComparison;
 use contract::demos::DemoId;
 use contract::settings::{
-    DemoOptions, parse_count, parse_prime_limit, parse_trials, parse_workers,
+    DemoOptions, parse_count, parse_message_size, parse_prime_limit, parse_touched_mib,
+    parse_trials, parse_workers,
 };
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -26,15 +27,19 @@ pub enum Param {
     N,
     Trials,
     Scale,
+    TouchedMib,
+    MessageSize,
 }
 
 impl Param {
-    pub const ALL: [Param; 5] = [
+    pub const ALL: [Param; 7] = [
         Param::Workers,
         Param::Count,
         Param::N,
         Param::Trials,
         Param::Scale,
+        Param::TouchedMib,
+        Param::MessageSize,
     ];
 
     pub fn name(self) -> &'static str {
@@ -44,6 +49,8 @@ impl Param {
             Param::N => "n",
             Param::Trials => "trials",
             Param::Scale => "scale",
+            Param::TouchedMib => "touched-mib",
+            Param::MessageSize => "message-size",
         }
     }
 
@@ -55,6 +62,8 @@ impl Param {
             Param::N => "unit of n",
             Param::Trials => "trial",
             Param::Scale => "unit of scale",
+            Param::TouchedMib => "touched MiB",
+            Param::MessageSize => "byte",
         }
     }
 
@@ -66,6 +75,8 @@ impl Param {
             Param::N => parse_prime_limit(text).map(|v| v as f64),
             Param::Trials => parse_trials(text).map(f64::from),
             Param::Scale => runner::cli::parse_scale(text),
+            Param::TouchedMib => parse_touched_mib(text).map(|v| v as f64),
+            Param::MessageSize => parse_message_size(text).map(|v| v as f64),
         }
     }
 
@@ -82,6 +93,8 @@ impl Param {
             Param::N => options.n = None,
             Param::Trials => options.trials = None,
             Param::Scale => {}
+            Param::TouchedMib => options.touched_mib = None,
+            Param::MessageSize => options.message_size = None,
         }
     }
 }
@@ -334,6 +347,11 @@ pub fn report(spec: &SweepSpec, comparisons: &[DemoComparison]) -> SweepReport {
                 });
             }
         }
+    }
+    // A figure measured at one value only (`channel_8b_…` in a sweep of the size) is no curve.
+    for demo in &mut demos {
+        demo.figures
+            .retain(|f| f.series.iter().any(|s| s.points.len() >= 2));
     }
     for figure in demos.iter_mut().flat_map(|d| d.figures.iter_mut()) {
         for series in &mut figure.series {

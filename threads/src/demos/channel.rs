@@ -12,14 +12,14 @@ use contract::bench::{
     record_path, socketpair_ends,
 };
 use contract::demos::channel::ChannelOutcome;
-use contract::demos::channel::{BASELINE_PEER, LARGE_BYTES, PEER, SMALL_BYTES};
+use contract::demos::channel::{BASELINE_PEER, PEER, message_sizes};
 use contract::{DemoError, DemoRun};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 pub fn run(run: &DemoRun) -> Result<ChannelOutcome, DemoError> {
     let count = run.count();
     let mut outcome = ChannelOutcome { paths: Vec::new() };
-    for bytes in [SMALL_BYTES, LARGE_BYTES] {
+    for bytes in message_sizes(run) {
         let (peer_ends, main_ends) = crossbeam_ends();
         let figures = measure(run, PEER, count, bytes, peer_ends, main_ends)?;
         record_path(run, &mut outcome, "channel", bytes, figures);

@@ -2,14 +2,14 @@
 
 use crate::workers::Workers;
 use contract::demos::custom_init::CustomInitOutcome;
-use contract::demos::custom_init::{CYCLES, WORKERS, input, worker_name};
+use contract::demos::custom_init::{CYCLES, input, worker_name, workers as how_many};
 use contract::demos::custom_init::{NumberedTask, double};
 use contract::{DemoError, DemoRun};
 
 pub fn run(run: &DemoRun) -> Result<CustomInitOutcome, DemoError> {
     let mut workers = Workers::new(run);
 
-    for number in 1..=WORKERS {
+    for number in 1..=how_many(run) {
         let task = NumberedTask {
             number,
             func: double,

@@ -3,10 +3,10 @@
 
 use crate::workers::Workers;
 use contract::bench::{
-    record_spawn_costs, record_touched_cost, time_alternately, time_each, touch_memory,
+    record_all_at_once, record_spawn_costs, record_touched_cost, time_alternately, time_each, touch_memory,
 };
 use contract::demos::spawn::SpawnOutcome;
-use contract::demos::spawn::TOUCHED_MIB;
+use contract::demos::spawn::{ALL_AT_ONCE_PASSES, all_at_once, touched_mib, touched_starts};
 use contract::{DemoError, DemoRun};
 
 pub fn run(run: &DemoRun) -> Result<SpawnOutcome, DemoError> {
@@ -29,10 +29,21 @@ pub fn run(run: &DemoRun) -> Result<SpawnOutcome, DemoError> {
     );
     record_spawn_costs(run, &through_workers, &raw);
 
+    // `--workers N`: N threads alive at once before the first is joined.
+    if let Some(at_once) = all_at_once(run) {
+        let passes = time_each(ALL_AT_ONCE_PASSES as u64, || {
+            for index in 0..at_once {
+                workers.start(&format!("t{index}"), |_| ())?;
+            }
+            workers.join_all().map(drop)
+        })?;
+        record_all_at_once(run, at_once, &passes);
+    }
+
     // A new thread shares the parent's memory: how much of it is touched should not matter.
-    for mib in TOUCHED_MIB {
+    for mib in touched_mib(run) {
         let memory = touch_memory(mib);
-        let raw = time_each((count / 10).max(5), bare_start_and_join)?;
+        let raw = time_each(touched_starts(run), bare_start_and_join)?;
         drop(memory);
         record_touched_cost(run, mib, &raw);
     }

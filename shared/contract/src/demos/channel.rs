@@ -9,7 +9,7 @@ pub const ROW: Row = Row {
     description: "messages per second and round trips through the backend's channel, next to raw ones",
     params: &[
         Param { name: "count", default: "10000" },
-        Param { name: "sizes", default: "8 B, 64 KiB" },
+        Param { name: "message-size", default: "8 B and 64 KiB" },
     ],
     ideal_wall_s: 0.0,
     default_count: Some(DEFAULT_COUNT),
@@ -18,6 +18,9 @@ pub const ROW: Row = Row {
         Headline { key: "channel_8b_msgs_per_s", label: "8 B messages per second", better: Better::Higher },
         Headline { key: "channel_8b_round_trip_us", label: "8 B round trip", better: Better::Lower },
         Headline { key: "channel_64kib_mb_per_s", label: "64 KiB throughput", better: Better::Higher },
+        Headline { key: "channel_msgs_per_s", label: "--message-size messages per second", better: Better::Higher },
+        Headline { key: "channel_mb_per_s", label: "--message-size throughput", better: Better::Higher },
+        Headline { key: "channel_round_trip_us", label: "--message-size round trip", better: Better::Lower },
     ],
     check: check_json::<ChannelOutcome>,
     comparable_outcome,
@@ -53,13 +56,24 @@ fn comparable_outcome(outcome: &serde_json::Value) -> serde_json::Value {
 }
 
 /// The parameters `compare --sweep` may vary for this demo (options of its backends).
-pub const SWEEPS: &[&str] = &["count"];
+pub const SWEEPS: &[&str] = &["count", "message-size"];
 
 pub const DEFAULT_COUNT: u64 = 10_000;
 pub const SMALL_BYTES: usize = 8;
 pub const LARGE_BYTES: usize = 64 * 1024;
-/// Large messages are this many times fewer than small ones.
+/// 64 KiB messages are this many times fewer than 8 B ones; a size between or beyond is
+/// sent as many times as carries the same bytes as 64 KiB ones would, `--count` at most.
 pub const LARGE_DIVISOR: u64 = 20;
+/// The fewest messages a size is sent, however large it is.
+pub const FEWEST_MESSAGES: u64 = 20;
+
+/// The message sizes a run measures: `--message-size` alone, or 8 B and 64 KiB.
+pub fn message_sizes(run: &crate::run::DemoRun) -> Vec<usize> {
+    match run.options().message_size {
+        Some(bytes) => vec![bytes],
+        None => vec![SMALL_BYTES, LARGE_BYTES],
+    }
+}
 /// Round trips are this many times fewer than one-way messages.
 pub const ROUND_TRIP_DIVISOR: u64 = 10;
 

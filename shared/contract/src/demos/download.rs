@@ -79,12 +79,21 @@ pub const fn ideal_concurrent_s(images: usize, workers: usize, latency_s: f64) -
 /// An event as two correct runs must agree on it: the queue's workers are not named, since
 /// which worker fetches which image is the scheduler's choice; only what was done is compared.
 fn comparable_event(event: &Event) -> Option<super::EventKey> {
+    if event.what == KEPT {
+        return None;
+    }
     let mut key = event.key();
     if event.worker != MAIN && event.worker != SEQUENTIAL_WORKER {
         key.0 = "a worker".to_string();
     }
     Some(key)
 }
+
+/// The main flow's last event when the images stay (`--out-dir`, `--keep`): where they are.
+/// Its folder differs from run to run: not compared.
+pub const KEPT: &str = "images kept in";
+/// The main flow's last event when the temporary folder is removed.
+pub const REMOVED: &str = "temporary folder of images removed";
 
 pub const fn ideal_wall_s(images: usize, workers: usize, latency_s: f64) -> f64 {
     ideal_sequential_s(images, latency_s) + ideal_concurrent_s(images, workers, latency_s)
@@ -724,6 +733,10 @@ pub struct DownloadPlan {
     urls: Vec<ImageUrl>,
     manifest_base: Option<String>,
     folder: PathBuf,
+    /// The temporary folder when no `--out-dir` was given: removed with the plan unless
+    /// `--keep`.
+    temporary: Option<tempfile::TempDir>,
+    keep: bool,
     settings: FetchSettings,
     workers: usize,
     latency_s: Option<f64>,
@@ -734,17 +747,19 @@ impl DownloadPlan {
     /// `--urls` names another source, starts the local image server.
     pub fn prepare(run: &DemoRun) -> Result<Self, DemoError> {
         let args = run.download();
-        let folder = match &args.out_dir {
+        let (folder, temporary) = match &args.out_dir {
             Some(folder) => {
                 std::fs::create_dir_all(folder)
                     .map_err(|e| DemoError::system(&format!("creating {}", folder.display()), e))?;
-                folder.clone()
+                (folder.clone(), None)
             }
-            None => tempfile::Builder::new()
-                .prefix("download-")
-                .tempdir()
-                .map_err(|e| DemoError::system("creating a temporary folder", e))?
-                .keep(),
+            None => {
+                let temporary = tempfile::Builder::new()
+                    .prefix("download-")
+                    .tempdir()
+                    .map_err(|e| DemoError::system("creating a temporary folder", e))?;
+                (temporary.path().to_path_buf(), Some(temporary))
+            }
         };
         let mut latency_s = None;
         let mut server = None;
@@ -791,6 +806,8 @@ impl DownloadPlan {
             urls,
             manifest_base,
             folder,
+            temporary,
+            keep: args.keep,
             settings: FetchSettings {
                 timeout: Duration::from_secs_f64(args.timeout),
                 retries: args.retries,
@@ -881,11 +898,28 @@ impl DownloadPlan {
                     baseline.bytes as f64 / 1e6 / baseline.wall_s,
                 );
             }
-            f.notes
-                .insert("output_dir".into(), self.folder.display().to_string());
             f.notes.insert("source".into(), self.source.clone());
         });
         drop(self.server);
+        // The images stay only where the user asked for them: `--out-dir`, or `--keep`.
+        let kept = match self.temporary {
+            Some(temporary) if self.keep => Some(temporary.keep()),
+            Some(temporary) => {
+                drop(temporary);
+                None
+            }
+            None => Some(self.folder),
+        };
+        match kept {
+            Some(folder) => {
+                let folder = folder.display().to_string();
+                run.figures(|f| {
+                    f.notes.insert("output_dir".into(), folder.clone());
+                });
+                run.main_says(KEPT, Some(folder));
+            }
+            None => run.main_says(REMOVED, Some("--keep keeps it".into())),
+        }
         DownloadOutcome {
             expected: manifest,
             sequential: sequential_outcome,
