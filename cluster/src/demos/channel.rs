@@ -20,7 +20,7 @@ use contract::bench::{
     record_channel_over, record_path, socket_ends,
 };
 use contract::demos::channel::ChannelOutcome;
-use contract::demos::channel::{BASELINE_PEER, LARGE_BYTES, PEER, SMALL_BYTES};
+use contract::demos::channel::{BASELINE_PEER, PEER, message_sizes};
 use contract::{DemoError, DemoRun, EventSink, Job};
 use mpi::point_to_point::MatchedReceiveVec;
 use mpi::topology::Rank;
@@ -43,7 +43,7 @@ pub const SOCKET_PEER: &str = "CLUSTER_SOCKET_PEER";
 pub fn run(run: &DemoRun) -> Result<ChannelOutcome, DemoError> {
     let count = run.count();
     let mut outcome = ChannelOutcome { paths: Vec::new() };
-    for bytes in [SMALL_BYTES, LARGE_BYTES] {
+    for bytes in message_sizes(run) {
         let figures = measure_mpi(run, PEER, count, bytes)?;
         record_path(run, &mut outcome, "channel", bytes, figures);
 

@@ -3,7 +3,7 @@
 use crate::workers::Workers;
 use contract::demos::custom_init::CustomInitOutcome;
 use contract::demos::custom_init::Numbered;
-use contract::demos::custom_init::{CYCLES, WORKERS, input, worker_name};
+use contract::demos::custom_init::{CYCLES, input, worker_name, workers as how_many};
 use contract::{DemoError, DemoRun};
 
 crate::ranks::jobs!(Numbered);
@@ -11,7 +11,7 @@ crate::ranks::jobs!(Numbered);
 pub fn run(run: &DemoRun) -> Result<CustomInitOutcome, DemoError> {
     let mut workers = Workers::new(run);
 
-    for number in 1..=WORKERS {
+    for number in 1..=how_many(run) {
         let job = Numbered {
             number,
             input: input(number),

@@ -50,7 +50,9 @@ pub fn worker_ranks_needed(cli: &Cli) -> usize {
             DemoId::Start => 1,
             DemoId::Join => options.workers.unwrap_or(contract::demos::join::WORKERS),
             DemoId::RunHooks => contract::demos::run_hooks::WORKERS,
-            DemoId::CustomInit => contract::demos::custom_init::WORKERS as usize,
+            DemoId::CustomInit => options
+                .workers
+                .unwrap_or(contract::demos::custom_init::WORKERS as usize),
             DemoId::Cpu => options
                 .workers
                 .unwrap_or_else(contract::demos::cpu::default_workers),
@@ -58,7 +60,8 @@ pub fn worker_ranks_needed(cli: &Cli) -> usize {
             // Two at once at most: the producer and the consumer, or a stream's two ends.
             DemoId::Queue => 2,
             DemoId::Crash => contract::demos::crash::WORKERS,
-            DemoId::Channel | DemoId::Spawn => 1,
+            DemoId::Spawn => options.workers.unwrap_or(1),
+            DemoId::Channel => 1,
             _ => 1,
         })
         .max()

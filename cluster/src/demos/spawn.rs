@@ -12,11 +12,11 @@
 use crate::launch;
 use crate::workers::Workers;
 use contract::bench::{
-    median_or_zero, record_spawn_costs, record_touched_cost, time_alternately, time_each,
-    touch_memory,
+    median_or_zero, record_all_at_once, record_spawn_costs, record_touched_cost,
+    time_alternately, time_each, touch_memory,
 };
 use contract::demos::spawn::SpawnOutcome;
-use contract::demos::spawn::{Nothing, TOUCHED_MIB};
+use contract::demos::spawn::{ALL_AT_ONCE_PASSES, Nothing, all_at_once, touched_mib, touched_starts};
 use contract::{DemoError, DemoRun};
 use mpi::traits::*;
 use std::process::{Command, Stdio};
@@ -50,6 +50,17 @@ pub fn run(run: &DemoRun) -> Result<SpawnOutcome, DemoError> {
     );
     record_spawn_costs(run, &through_workers, &raw);
 
+    // `--workers N`: N workers, each on a rank of its own, before the first is joined.
+    if let Some(at_once) = all_at_once(run) {
+        let passes = time_each(ALL_AT_ONCE_PASSES as u64, || {
+            for index in 0..at_once {
+                workers.start(&format!("t{index}"), Nothing)?;
+            }
+            workers.join_all().map(drop)
+        })?;
+        record_all_at_once(run, at_once, &passes);
+    }
+
     let threads = time_each(count, bare_thread)?;
     run.measured("thread_spawn_join_us", median_or_zero(&threads));
     let new_ranks = time_each(count.min(MOST_SPAWNED_RANKS), spawn_a_rank)?;
@@ -62,9 +73,9 @@ pub fn run(run: &DemoRun) -> Result<SpawnOutcome, DemoError> {
     // The fork before the exec copies the parent's page tables, as a bare fork does: the
     // more memory the parent touched, the dearer (`std`'s `Command` forks, not vforks, when
     // the child must first set its parent-death signal).
-    for mib in TOUCHED_MIB {
+    for mib in touched_mib(run) {
         let memory = touch_memory(mib);
-        let raw = time_each((count / 10).max(5), bare_start_and_wait)?;
+        let raw = time_each(touched_starts(run), bare_start_and_wait)?;
         drop(memory);
         record_touched_cost(run, mib, &raw);
     }
