@@ -184,11 +184,6 @@ fn with_ranks<R>(f: impl FnOnce(&mut Ranks) -> R) -> R {
     RANKS.with_borrow_mut(|ranks| f(ranks.as_mut().expect("MPI is initialised")))
 }
 
-/// How many ranks the job has, rank 0 among them.
-pub fn size() -> usize {
-    with_ranks(|ranks| ranks.busy.len())
-}
-
 /// Claims the lowest free worker rank for a new job: its rank and the job's id.
 pub fn claim() -> Result<(Rank, u64), String> {
     with_ranks(|ranks| {

@@ -60,7 +60,7 @@ impl CounterWindow {
         check("MPI_Win_allocate", code)?;
         // SAFETY: MPI_Win_allocate succeeded, so it wrote the handle.
         let win = unsafe { win.assume_init() };
-        let window = CounterWindow { win, comm: comm };
+        let window = CounterWindow { win, comm };
         if !base.is_null() {
             // The holder sets its word to 0 under its own exclusive lock.
             let epoch = window.lock_exclusive()?;

@@ -29,13 +29,6 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WorkerId(usize);
 
-impl WorkerId {
-    /// The worker's place in start order: its result's index in `join_all`'s results.
-    pub fn index(self) -> usize {
-        self.0
-    }
-}
-
 /// A job whose worker asks rank 0's [`Service`] for things while it works.
 pub trait AskingJob: Serialize + DeserializeOwned + Send + 'static {
     type Service: Service;

@@ -51,7 +51,7 @@ pub fn run(run: &DemoRun) -> Result<ChannelOutcome, DemoError> {
         record_baseline(run, "mpi_tcp_loopback", bytes, figures)?;
         record_channel_over(run, "mpi_tcp_loopback", bytes);
 
-        let figures = measure_socketpair(run, count, bytes)?;
+        let figures = measure_socketpair(count, bytes)?;
         record_baseline(run, "stream_socketpair", bytes, figures)?;
         record_channel_over(run, "stream_socketpair", bytes);
     }
@@ -217,7 +217,7 @@ impl From<FiguresAsData> for PathFigures {
 
 /// Rank 0 and a process it starts (this program as a socket peer) over a raw stream
 /// socketpair, which the peer inherits.
-fn measure_socketpair(run: &DemoRun, count: u64, bytes: usize) -> Result<PathFigures, DemoError> {
+fn measure_socketpair(count: u64, bytes: usize) -> Result<PathFigures, DemoError> {
     let (messages, round_trips) = message_counts(count, bytes);
     let (peer_socket, mut main_ends) = raw_socketpair(Socket::Stream)?;
     let mut command = Command::new(launch::current_exe_or_name());
