@@ -47,7 +47,7 @@ pub fn run(run: &DemoRun) -> Result<ChannelOutcome, DemoError> {
         let figures = measure_mpi(run, PEER, count, bytes)?;
         record_path(run, &mut outcome, "channel", bytes, figures);
 
-        let figures = measure_in_a_tcp_job(run, count, bytes)?;
+        let figures = measure_in_a_tcp_job(count, bytes)?;
         record_baseline(run, "mpi_tcp_loopback", bytes, figures)?;
         record_channel_over(run, "mpi_tcp_loopback", bytes);
 
@@ -129,7 +129,7 @@ impl Job for MpiPeer {
 
 /// Runs the MPI measurement in a job of two ranks over TCP on the loopback interface, and
 /// reads its figures from its rank 0.
-fn measure_in_a_tcp_job(run: &DemoRun, count: u64, bytes: usize) -> Result<PathFigures, DemoError> {
+fn measure_in_a_tcp_job(count: u64, bytes: usize) -> Result<PathFigures, DemoError> {
     let mut command = launch::mpirun_of_another_job(2);
     command
         .args(["--mca", "btl", "tcp,self"])
@@ -143,7 +143,6 @@ fn measure_in_a_tcp_job(run: &DemoRun, count: u64, bytes: usize) -> Result<PathF
     let output = launch::output_of(job)?;
     let figures: FiguresAsData = serde_json::from_str(output.trim())
         .map_err(|e| DemoError::System(format!("the TCP job's figures: {e}: {output}")))?;
-    run.main_says("measured over", Some(format!("tcp {}", contract::bench::size_label(bytes))));
     Ok(figures.into())
 }
 
