@@ -17,7 +17,7 @@ use crate::shared_memory::ProcessShared;
 use crate::workers::{EXIT_PANICKED, Parent, Service, WorkerId, exit_child};
 use contract::DemoError;
 use contract::event_flag::{EventFlag, SetTime};
-use contract::queues::{Item, OrderedQueue, QueueName, SharedQueue};
+use contract::queues::{Item, OrderedQueue, QueueName, SharedQueue, TASK_DONE_TOO_OFTEN};
 use serde::{Deserialize, Serialize};
 use std::cell::UnsafeCell;
 use std::collections::BTreeMap;
@@ -147,8 +147,8 @@ impl Drop for ProcessMutexGuard<'_> {
             // Merely not unlocking and unwinding on would not do either: the unwinding
             // drops the mapping, the robust list then points at unmapped memory, the
             // kernel cannot mark the mutex, and the next taker blocks for ever. The panic
-            // message has been printed already; the parent reads code 101, as for any
-            // panicking worker.
+            // hook has sent the message to the parent; the parent reads code 101, as for
+            // any panicking worker.
             exit_child(EXIT_PANICKED);
         }
         // SAFETY: the guard exists only while this thread holds the mutex (it is not
@@ -269,6 +269,10 @@ pub enum QueueRequest {
     Put(QueueName, Item),
     /// Wait at most this long if the queue is empty.
     Get(QueueName, Duration),
+    /// One item got from the queue has been dealt with.
+    TaskDone(QueueName),
+    /// Wait at most this long for every item put to be marked done.
+    Join(QueueName, Duration),
 }
 
 /// The owner's answer.
@@ -277,16 +281,23 @@ pub enum QueueReply {
     Stored,
     /// `None`: the queue stayed empty for the whole timeout.
     Got(Option<Item>),
+    /// A `task_done` was counted, or why not.
+    Counted(Result<(), String>),
+    /// `false`: tasks were still unfinished when the join's timeout passed.
+    Joined(bool),
 }
 
 /// The queues, kept by the parent: it answers each child's requests while it pumps their
 /// channels. A get on an empty queue is parked (no reply yet) until a put brings an item or
-/// its timeout passes; the child blocks on its reply channel meanwhile, and nothing spins.
+/// its timeout passes; the child blocks on its reply channel meanwhile, and nothing spins. A
+/// join is parked likewise until the queue's last unfinished task is marked done.
 #[derive(Debug, Default)]
 pub struct QueueOwner {
     queues: BTreeMap<QueueName, OrderedQueue>,
     /// Gets waiting on an empty queue, oldest first, each with its deadline.
     waiting: Vec<(WorkerId, QueueName, Instant)>,
+    /// Joins waiting for a queue's unfinished tasks, each with its deadline.
+    joining: Vec<(WorkerId, QueueName, Instant)>,
 }
 
 impl QueueOwner {
@@ -327,6 +338,35 @@ impl Service for QueueOwner {
                 Some(item) => replies.push((from, QueueReply::Got(Some(item)))),
                 None => self.waiting.push((from, queue, Instant::now() + timeout)),
             },
+            QueueRequest::TaskDone(queue) => {
+                let counted = self
+                    .queues
+                    .get_mut(&queue)
+                    .ok_or_else(|| TASK_DONE_TOO_OFTEN.to_string())
+                    .and_then(OrderedQueue::task_done);
+                replies.push((
+                    from,
+                    QueueReply::Counted(counted.as_ref().map(drop).map_err(Clone::clone)),
+                ));
+                if counted == Ok(true) {
+                    // The last unfinished task: every join waiting on this queue returns.
+                    self.joining.retain(|&(joiner, q, _)| {
+                        let done = q == queue;
+                        if done {
+                            replies.push((joiner, QueueReply::Joined(true)));
+                        }
+                        !done
+                    });
+                }
+            }
+            QueueRequest::Join(queue, timeout) => {
+                let unfinished = self.queues.get(&queue).is_some_and(|q| q.unfinished() > 0);
+                if unfinished {
+                    self.joining.push((from, queue, Instant::now() + timeout));
+                } else {
+                    replies.push((from, QueueReply::Joined(true)));
+                }
+            }
         }
     }
 
@@ -338,6 +378,13 @@ impl Service for QueueOwner {
             }
             !expired
         });
+        self.joining.retain(|&(worker, _, deadline)| {
+            let expired = deadline <= now;
+            if expired {
+                replies.push((worker, QueueReply::Joined(false)));
+            }
+            !expired
+        });
     }
 }
 
@@ -346,14 +393,30 @@ impl SharedQueue for Parent<'_, QueueOwner> {
     fn put(&self, queue: QueueName, item: Item) -> Result<(), String> {
         match self.ask(QueueRequest::Put(queue, item)) {
             QueueReply::Stored => Ok(()),
-            QueueReply::Got(_) => Err("the queues' owner answered a put with an item".into()),
+            other => Err(format!("the queues' owner answered a put with {other:?}")),
         }
     }
 
     fn get(&self, queue: QueueName, timeout: Duration) -> Result<Option<Item>, String> {
         match self.ask(QueueRequest::Get(queue, timeout)) {
             QueueReply::Got(item) => Ok(item),
-            QueueReply::Stored => Err("the queues' owner answered a get with 'stored'".into()),
+            other => Err(format!("the queues' owner answered a get with {other:?}")),
+        }
+    }
+
+    fn task_done(&self, queue: QueueName) -> Result<(), String> {
+        match self.ask(QueueRequest::TaskDone(queue)) {
+            QueueReply::Counted(counted) => counted,
+            other => Err(format!(
+                "the queues' owner answered a task_done with {other:?}"
+            )),
+        }
+    }
+
+    fn join(&self, queue: QueueName, timeout: Duration) -> Result<bool, String> {
+        match self.ask(QueueRequest::Join(queue, timeout)) {
+            QueueReply::Joined(joined) => Ok(joined),
+            other => Err(format!("the queues' owner answered a join with {other:?}")),
         }
     }
 }

@@ -26,6 +26,13 @@
 //! child when its events channel closes, which the kernel does just before the child becomes
 //! a zombie, then takes the result.
 //!
+//! The parent narrates the mechanism, one line each (`contract::trace::MECHANISM`): each
+//! child's pid and start method as it is made; how it ended (exit code or signal) as it is
+//! reaped, with what carried its result (an IPC message of so many bytes); and, when a demo
+//! stops at a dead worker, which siblings it killed and reaped. A child's panic is not printed
+//! by Rust's default hook: the child's hook sends its message and place to the parent, which
+//! reports them in one line.
+//!
 //! A child can also ask its parent for something and wait for the answer ([`AskingJob`]):
 //! its requests travel on the same channel as its events, the parent hands each to its
 //! [`Service`] while it pumps, and replies on a second channel made for that child. That is
@@ -52,7 +59,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::process::Command;
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 /// Exit codes of a child, for the parent's report.
@@ -126,12 +133,14 @@ impl Service for NoService {
     fn handle(&mut self, _: WorkerId, _: (), _: &mut Vec<(WorkerId, ())>) {}
 }
 
-/// What a child sends its parent: events while it works, requests, then its result.
+/// What a child sends its parent: events while it works, requests, then its result; or,
+/// from its panic hook, where it panicked and what it said.
 #[derive(Serialize, Deserialize)]
 enum ToParent<T, Q> {
     Event(Event),
     Request(Q),
     Result(T),
+    Panicked(String),
 }
 
 /// The parent's view of one child.
@@ -151,6 +160,10 @@ struct Child<T, R> {
     result_inbox: Option<IpcReceiver<T>>,
     /// Its result (or death) has been handed out by `join` or `join_all`.
     joined: bool,
+    /// The bytes of its result's message, once received.
+    result_bytes: Option<usize>,
+    /// Where it panicked and what it said, from its panic hook.
+    panic: Option<String>,
 }
 
 impl<T, R> Child<T, R> {
@@ -185,6 +198,9 @@ pub struct Workers<'run, T, S: Service = NoService> {
     /// This process was found single-threaded when the first child was forked (it starts
     /// no thread of its own while it forks).
     single_threaded: bool,
+    /// The parent narrates how each worker was made and how it ended (not in `spawn`'s
+    /// timing loop, which starts thousands).
+    narrated: bool,
 }
 
 impl<'run, T: Serialize + DeserializeOwned + Send + 'static> Workers<'run, T> {
@@ -215,7 +231,15 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
             service,
             start_method: run.start_method(),
             single_threaded: false,
+            narrated: true,
         }
+    }
+
+    /// The same workers, without the parent's lines on how each was made and ended: for a
+    /// timing loop that starts thousands (`spawn`).
+    pub fn unnarrated(mut self) -> Self {
+        self.narrated = false;
+        self
     }
 
     /// The same workers, started by `method` rather than by `--start` (for `spawn`'s
@@ -296,7 +320,18 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
             replies: reply_sender,
             result_inbox: Some(result_inbox),
             joined: false,
+            result_bytes: None,
+            panic: None,
         });
+        if self.narrated {
+            self.run.main_says(
+                "made process",
+                Some(format!(
+                    "{name}: pid {pid}, by {}",
+                    describe(self.start_method)
+                )),
+            );
+        }
         let set = self.channels.as_mut().expect("created above");
         let channel = set
             .add(receiver)
@@ -427,6 +462,8 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
             (Some(WaitStatus::Exited(_, EXIT_OK)), None) => {
                 Err(child.death("exited without sending its result (or was already joined)".into()))
             }
+            // Where and how it panicked is in the parent's line on its reaping; the death
+            // reads the same whatever the backend, as the contract's outcomes compare it.
             (Some(WaitStatus::Exited(_, EXIT_PANICKED)), _) => {
                 Err(child.death(format!("exited with code {EXIT_PANICKED} (it panicked)")))
             }
@@ -524,7 +561,11 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
             }
             // A large result, sent on the events channel; the child's exit closes the
             // channel next, and the pump reaps it then.
-            ToParent::Result(result) => child.result = Some(result),
+            ToParent::Result(result) => {
+                child.result = Some(result);
+                child.result_bytes = Some(bytes);
+            }
+            ToParent::Panicked(panic) => child.panic = Some(panic),
         }
         Ok(())
     }
@@ -545,6 +586,7 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
                     .unwrap_or(WaitStatus::Exited(child.pid, EXIT_PARENT_GONE)),
             );
             self.collect_result(index);
+            self.narrate_end(index);
         }
     }
 
@@ -565,7 +607,43 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
                 }
             }
             self.collect_result(index);
+            self.narrate_end(index);
         }
+    }
+
+    /// The parent's line on a child it has just reaped: how it ended, and what carried its
+    /// result.
+    fn narrate_end(&self, index: usize) {
+        if !self.narrated {
+            return;
+        }
+        let child = &self.children[index];
+        let how = match child.end {
+            Some(WaitStatus::Exited(_, EXIT_PANICKED)) => format!(
+                "it {}, and exited with code {EXIT_PANICKED}",
+                child.panic.as_deref().unwrap_or("panicked")
+            ),
+            Some(WaitStatus::Exited(_, code)) => format!("it exited with code {code}"),
+            Some(WaitStatus::Signaled(_, signal, _)) => {
+                format!("it was killed by signal {}", signal.as_str())
+            }
+            other => format!("it ended as {other:?}"),
+        };
+        let result = match child.result_bytes {
+            Some(bytes) => format!("; its result came in an IPC message, {bytes} B of payload"),
+            None => "; no result came".to_string(),
+        };
+        let by = match self.start_method {
+            StartMethod::Forkserver => " (the forkserver reaped it and told this process)",
+            _ => "",
+        };
+        self.run.main_says(
+            "reaped process",
+            Some(format!(
+                "{} (pid {}): {how}{by}{result}",
+                child.name, child.pid
+            )),
+        );
     }
 
     /// Takes a reaped child's result from beside its channel, if it sent it there: it is in
@@ -578,6 +656,7 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
         {
             let bytes = encoded_size(&result);
             child.result = Some(result);
+            child.result_bytes = Some(bytes);
             self.run.figures(|f| f.count_ipc_message(bytes));
         }
     }
@@ -587,6 +666,7 @@ impl<T, S: Service> Drop for Workers<'_, T, S> {
     /// On every path (an error, a panic, Ctrl-C), no child outlives its demo unreaped.
     fn drop(&mut self) {
         let method = self.start_method;
+        let mut killed = Vec::new();
         for child in self.children.iter_mut().filter(|c| c.end.is_none()) {
             match method {
                 StartMethod::Forkserver => crate::forkserver::kill(child.pid),
@@ -595,6 +675,18 @@ impl<T, S: Service> Drop for Workers<'_, T, S> {
                 }
             }
             child.end = wait_for(method, child.pid, true).ok();
+            killed.push(format!("{} (pid {})", child.name, child.pid));
+        }
+        // Said when a demo stops at a dead worker; after Ctrl-C the run prints nothing more.
+        if self.narrated && !killed.is_empty() && !interrupt::requested() {
+            self.run.main_says(
+                "killed process",
+                Some(format!(
+                    "{}: SIGKILL, then reaped: the demo stopped at a dead worker, and these \
+                     could have waited for ever on what it held",
+                    killed.join(", ")
+                )),
+            );
         }
     }
 }
@@ -1000,6 +1092,25 @@ where
         trace_origin_ns,
         fault,
     } = to_child;
+    // A panic is reported by the parent, in one line: the hook sends it there instead of
+    // printing Rust's message (and a backtrace) on the terminal the parent shares.
+    // The hook must be `Send`, which a sender typed by the job's result need not be: it gets
+    // one typed for no result and no request. `Panicked` is encoded alike whatever those
+    // types are (the variant's number, then the text), so the parent reads it as its own.
+    let panics_to = Mutex::new(events.clone().to_opaque().to::<ToParent<(), ()>>());
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a non-string panic".to_string());
+        let place = info
+            .location()
+            .map_or_else(String::new, |place| format!(" at {place}"));
+        let sender = panics_to.lock().unwrap_or_else(|p| p.into_inner());
+        let _ = sender.send(ToParent::Panicked(format!("panicked{place}: {message}")));
+    }));
     let sink = ChildSink {
         sender: events,
         // The parent's clock: a forked child could use its copy, a spawned one is sent it.
@@ -1020,7 +1131,7 @@ where
                 Err(_) => EXIT_PARENT_GONE,
             }
         }
-        // The panic message has already gone to stderr through the panic hook.
+        // The panic's message has gone to the parent through the panic hook.
         Err(_) => EXIT_PANICKED,
     };
     exit_child(code)

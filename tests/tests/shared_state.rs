@@ -39,6 +39,7 @@ fn lock_keeps_every_update_and_the_unlocked_tally_agrees_with_itself() {
             .events
             .iter()
             .take_while(|e| e.what != "locked total")
+            .filter(|e| !e.is_mechanism())
             .map(|e| (e.worker.as_str(), e.what.as_str()))
             .collect();
         let expected: Vec<(&str, &str)> = ["t1", "t2", "t3", "t4"]
@@ -52,7 +53,8 @@ fn lock_keeps_every_update_and_the_unlocked_tally_agrees_with_itself() {
             measured(&report, "ns_per_update_unlocked") > 0.0,
             "{backend}"
         );
-        assert_eq!(report.figures.workers_created, 8, "{backend}");
+        // Four per variant: locked, unlocked and plain.
+        assert_eq!(report.figures.workers_created, 12, "{backend}");
     }
 }
 
@@ -96,6 +98,7 @@ fn queue_gets_the_notebooks_four_orders() {
                 "priority_pairs": ["Priority 1", "Priority 2", "Priority 3", "Priority 4"],
                 "timed_returned": 500,
                 "count": 500,
+                "join_order": contract::demos::queue::expected_join_order(),
             }),
             "{context}"
         );

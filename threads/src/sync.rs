@@ -2,7 +2,7 @@
 //! `Condvar` in memory every thread of the process sees. Compare `processes/src/sync.rs`.
 
 use contract::event_flag::EventFlag;
-use contract::queues::{Item, OrderedQueue, QueueName, SharedQueue};
+use contract::queues::{Item, OrderedQueue, QueueName, SharedQueue, TASK_DONE_TOO_OFTEN};
 use std::collections::BTreeMap;
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Duration;
@@ -62,11 +62,14 @@ impl EventFlag for ThreadEvent {
 }
 
 /// The demo's named queues under one mutex; a get on an empty queue sleeps on the condition
-/// variable until a put wakes it or its time is up.
+/// variable until a put wakes it or its time is up. Each queue counts its unfinished tasks
+/// (a put adds one, a `task_done` takes one off), and a `join` sleeps on a second condition
+/// variable until the count is 0, as Python's `queue.Queue` does.
 #[derive(Debug, Default)]
 pub struct ThreadQueues {
     queues: Mutex<BTreeMap<QueueName, OrderedQueue>>,
     put_done: Condvar,
+    all_tasks_done: Condvar,
 }
 
 impl ThreadQueues {
@@ -98,6 +101,29 @@ impl SharedQueue for ThreadQueues {
             })
             .unwrap_or_else(|poison| poison.into_inner());
         Ok(item)
+    }
+
+    fn task_done(&self, queue: QueueName) -> Result<(), String> {
+        let mut queues = self.queues();
+        let line = queues
+            .get_mut(&queue)
+            .ok_or_else(|| TASK_DONE_TOO_OFTEN.to_string())?;
+        if line.task_done()? {
+            self.all_tasks_done.notify_all();
+        }
+        Ok(())
+    }
+
+    fn join(&self, queue: QueueName, timeout: Duration) -> Result<bool, String> {
+        let unfinished = |queues: &mut BTreeMap<QueueName, OrderedQueue>| {
+            queues.get(&queue).is_some_and(|q| q.unfinished() > 0)
+        };
+        let (queues, waited) = self
+            .all_tasks_done
+            .wait_timeout_while(self.queues(), timeout, unfinished)
+            .unwrap_or_else(|poison| poison.into_inner());
+        drop(queues);
+        Ok(!waited.timed_out())
     }
 }
 

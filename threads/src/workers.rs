@@ -5,9 +5,15 @@
 //! a panic in it is caught at join. There is nothing to reap: a thread is gone once joined.
 //!
 //! A thread cannot be killed from outside: when `join_all` stops at the first worker that
-//! died, the others run on until they end by themselves. The shared-state demos make sure
-//! they do: a poisoned `Mutex` stops the lock's workers, and every blocking wait on a queue
-//! or an event has a time limit.
+//! died, the others run on until they end by themselves, and the narration and the JSON say
+//! so (`left thread`, `figures.notes.left_running`). The shared-state demos make sure they
+//! end: a poisoned `Mutex` stops the lock's workers, and every blocking wait on a queue or
+//! an event has a time limit.
+//!
+//! The main flow narrates the mechanism, one line each (`contract::trace::MECHANISM`): how
+//! each thread was made, and how its join ended. A worker thread's panic is not printed by
+//! Rust's default hook: [`quiet_worker_panics`] keeps its message and place, and the join
+//! reports them in one line.
 
 use contract::domain::Fault;
 use contract::interrupt;
@@ -15,8 +21,9 @@ use contract::{DemoError, DemoRun, EventSink, Trace};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use std::any::Any;
 use std::cell::Cell;
-use std::sync::Arc;
-use std::thread::JoinHandle;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Once};
+use std::thread::{JoinHandle, ThreadId};
 
 /// Names one started worker; give it back to [`Workers::join`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +45,11 @@ pub struct Workers<'run, T> {
     ended_rx: Receiver<usize>,
     /// The threads whose end has been received from `ended_rx`, by index.
     ended: Vec<bool>,
+    /// Each thread's id in the kernel (its tid), sent by the thread as it starts.
+    tids: Vec<Receiver<u32>>,
+    /// The main flow narrates how each worker was made and how it ended (not in `spawn`'s
+    /// timing loop, which starts thousands).
+    narrated: bool,
 }
 
 /// Where a started thread is in its life, as the parent knows it.
@@ -50,6 +62,7 @@ enum Thread<T> {
 
 impl<'run, T: Send + 'static> Workers<'run, T> {
     pub fn new(run: &'run DemoRun) -> Self {
+        quiet_worker_panics();
         let (ended_tx, ended_rx) = crossbeam_channel::unbounded();
         Workers {
             run,
@@ -57,7 +70,16 @@ impl<'run, T: Send + 'static> Workers<'run, T> {
             ended_tx,
             ended_rx,
             ended: Vec::new(),
+            tids: Vec::new(),
+            narrated: true,
         }
+    }
+
+    /// The same workers, without the main flow's lines on how each was made and ended: for
+    /// a timing loop that starts thousands (`spawn`).
+    pub fn unnarrated(mut self) -> Self {
+        self.narrated = false;
+        self
     }
 
     /// Spawns a thread named `name` that runs `body`, and returns once the thread has
@@ -80,16 +102,33 @@ impl<'run, T: Send + 'static> Workers<'run, T> {
             to: self.ended_tx.clone(),
             index: id.0,
         };
+        let (tid_tx, tid_rx) = crossbeam_channel::bounded(1);
+        let narrated = self.narrated;
         let handle = std::thread::Builder::new()
             .name(name.to_string())
             .spawn(move || {
                 let _ended = ended;
+                IS_WORKER.set(true);
+                if narrated && let Some(tid) = own_tid() {
+                    let _ = tid_tx.send(tid);
+                }
                 body(&sink)
             })
             .map_err(|e| DemoError::system("spawning a thread", e))?;
+        if self.narrated {
+            self.run.main_says(
+                "made thread",
+                Some(format!(
+                    "{name}: a thread of this process (pid {}), by std::thread::spawn; it \
+                     shares this memory",
+                    std::process::id()
+                )),
+            );
+        }
         self.threads
             .push((name.to_string(), Thread::Running(handle)));
         self.ended.push(false);
+        self.tids.push(tid_rx);
         self.run.figures(|f| {
             f.workers_created += 1;
             f.results_via = Some("JoinHandle::join return value (shared memory)".into());
@@ -159,18 +198,139 @@ impl<'run, T: Send + 'static> Workers<'run, T> {
 
     fn reap(&mut self, id: WorkerId) -> Result<T, DemoError> {
         let (name, thread) = &mut self.threads[id.0];
+        let name = name.clone();
         match std::mem::replace(thread, Thread::Joined) {
-            Thread::Running(handle) => handle.join().map_err(|payload| DemoError::WorkerDied {
-                worker: name.clone(),
-                how: format!("panicked: {}", panic_message(&*payload)),
-            }),
+            Thread::Running(handle) => {
+                let thread_id = handle.thread().id();
+                let joined = handle.join().map_err(|payload| {
+                    let place = take_panic_place(thread_id);
+                    (panic_message(&*payload), place)
+                });
+                self.narrate_join(id, &name, &joined);
+                joined.map_err(|(message, _)| DemoError::WorkerDied {
+                    worker: name,
+                    how: format!("panicked: {message}"),
+                })
+            }
             Thread::Ended(result) => Ok(result),
             Thread::Joined => Err(DemoError::WorkerDied {
-                worker: name.clone(),
+                worker: name,
                 how: "was already joined".into(),
             }),
         }
     }
+
+    /// The main flow's line on a join: the thread returned (its result is in this memory) or
+    /// panicked (where, and what it said), and what `--inject kill-worker` did instead of a
+    /// kill.
+    fn narrate_join(&self, id: WorkerId, name: &str, joined: &Result<T, (String, Option<String>)>) {
+        if !self.narrated {
+            return;
+        }
+        let tid = self.tids[id.0]
+            .try_recv()
+            .map_or_else(|_| String::new(), |tid| format!(" (tid {tid})"));
+        let said = match joined {
+            Ok(_) => {
+                format!("{name}{tid}: it returned; its result is in this memory, no copy made")
+            }
+            Err((message, place)) => {
+                let place = place
+                    .as_deref()
+                    .map_or_else(String::new, |p| format!(" at {p}"));
+                format!(
+                    "{name}{tid}: it panicked{place}: {message}; join caught the panic, no \
+                     other thread is touched"
+                )
+            }
+        };
+        self.run.main_says("joined thread", Some(said));
+        if joined.is_err() && self.run.fault_for(id.0) == Some(Fault::KillWorker) {
+            self.run.figures(|f| {
+                f.notes
+                    .insert("injected_fault".into(), KILL_IS_A_PANIC.into());
+            });
+        }
+    }
+}
+
+/// What `--inject kill-worker` does to a thread, as the report says it.
+const KILL_IS_A_PANIC: &str = "kill-worker: a thread cannot be killed from outside (a signal \
+                               is delivered to the whole process and would end every thread), \
+                               so the worker panicked instead, and its join caught the panic";
+
+impl<T> Drop for Workers<'_, T> {
+    /// A thread cannot be killed: the threads that have not ended when the demo stops (at
+    /// its first dead worker) run on until they end by themselves, or until this program
+    /// exits. The narration and the JSON say so.
+    fn drop(&mut self) {
+        let running: Vec<&str> = self
+            .threads
+            .iter()
+            .filter(|(_, thread)| matches!(thread, Thread::Running(_)))
+            .map(|(name, _)| name.as_str())
+            .collect();
+        if running.is_empty() || interrupt::requested() {
+            return;
+        }
+        let names = running.join(" ");
+        let (they, run, end, by) = match running.len() {
+            1 => ("it", "runs", "ends", "itself"),
+            _ => ("they", "run", "end", "themselves"),
+        };
+        self.run.main_says(
+            "left thread",
+            Some(format!(
+                "{names}: a thread cannot be killed from outside, so {they} {run} on until {they} \
+                 {end} by {by} or this program exits"
+            )),
+        );
+        self.run.figures(|f| {
+            f.notes.insert("left_running".into(), names.clone());
+        });
+    }
+}
+
+thread_local! {
+    /// True in a thread started by [`Workers::start`].
+    static IS_WORKER: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Where each worker thread panicked, kept by the panic hook until its join reads it.
+static PANIC_PLACES: Mutex<Option<HashMap<ThreadId, String>>> = Mutex::new(None);
+
+/// Installs (once) a panic hook that prints nothing for a worker thread: it keeps where the
+/// panic happened, and the worker's join reports it, with the message, in one line. A panic
+/// in any other thread (the main flow's: a bug) is printed as Rust prints it.
+pub fn quiet_worker_panics() {
+    static INSTALLED: Once = Once::new();
+    INSTALLED.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !IS_WORKER.get() {
+                return default(info);
+            }
+            let place = info
+                .location()
+                .map_or_else(|| "an unknown place".to_string(), ToString::to_string);
+            let mut places = PANIC_PLACES.lock().unwrap_or_else(|p| p.into_inner());
+            places
+                .get_or_insert_with(HashMap::new)
+                .insert(std::thread::current().id(), place);
+        }));
+    });
+}
+
+/// Where the worker thread `id` panicked, if the hook saw it.
+fn take_panic_place(id: ThreadId) -> Option<String> {
+    let mut places = PANIC_PLACES.lock().unwrap_or_else(|p| p.into_inner());
+    places.as_mut()?.remove(&id)
+}
+
+/// This thread's id in the kernel, from `/proc/thread-self` (`<pid>/task/<tid>`).
+fn own_tid() -> Option<u32> {
+    let link = std::fs::read_link("/proc/thread-self").ok()?;
+    link.file_name()?.to_str()?.parse().ok()
 }
 
 /// Sends its thread's index when dropped: at the end of the thread's closure, on return
@@ -213,7 +373,8 @@ impl EventSink for ThreadSink {
 }
 
 /// Makes this worker die as `--inject` asks. A thread cannot be killed on its own (a signal
-/// is delivered to the whole process), so both faults end the thread with a panic.
+/// is delivered to the whole process), so both faults end the thread with a panic, and the
+/// report says so (`figures.notes.injected_fault`).
 fn inject(fault: Fault) -> ! {
     match fault {
         Fault::KillWorker => {
@@ -278,6 +439,7 @@ mod tests {
             .unwrap();
         assert_eq!((first.index(), second.index()), (0, 1));
         assert_eq!(workers.join_all().unwrap(), [10, 20]);
+        drop(workers);
         let report = run.into_report(Ok((serde_json::Value::Null, Ok(()))), 0.0);
         assert_eq!(report.figures.workers_created, 2);
         assert_eq!(report.figures.spawn_to_first_event_us.len(), 2);

@@ -32,8 +32,6 @@ cluster_demos! {
     join => Join,
     run_hooks => RunHooks,
     custom_init => CustomInit,
-    lock => Lock,
-    queue => Queue,
     cpu => Cpu,
     crash => Crash,
     spawn => Spawn,
@@ -56,9 +54,6 @@ pub fn worker_ranks_needed(cli: &Cli) -> usize {
             DemoId::Cpu => options
                 .workers
                 .unwrap_or_else(contract::demos::cpu::default_workers),
-            DemoId::Lock => contract::demos::lock::DELTAS.len(),
-            // Two at once at most: the producer and the consumer, or a stream's two ends.
-            DemoId::Queue => 2,
             DemoId::Crash => contract::demos::crash::WORKERS,
             DemoId::Spawn => options.workers.unwrap_or(1),
             DemoId::Channel => 1,

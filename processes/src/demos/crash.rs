@@ -26,7 +26,7 @@ pub fn run(run: &DemoRun) -> Result<CrashOutcome, DemoError> {
         );
         // No copy of the program is needed: the parent is not in the doomed process.
         let round = round_here(run, fault)?;
-        run.main_says("survivors", Some(round.survivors.join(" ")));
+        run.main_says("survivors", Some(round.survivors_said()));
         rounds.push(round);
     }
     Ok(CrashOutcome::new(run.kind(), rounds))

@@ -7,19 +7,24 @@
 //! process-shared, robust pthread mutex (std's `Mutex` uses a private futex, which does not
 //! work across processes). A child that dies holding it makes the next `lock()` fail
 //! (`EOWNERDEAD`) instead of blocking forever.
+//!
+//! The `plain` variant shows the counter in ordinary memory, the newcomer's mistake with
+//! `multiprocessing`: the parent's plain `u64` goes to each child in its job (a forked child
+//! would have a copy of it anyway, a spawned one gets the value), so each child counts in its
+//! own copy and sends it back, and the parent's counter stays 0.
 
 use crate::shared_memory::{ProcessShared, Shared, SharedMapping};
 use crate::sync::ProcessMutex;
 use crate::workers::{Job, Workers};
-use contract::counter::{self, LoopResult, Tally, apply_updates, wait_at_start_line};
-use contract::demos::lock::LockOutcome;
+use contract::counter::{self, LoopResult, Tally, apply_updates, count_plain, wait_at_start_line};
+use contract::demos::lock::{LockOutcome, PlainCounter};
 use contract::demos::lock::{DELTAS, START_LINE_LIMIT_S, worker_name};
 use contract::{DemoError, DemoRun, EventSink};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-crate::spawned::jobs!(Locked, Unlocked);
+crate::spawned::jobs!(Locked, Unlocked, Plain);
 
 /// Where the counter lives and what guards it, for the report.
 const SHARED_VIA: &str = "an IpcSharedMemory (a memfd mapped MAP_SHARED) in the parent and \
@@ -57,10 +62,12 @@ pub fn run(run: &DemoRun) -> Result<LockOutcome, DemoError> {
     let count = run.count();
     let locked = locked(run, count)?;
     let unlocked = unlocked(run, count)?;
+    let plain = plain(run, count)?;
     Ok(LockOutcome {
         count,
         locked,
         unlocked,
+        plain,
     })
 }
 
@@ -118,6 +125,27 @@ fn unlocked(run: &DemoRun, count: u64) -> Result<Tally, DemoError> {
     )
 }
 
+/// A plain counter of the parent's, no shared memory and no lock: each child gets it in its
+/// job, counts in its own copy and sends it back; the parent's counter is never touched.
+fn plain(run: &DemoRun, count: u64) -> Result<PlainCounter, DemoError> {
+    let counter: u64 = counter::ZERO;
+    let mut workers = Workers::new(run);
+
+    for (index, delta) in DELTAS.into_iter().enumerate() {
+        // The job holds a copy of the parent's counter, as the child's memory would.
+        let job = Plain {
+            counter,
+            delta,
+            count,
+        };
+        workers.start(&worker_name(index), job)?;
+    }
+
+    let own = workers.join_all()?;
+    // Every child has ended: the parent reads its own counter, which no child could reach.
+    Ok(counter::report_plain(run, false, counter, &own, count))
+}
+
 /// One worker's loop under the lock, held for the whole loop as the notebook does.
 #[derive(Serialize, Deserialize)]
 pub struct Locked {
@@ -172,5 +200,28 @@ impl Job for Unlocked {
         let nanos = apply_updates(&shared.counter, self.delta, self.count);
         out.emit("done", None);
         Ok(nanos)
+    }
+}
+
+/// One worker's loop on its own copy of the parent's plain counter.
+#[derive(Serialize, Deserialize)]
+pub struct Plain {
+    counter: u64,
+    delta: i32,
+    count: u64,
+}
+
+impl Job for Plain {
+    type Output = u64;
+
+    fn run(mut self, out: &dyn EventSink) -> u64 {
+        out.emit(
+            "adding",
+            Some(format!("{:+} × {}, plain counter", self.delta, self.count)),
+        );
+        // `self.counter` is this child's own copy of the parent's.
+        count_plain(&mut self.counter, self.delta, self.count);
+        out.emit("done", None);
+        self.counter
     }
 }

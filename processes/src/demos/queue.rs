@@ -1,6 +1,7 @@
 //! `queue` (notebook §6) on processes: a producer worker fills FIFO, LIFO and priority queues,
-//! a consumer worker drains them; then a timed pass, a stream from one worker to another,
-//! and the raw channel round trips.
+//! a consumer worker drains them; the notebook's `q.join()`: a tasker waits until a helper has
+//! marked each task done; then a timed pass, a stream from one worker to another, and the
+//! channel round trips measured beside them.
 //!
 //! A worker process shares no memory with its sibling, so the queues must live where both
 //! reach them. Two kinds, chosen for the producer and consumer by `--queue`, and both timed
@@ -19,10 +20,11 @@ use crate::shared_memory::{Shared, SharedMapping};
 use crate::sync::QueueOwner;
 use crate::workers::{AskingJob, Job, Parent, Workers};
 use contract::baseline::RawRoundTrips;
-use contract::demos::queue::QueueOutcome;
 use contract::demos::queue::{
-    BASELINE, CONSUMER, GET_TIMEOUT_S, PRODUCER, STREAM_RECEIVER, STREAM_SENDER, TIMED,
+    BASELINE, CONSUMER, GET_TIMEOUT_S, HELPER, PRODUCER, STREAM_RECEIVER, STREAM_SENDER, TASKER,
+    TASKS, TIMED,
 };
+use contract::demos::queue::{QueueOutcome, join_order};
 use contract::queues::{self, QueueKind, QueueWork, WorkDone};
 use contract::{DemoError, DemoRun, EventSink};
 use serde::{Deserialize, Serialize};
@@ -52,6 +54,7 @@ pub fn run(run: &DemoRun) -> Result<QueueOutcome, DemoError> {
     run.figures(|f| f.shared_via = Some(shared_via(kind).into()));
     let timeout = Duration::from_secs_f64(GET_TIMEOUT_S);
     let batches = produce_and_consume(run, kind, timeout)?;
+    tasks_joined(run, kind, timeout)?;
     let timed_returned = timed_pass(run, kind, timeout)?;
     stream(run, kind, timeout)?;
     raw_round_trips(run)?;
@@ -59,7 +62,22 @@ pub fn run(run: &DemoRun) -> Result<QueueOutcome, DemoError> {
         &batches,
         timed_returned,
         run.count(),
+        join_order(&run.trace().events()),
     ))
+}
+
+/// The notebook's `q.join()`: the tasker puts the tasks and joins the queue, the helper does
+/// each and calls `task_done`; the join returns after the last one. The count of unfinished
+/// tasks lives with the queue: in the owner, or in the shared memory file.
+fn tasks_joined(run: &DemoRun, kind: QueueKind, timeout: Duration) -> Result<(), DemoError> {
+    let works = [
+        (TASKER, QueueWork::GiveTasksAndJoin { tasks: TASKS, timeout }),
+        (HELPER, QueueWork::DoTasks { tasks: TASKS, timeout }),
+    ];
+    for done in on_queues(run, kind, works)? {
+        done.tasks().map_err(DemoError::System)?;
+    }
+    Ok(())
 }
 
 /// The producer fills the four queues, the consumer drains each once it is complete.

@@ -25,7 +25,7 @@ pub fn run(run: &DemoRun) -> Result<SpawnOutcome, DemoError> {
     ensure_single_threaded()?;
     let method = run.start_method();
     let mut joined = 0;
-    let mut workers = Workers::new(run);
+    let mut workers = Workers::new(run).unnarrated();
     let (through_workers, raw) = time_alternately(
         count,
         || {
@@ -59,7 +59,7 @@ pub fn run(run: &DemoRun) -> Result<SpawnOutcome, DemoError> {
     // this run has none (this process runs one thread, checked above).
     let _server = crate::forkserver::start_for_a_while()?;
     for other in StartMethod::ALL.into_iter().filter(|&m| m != method) {
-        let mut workers = Workers::new(run).started_by(other);
+        let mut workers = Workers::new(run).started_by(other).unnarrated();
         let (other_through_workers, other_raw) = time_alternately(
             (count / 10).max(5),
             || {

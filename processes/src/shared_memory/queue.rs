@@ -13,11 +13,14 @@
 //!   queue's putter on another (its count of takes). Each side counts its sleepers under the
 //!   lock, so that the other side makes the `FUTEX_WAKE` system call only when someone
 //!   sleeps: a put+get by one worker makes no system call at all.
+//! - Each queue counts its unfinished tasks under the lock (a put adds one, a `task_done`
+//!   takes one off); a `join` sleeps on a third futex word, bumped by the `task_done` that
+//!   takes the count to 0.
 
 use super::ProcessShared;
 use crate::sync::{ProcessMutex, futex_wait, futex_wake_all};
 use contract::DemoError;
-use contract::queues::{FULL_WAIT_S, Item, Order, QueueName, SharedQueue};
+use contract::queues::{FULL_WAIT_S, Item, Order, QueueName, SharedQueue, TASK_DONE_TOO_OFTEN};
 use std::cell::UnsafeCell;
 use std::cmp::Ordering as Compared;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -95,6 +98,8 @@ impl Slot {
 struct Store {
     first: u32,
     len: u32,
+    /// Items put and not yet marked done (`task_done`).
+    unfinished: u32,
     slots: [Slot; CAPACITY],
 }
 
@@ -102,6 +107,7 @@ impl Store {
     const EMPTY: Store = Store {
         first: 0,
         len: 0,
+        unfinished: 0,
         slots: [Slot::EMPTY; CAPACITY],
     };
 
@@ -112,6 +118,7 @@ impl Store {
             return Err(slot);
         }
         self.len += 1;
+        self.unfinished = self.unfinished.wrapping_add(1);
         match order {
             Order::Fifo | Order::Lifo => {
                 self.slots[(self.first as usize + len) % CAPACITY] = slot;
@@ -187,6 +194,11 @@ struct Signals {
     sleeping_getters: AtomicU32,
     /// Putters asleep on `takes`, likewise.
     sleeping_putters: AtomicU32,
+    /// Times the queue's unfinished tasks came down to 0 (wrapping): a join sleeps until it
+    /// changes.
+    all_done: AtomicU32,
+    /// Joins asleep on `all_done`, likewise.
+    sleeping_joiners: AtomicU32,
 }
 
 /// Every queue of the demo, in one shared mapping. Made by the parent with
@@ -326,6 +338,52 @@ impl SharedQueue for SharedMemoryQueues {
         self.get_slot(queue, timeout)?
             .map(|slot| slot.decode())
             .transpose()
+    }
+
+    fn task_done(&self, queue: QueueName) -> Result<(), String> {
+        let signals = &self.signals[queue.index()];
+        let wake = self.with(queue, |store, signals| -> Result<bool, String> {
+            store.unfinished = store
+                .unfinished
+                .checked_sub(1)
+                .ok_or_else(|| TASK_DONE_TOO_OFTEN.to_string())?;
+            if store.unfinished > 0 {
+                return Ok(false);
+            }
+            signals.all_done.fetch_add(1, Ordering::Release);
+            Ok(signals.sleeping_joiners.load(Ordering::Relaxed) > 0)
+        })??;
+        if wake {
+            futex_wake_all(&signals.all_done);
+        }
+        Ok(())
+    }
+
+    fn join(&self, queue: QueueName, timeout: Duration) -> Result<bool, String> {
+        let deadline = Instant::now() + timeout;
+        let signals = &self.signals[queue.index()];
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let seen = self.with(queue, |store, signals| {
+                if store.unfinished == 0 {
+                    return Ok(());
+                }
+                if left.is_zero() {
+                    return Err(None);
+                }
+                signals.sleeping_joiners.fetch_add(1, Ordering::Relaxed);
+                Err(Some(signals.all_done.load(Ordering::Relaxed)))
+            })?;
+            match seen {
+                Ok(()) => return Ok(true),
+                Err(None) => return Ok(false),
+                Err(Some(all_done_seen)) => {
+                    // Sleeps only if the count did not come down to 0 since the lock was let go.
+                    futex_wait(&signals.all_done, all_done_seen, left);
+                    signals.sleeping_joiners.fetch_sub(1, Ordering::Relaxed);
+                }
+            }
+        }
     }
 }
 

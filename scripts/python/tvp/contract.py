@@ -8,6 +8,7 @@ here knows how a worker is made; `threads_backend` and `processes_backend` suppl
 
 import math
 import os
+import queue
 import time
 
 # Worker names and the main flow's name, as in the notebook.
@@ -122,11 +123,13 @@ CATALOGUE = (
          "a worker built from (number, function, args) whose result returns to the parent",
          [("workers", "10"), ("cycles", "3")], 0.0),
     Demo("lock", "§5",
-         "four workers update one shared counter, with one lock around each loop and without",
+         "four workers update one shared counter, with one lock around each loop, without, "
+         "and as a plain variable",
          [("workers", "4"), ("deltas", "+2 +3 -4 -1"), ("count", "100000")], 0.0,
          LOCK_DEFAULT_COUNT),
     Demo("queue", "§6",
-         "a producer worker puts, a consumer worker gets: FIFO, LIFO and priority orders",
+         "a producer worker puts, a consumer worker gets: FIFO, LIFO and priority orders; "
+         "then join waits for every task_done",
          [("orders", "fifo lifo priority priority-pairs"), ("count", "2000")], 0.0,
          QUEUE_DEFAULT_COUNT),
     Demo("event", "§7",
@@ -145,10 +148,10 @@ CATALOGUE = (
          [("workers", "4"), ("fault", "panic, abort, kill in turn"), ("sleep", "1 s")],
          CRASH_SLEEP_S),
     Demo("spawn", "beyond",
-         "the cost to create, start and join/reap one worker, next to the raw OS cost",
+         "the cost to create, start and join/reap one worker, next to the bare OS calls",
          [("count", "200"), ("touched", "0, 64, 256 MiB")], 0.0, SPAWN_DEFAULT_COUNT),
     Demo("channel", "beyond",
-         "messages per second and round trips through the backend's channel, next to raw ones",
+         "messages per second and round trips through the backend's channel, next to bare baselines named for what they are",
          [("count", "10000"), ("sizes", "8 B, 64 KiB")], 0.0, CHANNEL_DEFAULT_COUNT),
 )
 
@@ -245,6 +248,45 @@ def signed(delta):
     return f"{delta:+d}"
 
 
+def count_plain(word, delta, count):
+    """The `plain` variant's loop on a word of the worker's own: returns the word after it."""
+    for _ in range(count):
+        word = updated(word, delta)
+    return word
+
+
+def plain_counter(worker, shared, parent_word, own_words, count):
+    """The `plain` variant as the parent saw it (see the Rust contract's `PlainCounter`)."""
+    made = count * len(LOCK_DELTAS)
+    return {"worker": worker, "shared": shared, "parent": tally(parent_word, made),
+            "own_counts": [tally(word, 0)["value"] for word in own_words]}
+
+
+def describe_plain(plain):
+    own = ", ".join(f"{worker_from_one(i)} {n:+d}" for i, n in enumerate(plain["own_counts"]))
+    parent = plain["parent"]
+    if plain["shared"]:
+        return (f"{describe_tally(parent)}: one counter every worker updated, without a lock "
+                f"(they added {own})")
+    return (f"{parent['value']} after {parent['updates']} updates: the parent's counter was "
+            f"never touched; each worker counted in its own copy ({own})")
+
+
+def plain_problem(plain, count):
+    made = count * len(LOCK_DELTAS)
+    expected = [delta * count for delta in LOCK_DELTAS]
+    if plain["own_counts"] != expected:
+        return f"the workers' own counts are {plain['own_counts']}, expected {expected}"
+    if plain["shared"]:
+        if plain["worker"] == "process":
+            return "a plain counter cannot be shared between processes: each has its own memory"
+        return tally_consistent(plain["parent"], made)
+    untouched = {"value": 0, "updates": 0, "lost_updates": made}
+    if plain["parent"] != untouched:
+        return f"the parent's counter is {plain['parent']}, expected it untouched ({untouched})"
+    return None
+
+
 # queue: the notebook's values, and the producer and consumer over any shared queues.
 
 
@@ -294,7 +336,7 @@ def consume(out, queues, timeout):
     return got
 
 
-def queue_outcome(got, timed_returned, count):
+def queue_outcome(got, timed_returned, count, join_order):
     return {
         "fifo": list(got.get("fifo", [])),
         "lifo": list(got.get("lifo", [])),
@@ -302,7 +344,59 @@ def queue_outcome(got, timed_returned, count):
         "priority_pairs": [item_label(item) for item in got.get("priority-pairs", [])],
         "timed_returned": timed_returned,
         "count": count,
+        "join_order": join_order,
     }
+
+
+# queue's join: the notebook's `q.join()`, with `task_done` (see the Rust contract's queues).
+TASKER = "tasker"
+HELPER = "helper"
+TASKS = 5
+
+
+def joining_said(tasks):
+    return f"until each of the {tasks} tasks is marked done (task_done), not just taken"
+
+
+def joined_said(tasks):
+    return f"after the {tasks}th task_done: every task taken and done"
+
+
+def give_tasks_and_join(out, the_queue, tasks):
+    """The tasker: puts the tasks, then joins the queue (it returns after the last task_done)."""
+    for task in range(1, tasks + 1):
+        out.emit("put", f"task {task}")
+        the_queue.put(task)
+    out.emit("joining", joining_said(tasks))
+    the_queue.join()
+    out.emit("joined", joined_said(tasks))
+    return tasks
+
+
+def do_tasks(out, the_queue, tasks, timeout):
+    """The helper: gets each task, does it, says so, then marks it done."""
+    for done in range(1, tasks + 1):
+        try:
+            task = the_queue.get(timeout=timeout)
+        except queue.Empty:
+            raise DemoFailed(f"no task came within {timeout} s")
+        out.emit("got", f"task {task}")
+        out.emit("task_done", f"task {task} ({done} of {tasks})")
+        the_queue.task_done()
+    return tasks
+
+
+def join_order(events):
+    chosen = [e for e in sorted(events, key=lambda e: e["t_s"])
+              if (e["worker"] == HELPER and e["what"] == "task_done")
+              or (e["worker"] == TASKER and e["what"] == "joined")]
+    return [f"{e['worker']} {e['what']} {e['detail']}" if e["worker"] == HELPER
+            else f"{e['worker']} {e['what']}" for e in chosen]
+
+
+def expected_join_order():
+    return [f"{HELPER} task_done task {t} ({t} of {TASKS})" for t in range(1, TASKS + 1)] + [
+        f"{TASKER} joined"]
 
 
 def timed_put_get(queue, count, timeout):
@@ -341,7 +435,7 @@ def raw_round_trips(out, count):
     import multiprocessing
     import queue as queue_module
 
-    out.emit("timing", f"{count} raw round trips per channel")
+    out.emit("timing", f"{count} round trips per channel, as baselines")
     ping, pong = queue_module.SimpleQueue(), queue_module.SimpleQueue()
 
     def echo_queue():
@@ -609,6 +703,14 @@ def die(fault):
         os.abort()
     os.kill(os.getpid(), signal.SIGKILL)
     raise AssertionError("SIGKILL cannot be caught")
+
+
+def survivors_said(round_):
+    """What the main flow says once a round is over: the survivors, or the whole program."""
+    if round_["program_survived"]:
+        return " ".join(round_["survivors"])
+    how = {"panic": "a panic", "abort": "SIGABRT", "kill": "SIGKILL"}[round_["fault"]]
+    return f"none: the whole program died of {how}: every thread with it"
 
 
 def crash_round(fault, joins):
@@ -909,7 +1011,10 @@ def _check(demo, o, kind):
         if o["locked"] != {"value": 0, "updates": made, "lost_updates": 0}:
             return f"locked counter {o['locked']}, expected 0 after {made} updates"
         problem = tally_consistent(o["unlocked"], made)
-        return None if problem is None else f"unlocked counter: {problem}"
+        if problem is not None:
+            return f"unlocked counter: {problem}"
+        problem = plain_problem(o["plain"], o["count"])
+        return None if problem is None else f"plain counter: {problem}"
     if demo == "queue":
         for name, expected in (("fifo", [0, 1, 2, 3, 4]), ("lifo", [4, 3, 2, 1, 0]),
                                ("priority", [1, 2, 3, 4]),
@@ -918,6 +1023,8 @@ def _check(demo, o, kind):
                 return f"{name} got {o[name]}, expected {expected}"
         if o["timed_returned"] != o["count"]:
             return f"the timed pass got {o['timed_returned']} of {o['count']} items back"
+        if o["join_order"] != expected_join_order():
+            return f"join: {o['join_order']}, expected {expected_join_order()}"
         return None
     if demo == "event":
         for ok, problem in ((o["draws_before_set"] == 0, "ops drew before the event was set"),

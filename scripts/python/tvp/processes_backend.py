@@ -279,7 +279,8 @@ def lock(run):
     count = run.count()
     locked = lock_locked(run, count)
     unlocked = lock_unlocked(run, count)
-    return {"count": count, "locked": locked, "unlocked": unlocked}
+    plain = lock_plain(run, count)
+    return {"count": count, "locked": locked, "unlocked": unlocked, "plain": plain}
 
 
 def locked_loop(out, counter, delta, count):
@@ -331,6 +332,31 @@ def lock_unlocked(run, count):
     return report_tally(run, "unlocked", counter.value, loops, count)
 
 
+# The plain counter: a module global, as the notebook's `x`. Each child has its own: a forked
+# one a copy of the parent's, a spawned one a fresh import of this module.
+PLAIN_COUNTER = 0
+
+
+def plain_loop(out, delta, count):
+    global PLAIN_COUNTER
+    out.emit("adding", f"{contract.signed(delta)} × {count}, plain counter")
+    for _ in range(count):
+        PLAIN_COUNTER = contract.updated(PLAIN_COUNTER, delta)
+    out.emit("done")
+    return PLAIN_COUNTER
+
+
+def lock_plain(run, count):
+    with Workers(run) as workers:
+        for index, delta in enumerate(contract.LOCK_DELTAS):
+            workers.start(contract.worker_from_one(index), plain_loop, delta, count)
+        own = workers.join_all()
+    # Each child counted in its own copy of the global: the parent's was never touched.
+    plain = contract.plain_counter(run.kind["worker"], False, PLAIN_COUNTER, own, count)
+    run.main_says("plain total", contract.describe_plain(plain))
+    return plain
+
+
 def report_tally(run, variant, word, loops, count):
     made = count * len(contract.LOCK_DELTAS)
     tally = contract.tally(word, made)
@@ -371,9 +397,11 @@ def queue_demo(run):
     run.set_figure("shared_via", QUEUE_SHARED_VIA)
     timeout = contract.GET_TIMEOUT_S
     got = produce_and_consume(run, timeout)
+    tasks_joined(run, timeout)
     timed_returned = timed_pass(run, timeout)
     raw_round_trips(run)
-    return contract.queue_outcome(got, timed_returned, run.count())
+    return contract.queue_outcome(got, timed_returned, run.count(),
+                                  contract.join_order(run.trace.sorted_events()))
 
 
 def make_queues(manager):
@@ -390,6 +418,17 @@ def produce_and_consume(run, timeout):
         consumer = workers.start("consumer", contract.consume, queues, timeout)
         results = workers.join_all()
     return results[consumer]
+
+
+def tasks_joined(run, timeout):
+    """The notebook's `q.join()` on a manager's queue: the count of unfinished tasks lives in
+    the manager's server process with the queue; the tasker joins, the helper marks each done."""
+    context = multiprocessing.get_context(run.kind["start_method"])
+    with Manager(context) as manager, Workers(run) as workers:
+        tasks = manager.Queue()
+        workers.start(contract.TASKER, contract.give_tasks_and_join, tasks, contract.TASKS)
+        workers.start(contract.HELPER, contract.do_tasks, tasks, contract.TASKS, timeout)
+        workers.join_all()
 
 
 def timed_worker(out, managed, direct, count, timeout):
@@ -569,7 +608,7 @@ def crash(run):
         run.main_says("round", f"{doomed} dies by {fault}")
         # A child dies alone: every round runs here, and the parent reads how it died.
         round_ = round_here(run, fault)
-        run.main_says("survivors", " ".join(round_["survivors"]))
+        run.main_says("survivors", contract.survivors_said(round_))
         rounds.append(round_)
     return {"worker": run.kind["worker"], "isolated": run.kind["isolated"], "rounds": rounds}
 

@@ -202,7 +202,8 @@ def lock(run):
     count = run.count()
     locked = lock_locked(run, count)
     unlocked = lock_unlocked(run, count)
-    return {"count": count, "locked": locked, "unlocked": unlocked}
+    plain = lock_plain(run, count)
+    return {"count": count, "locked": locked, "unlocked": unlocked, "plain": plain}
 
 
 def locked_loop(out, counter, the_lock, delta, count):
@@ -254,6 +255,35 @@ def lock_unlocked(run, count):
     return report_tally(run, "unlocked", counter[0], loops, count)
 
 
+# The plain counter: a module global, as the notebook's `x`. Threads share it.
+PLAIN_COUNTER = 0
+
+
+def plain_loop(out, delta, count):
+    global PLAIN_COUNTER
+    out.emit("adding", f"{contract.signed(delta)} × {count}, plain counter")
+    mine = 0
+    for _ in range(count):
+        # The notebook's `x += 2` on a global: a load and a store another thread may split.
+        PLAIN_COUNTER = contract.updated(PLAIN_COUNTER, delta)
+        mine = contract.updated(mine, delta)
+    out.emit("done")
+    return mine
+
+
+def lock_plain(run, count):
+    global PLAIN_COUNTER
+    PLAIN_COUNTER = 0
+    with Workers(run) as workers:
+        for index, delta in enumerate(contract.LOCK_DELTAS):
+            workers.start(contract.worker_from_one(index), plain_loop, delta, count)
+        own = workers.join_all()
+    # Every thread updated the one global: the parent sees their total, updates lost or not.
+    plain = contract.plain_counter(run.kind["worker"], True, PLAIN_COUNTER, own, count)
+    run.main_says("plain total", contract.describe_plain(plain))
+    return plain
+
+
 def report_tally(run, variant, word, loops, count):
     made = count * len(contract.LOCK_DELTAS)
     tally = contract.tally(word, made)
@@ -270,9 +300,11 @@ def queue_demo(run):
     run.set_figure("shared_via", QUEUE_SHARED_VIA)
     timeout = contract.GET_TIMEOUT_S
     got = produce_and_consume(run, timeout)
+    tasks_joined(run, timeout)
     timed_returned = timed_pass(run, timeout)
     raw_round_trips(run)
-    return contract.queue_outcome(got, timed_returned, run.count())
+    return contract.queue_outcome(got, timed_returned, run.count(),
+                                  contract.join_order(run.trace.sorted_events()))
 
 
 def make_queues():
@@ -287,6 +319,15 @@ def produce_and_consume(run, timeout):
         consumer = workers.start("consumer", contract.consume, queues, timeout)
         results = workers.join_all()
     return results[consumer]
+
+
+def tasks_joined(run, timeout):
+    """The notebook's `q.join()`: the tasker joins, the helper calls `task_done` per task."""
+    tasks = queue.Queue()
+    with Workers(run) as workers:
+        workers.start(contract.TASKER, contract.give_tasks_and_join, tasks, contract.TASKS)
+        workers.start(contract.HELPER, contract.do_tasks, tasks, contract.TASKS, timeout)
+        workers.join_all()
 
 
 def timed_worker(out, the_queue, count, timeout):
@@ -460,7 +501,7 @@ def crash(run):
             round_ = round_here(run, fault)
         else:
             round_ = round_in_a_copy(run, fault)
-        run.main_says("survivors", " ".join(round_["survivors"]))
+        run.main_says("survivors", contract.survivors_said(round_))
         rounds.append(round_)
     return {"worker": run.kind["worker"], "isolated": run.kind["isolated"], "rounds": rounds}
 

@@ -100,7 +100,7 @@ impl Job for RawRoundTrips {
         let count = self.count;
         out.emit(
             "timing",
-            Some(format!("{count} raw round trips per channel")),
+            Some(format!("{count} round trips per channel, as baselines")),
         );
         Ok((crossbeam_round_trip_ns(count)?, ipc_round_trip_ns(count)?))
     }

@@ -47,6 +47,35 @@ pub fn apply_updates(counter: &AtomicU64, delta: i32, count: u64) -> u64 {
     started.elapsed().as_nanos() as u64
 }
 
+/// The `plain` variant's loop: `count` updates of a plain word, no atomic, no lock. The
+/// word is the worker's own: what it is a copy of is the lesson (see `demos::lock`).
+pub fn count_plain(word: &mut u64, delta: i32, count: u64) {
+    for _ in 0..count {
+        *word = updated(*word, delta);
+    }
+}
+
+/// The `plain` variant's end: narrates what the parent's counter holds and what each worker
+/// counted, and returns the variant's outcome. `own_words` are the workers' final words in
+/// start order (their copies', or with `shared` what each added, packed alike).
+pub fn report_plain(
+    run: &DemoRun,
+    shared: bool,
+    parent_word: u64,
+    own_words: &[u64],
+    count: u64,
+) -> crate::demos::lock::PlainCounter {
+    let plain = crate::demos::lock::PlainCounter::from_words(
+        run.kind().worker,
+        shared,
+        parent_word,
+        own_words,
+        count,
+    );
+    run.main_says("plain total", Some(plain.describe()));
+    plain
+}
+
 /// Waits at the unlocked variant's start line until `open` is true; false after `limit`.
 ///
 /// It spins instead of sleeping: a loop of 100,000 updates takes about 75 µs, while waking

@@ -59,7 +59,8 @@ impl QueueKind {
 
 /// The queues of the demo. The four batches of the notebook, plus `Ready` (FIFO), on which
 /// the producer names each batch once it is complete (and the stream's receiver says it is
-/// ready), `Timed` for the timed pass and `Stream` for the stream.
+/// ready), `Timed` for the timed pass, `Stream` for the stream, and `Tasks` (FIFO), the
+/// joinable queue of the notebook's `q.join()`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum QueueName {
     Fifo,
@@ -69,11 +70,12 @@ pub enum QueueName {
     Ready,
     Timed,
     Stream,
+    Tasks,
 }
 
 impl QueueName {
     /// Every queue, in the order of [`QueueName::index`].
-    pub const ALL: [QueueName; 7] = [
+    pub const ALL: [QueueName; 8] = [
         QueueName::Fifo,
         QueueName::Lifo,
         QueueName::Priority,
@@ -81,6 +83,7 @@ impl QueueName {
         QueueName::Ready,
         QueueName::Timed,
         QueueName::Stream,
+        QueueName::Tasks,
     ];
 
     /// Its place in [`QueueName::ALL`], for a backend that keeps the queues in an array.
@@ -98,9 +101,11 @@ impl QueueName {
 
     pub fn order(self) -> Order {
         match self {
-            QueueName::Fifo | QueueName::Ready | QueueName::Timed | QueueName::Stream => {
-                Order::Fifo
-            }
+            QueueName::Fifo
+            | QueueName::Ready
+            | QueueName::Timed
+            | QueueName::Stream
+            | QueueName::Tasks => Order::Fifo,
             QueueName::Lifo => Order::Lifo,
             QueueName::Priority | QueueName::PriorityPairs => Order::Priority,
         }
@@ -115,6 +120,7 @@ impl QueueName {
             QueueName::Ready => "ready",
             QueueName::Timed => "timed",
             QueueName::Stream => "stream",
+            QueueName::Tasks => "tasks",
         }
     }
 
@@ -126,7 +132,9 @@ impl QueueName {
             QueueName::PriorityPairs => PRIORITY_PUTS
                 .map(|n| Item::Pair(n, format!("Priority {n}")))
                 .to_vec(),
-            QueueName::Ready | QueueName::Timed | QueueName::Stream => Vec::new(),
+            QueueName::Ready | QueueName::Timed | QueueName::Stream | QueueName::Tasks => {
+                Vec::new()
+            }
         }
     }
 }
@@ -150,11 +158,15 @@ impl Item {
 }
 
 /// A queue with one of the three orders. Not synchronised: each backend guards it its own way.
+///
+/// It counts its unfinished tasks as Python's `queue.Queue` does: a put adds one, a
+/// [`task_done`](Self::task_done) takes one off, and `join` waits for none to be left.
 #[derive(Debug)]
 pub struct OrderedQueue {
     order: Order,
     in_line: VecDeque<Item>,
     by_priority: BinaryHeap<Reverse<Item>>,
+    unfinished: u64,
 }
 
 impl OrderedQueue {
@@ -163,14 +175,31 @@ impl OrderedQueue {
             order,
             in_line: VecDeque::new(),
             by_priority: BinaryHeap::new(),
+            unfinished: 0,
         }
     }
 
     pub fn push(&mut self, item: Item) {
+        self.unfinished += 1;
         match self.order {
             Order::Fifo | Order::Lifo => self.in_line.push_back(item),
             Order::Priority => self.by_priority.push(Reverse(item)),
         }
+    }
+
+    /// One item got from this queue has been dealt with (Python's `task_done`). Returns
+    /// true when that was the last unfinished one: a `join` may return.
+    pub fn task_done(&mut self) -> Result<bool, String> {
+        self.unfinished = self
+            .unfinished
+            .checked_sub(1)
+            .ok_or_else(|| TASK_DONE_TOO_OFTEN.to_string())?;
+        Ok(self.unfinished == 0)
+    }
+
+    /// Items put and not yet marked done.
+    pub fn unfinished(&self) -> u64 {
+        self.unfinished
     }
 
     /// The next item in this queue's order, if any.
@@ -190,7 +219,15 @@ impl OrderedQueue {
 pub trait SharedQueue {
     fn put(&self, queue: QueueName, item: Item) -> Result<(), String>;
     fn get(&self, queue: QueueName, timeout: Duration) -> Result<Option<Item>, String>;
+    /// Python's `task_done`: one item got from `queue` has been dealt with.
+    fn task_done(&self, queue: QueueName) -> Result<(), String>;
+    /// Python's `join`: blocks until every item put on `queue` has had its `task_done`, at
+    /// most `timeout`; false if time ran out first. It sleeps meanwhile: it never spins.
+    fn join(&self, queue: QueueName, timeout: Duration) -> Result<bool, String>;
 }
+
+/// What a `task_done` without an unfinished item says (Python raises `ValueError`).
+pub const TASK_DONE_TOO_OFTEN: &str = "task_done() called more times than items were put";
 
 /// How long a put waits on a full bounded queue before it gives up: as long as a get waits.
 pub const FULL_WAIT_S: f64 = crate::demos::queue::GET_TIMEOUT_S;
@@ -316,6 +353,53 @@ pub fn stream_items_per_s(count: u64, began_ns: u64, ended_ns: u64) -> f64 {
     count as f64 / (ended_ns.saturating_sub(began_ns).max(1) as f64 / 1e9)
 }
 
+/// The tasker of the notebook's `q.join()`: puts `tasks` tasks on [`QueueName::Tasks`], then
+/// joins the queue: `join` returns once the helper has marked each task done, not when the
+/// queue is merely empty (the last task is taken before it is done). Returns the tasks put.
+pub fn give_tasks_and_join(
+    out: &dyn EventSink,
+    queues: &dyn SharedQueue,
+    tasks: u64,
+    timeout: Duration,
+) -> Result<u64, String> {
+    for task in 1..=tasks {
+        out.emit("put", Some(format!("task {task}")));
+        queues.put(QueueName::Tasks, Item::Number(task as i64))?;
+    }
+    out.emit("joining", Some(crate::demos::queue::joining_said(tasks)));
+    if !queues.join(QueueName::Tasks, timeout)? {
+        return Err(format!(
+            "join on 'tasks' did not return within {} s",
+            timeout.as_secs_f64()
+        ));
+    }
+    out.emit("joined", Some(crate::demos::queue::joined_said(tasks)));
+    Ok(tasks)
+}
+
+/// The helper: gets each of `tasks` tasks, does it, and marks it done; the event comes before
+/// the `task_done`, so that it precedes any `join` that call lets return. Returns the tasks
+/// done.
+pub fn do_tasks(
+    out: &dyn EventSink,
+    queues: &dyn SharedQueue,
+    tasks: u64,
+    timeout: Duration,
+) -> Result<u64, String> {
+    for done in 1..=tasks {
+        let task = queues
+            .get(QueueName::Tasks, timeout)?
+            .ok_or_else(|| format!("no task came within {} s", timeout.as_secs_f64()))?;
+        out.emit("got", Some(format!("task {}", task.label())));
+        out.emit(
+            "task_done",
+            Some(format!("task {} ({done} of {tasks})", task.label())),
+        );
+        queues.task_done(QueueName::Tasks)?;
+    }
+    Ok(tasks)
+}
+
 /// What one worker does with the queues, as data: a thread runs it from a closure, a worker
 /// process receives it in its job, and both call [`QueueWork::run`] on their queues.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize)]
@@ -330,6 +414,10 @@ pub enum QueueWork {
     StreamOut { count: u64, timeout: Duration },
     /// The stream's receiver ([`stream_in`]).
     StreamIn { count: u64, timeout: Duration },
+    /// The tasker of `q.join()` ([`give_tasks_and_join`]).
+    GiveTasksAndJoin { tasks: u64, timeout: Duration },
+    /// The helper that does the tasks ([`do_tasks`]).
+    DoTasks { tasks: u64, timeout: Duration },
 }
 
 /// What a [`QueueWork`] hands back.
@@ -341,6 +429,8 @@ pub enum WorkDone {
     NsPerPutGet(f64),
     /// When the stream began or ended, on the system-wide monotonic clock.
     StreamAt(u64),
+    /// Tasks put and joined, or done.
+    Tasks(u64),
 }
 
 impl QueueWork {
@@ -361,6 +451,12 @@ impl QueueWork {
                 out.emit("receiving", Some(format!("{count} items")));
                 stream_in(queues, count, timeout).map(WorkDone::StreamAt)
             }
+            QueueWork::GiveTasksAndJoin { tasks, timeout } => {
+                give_tasks_and_join(out, queues, tasks, timeout).map(WorkDone::Tasks)
+            }
+            QueueWork::DoTasks { tasks, timeout } => {
+                do_tasks(out, queues, tasks, timeout).map(WorkDone::Tasks)
+            }
         }
     }
 }
@@ -377,6 +473,13 @@ impl WorkDone {
         match self {
             WorkDone::NsPerPutGet(ns) => Ok(ns),
             other => Err(format!("expected a time per put+get, got {other:?}")),
+        }
+    }
+
+    pub fn tasks(self) -> Result<u64, String> {
+        match self {
+            WorkDone::Tasks(tasks) => Ok(tasks),
+            other => Err(format!("expected a number of tasks, got {other:?}")),
         }
     }
 
@@ -434,6 +537,52 @@ mod tests {
                 .get_mut(&queue)
                 .and_then(OrderedQueue::pop))
         }
+
+        fn task_done(&self, queue: QueueName) -> Result<(), String> {
+            let mut queues = self.0.borrow_mut();
+            let line = queues
+                .get_mut(&queue)
+                .ok_or_else(|| TASK_DONE_TOO_OFTEN.to_string())?;
+            line.task_done().map(drop)
+        }
+
+        fn join(&self, queue: QueueName, _: Duration) -> Result<bool, String> {
+            Ok(self
+                .0
+                .borrow()
+                .get(&queue)
+                .is_none_or(|line| line.unfinished() == 0))
+        }
+    }
+
+    #[test]
+    fn a_queue_counts_its_unfinished_tasks_as_python_s_does() {
+        let mut queue = OrderedQueue::new(Order::Fifo);
+        assert_eq!(queue.task_done(), Err(TASK_DONE_TOO_OFTEN.to_string()));
+        queue.push(Item::Number(1));
+        queue.push(Item::Number(2));
+        assert_eq!(queue.pop(), Some(Item::Number(1)));
+        assert_eq!(queue.pop(), Some(Item::Number(2)));
+        // Empty, yet two tasks unfinished: `join` would still wait.
+        assert_eq!(queue.unfinished(), 2);
+        assert_eq!(queue.task_done(), Ok(false));
+        assert_eq!(queue.task_done(), Ok(true));
+        assert_eq!(queue.unfinished(), 0);
+        // One queue here: join on tasks not done yet would not return, so the helper runs
+        // first, then the tasker's join finds nothing unfinished.
+        let queues = Local::default();
+        let sink = crate::workloads::testing::Recorder::default();
+        let timeout = Duration::ZERO;
+        for task in 1..=3 {
+            queues.put(QueueName::Tasks, Item::Number(task)).unwrap();
+        }
+        assert_eq!(queues.join(QueueName::Tasks, timeout), Ok(false));
+        assert_eq!(do_tasks(&sink, &queues, 3, timeout), Ok(3));
+        assert_eq!(queues.join(QueueName::Tasks, timeout), Ok(true));
+        assert_eq!(
+            queues.task_done(QueueName::Tasks),
+            Err(TASK_DONE_TOO_OFTEN.to_string())
+        );
     }
 
     #[test]
@@ -488,7 +637,12 @@ mod tests {
         let puts: Batches = QueueName::BATCHES.map(|b| (b, b.puts())).to_vec();
         assert_eq!(produced, WorkDone::Batches(puts));
         let got = consumed.clone().batches().unwrap();
-        let outcome = crate::demos::queue::QueueOutcome::from_batches(&got, 0, 0);
+        let outcome = crate::demos::queue::QueueOutcome::from_batches(
+            &got,
+            0,
+            0,
+            crate::demos::queue::expected_join_order(),
+        );
         assert_eq!(crate::outcome::Outcome::check(&outcome), Ok(()));
         let timed = QueueWork::TimedPutGet { count: 3, timeout }.run(&sink, &queues);
         assert!(timed.unwrap().ns_per_put_get().unwrap() > 0.0);

@@ -62,7 +62,8 @@ pub struct Figures {
     /// Where the state the workers share lives, and what guards it (shared-state demos).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shared_via: Option<String>,
-    /// Messages the parent received over IPC, plus the replies it sent (processes only).
+    /// Messages the parent received over IPC, plus the replies it sent (processes only):
+    /// not the messages workers send each other (`channel`'s timed messages).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ipc_messages: Option<u64>,
     /// Payload bytes of those messages and replies, as serialised (processes only).
@@ -182,7 +183,7 @@ pub fn verdict_line(report: &DemoReport, verbose: bool) -> String {
         }
         if let (Some(messages), Some(bytes)) = (figures.ipc_messages, figures.ipc_bytes) {
             parts.push(format!(
-                "IPC received by the parent {messages} msgs, {bytes} B"
+                "IPC to and from the parent {messages} msgs, {bytes} B"
             ));
         }
         for (name, value) in &figures.measured {

@@ -208,7 +208,9 @@ pub struct Timeline {
 impl Timeline {
     /// The timeline of a demo's events (in any order) that took `wall_s`.
     pub fn of(events: &[Event], wall_s: f64) -> Timeline {
-        let mut events: Vec<&Event> = events.iter().collect();
+        // The lines on the mechanism are the parent's words about a worker, not what a
+        // worker was doing: they are left out.
+        let mut events: Vec<&Event> = events.iter().filter(|e| !e.is_mechanism()).collect();
         events.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
         let end_s = events.iter().map(|e| e.t_s).fold(wall_s.max(0.0), f64::max);
         let round_ends: Vec<f64> = events

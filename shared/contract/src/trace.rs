@@ -7,6 +7,23 @@ use std::sync::Mutex;
 /// The name under which the main flow (the parent) emits its events.
 pub const MAIN: &str = "main";
 
+/// The words of the main flow's events that say how the mechanism worked: how a worker was
+/// made (thread id or pid, start method), how it ended (joined, exit code, signal), what
+/// carried its result, and who was killed and reaped on a death. They are narrated and kept
+/// in the JSON, but they name pids, thread ids and byte counts, which differ from run to run
+/// and between backends: they are never compared ([`Event::is_mechanism`]), and the demos'
+/// outcomes and the timelines leave them out.
+pub const MECHANISM: [&str; 8] = [
+    "made thread",
+    "joined thread",
+    "left thread",
+    "made process",
+    "reaped process",
+    "killed process",
+    "made copy",
+    "reaped copy",
+];
+
 /// One thing a worker (or the main flow) did.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Event {
@@ -29,6 +46,12 @@ impl Event {
             Some(detail) => format!("{} {} {}", self.worker, self.what, detail),
             None => format!("{} {}", self.worker, self.what),
         }
+    }
+
+    /// One of the main flow's lines on the mechanism ([`MECHANISM`]): narrated and reported,
+    /// never compared between runs or backends.
+    pub fn is_mechanism(&self) -> bool {
+        self.worker == MAIN && MECHANISM.contains(&self.what.as_str())
     }
 
     /// The event without its time: what must be equal between backends.

@@ -239,7 +239,7 @@ fn wide(inner: &str) -> String {
 fn summary_table(comparisons: &[DemoComparison]) -> String {
     let mut out = String::from(
         "<table>\n<tr><th>demo</th><th>backend</th><th>ok runs</th><th>demo time median</th><th>min–max</th>\
-         <th>CPU</th><th>peak PSS</th><th>largest RSS</th><th>workers</th><th>IPC msgs</th></tr>\n",
+         <th>CPU</th><th>peak PSS</th><th>largest RSS</th><th>workers</th><th>IPC msgs to and from the parent</th></tr>\n",
     );
     for comparison in comparisons {
         for s in &comparison.summary.backends {

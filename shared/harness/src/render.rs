@@ -37,7 +37,7 @@ const HEADERS: [&str; 12] = [
     "ctx switches vol/invol",
     "seen procs/threads",
     "workers, spawn→1st event",
-    "IPC msgs / bytes",
+    "IPC msgs / bytes to and from the parent",
 ];
 
 /// `1.23 s`, `45.6 ms`, `789 µs`.

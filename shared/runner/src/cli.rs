@@ -47,7 +47,7 @@ pub struct Cli {
     #[arg(long, value_name = "FAULT", value_enum)]
     pub inject: Option<Fault>,
 
-    /// processes: how a worker process starts: `fork` copies this process; `spawn` starts
+    /// How a worker process starts: `fork` copies this process; `spawn` starts
     /// this program afresh and sends it its job, as Python's spawn does; `forkserver` asks a
     /// server, forked when the program starts, to fork it and hands it its job [default: fork]
     #[arg(long, value_name = "METHOD", value_enum)]
@@ -64,6 +64,22 @@ pub struct Cli {
     /// PARENT is the process that started it and watches it
     #[arg(long, value_name = "PARENT", hide = true)]
     pub crash_copy: Option<i32>,
+}
+
+/// Parses `args` as the command line of the backend `name`: its `--help` shows only what it
+/// accepts (a backend without start methods hides `--start`, which it refuses with one line).
+pub fn parse_for(
+    name: &'static str,
+    has_start_methods: bool,
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> Result<Cli, clap::Error> {
+    use clap::{CommandFactory, FromArgMatches};
+    let mut command = Cli::command().name(name).bin_name(name);
+    if !has_start_methods {
+        command = command.mut_arg("start", |arg| arg.hide(true));
+    }
+    let matches = command.try_get_matches_from(args)?;
+    Cli::from_arg_matches(&matches)
 }
 
 /// The `--start` of this program's command line, read before anything else runs (the
@@ -216,6 +232,30 @@ mod tests {
         let error = Cli::try_parse_from(["threads", "--urls", "/no/such/file"]).unwrap_err();
         assert!(one_line(&error).contains("cannot read /no/such/file"));
         assert_eq!(DownloadArgs::default().latency, 100);
+    }
+
+    #[test]
+    fn each_backend_s_help_shows_only_what_it_accepts() {
+        let help = |name, has_start_methods| {
+            let error =
+                parse_for(name, has_start_methods, ["x".into(), "--help".into()]).unwrap_err();
+            error.render().to_string()
+        };
+        let threads = help("threads", false);
+        assert!(!threads.contains("--start"), "{threads}");
+        assert!(
+            threads.contains("Usage: threads") && threads.contains("--inject"),
+            "{threads}"
+        );
+        let processes = help("processes", true);
+        assert!(processes.contains("--start <METHOD>"), "{processes}");
+        // Hidden, not gone: threads still refuses it with its own line (see the runner).
+        let cli = parse_for(
+            "threads",
+            false,
+            ["x".into(), "--start".into(), "spawn".into()],
+        );
+        assert_eq!(cli.unwrap().start, Some(StartMethod::Spawn));
     }
 
     #[test]

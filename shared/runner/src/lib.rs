@@ -10,7 +10,6 @@
 pub mod cli;
 
 use crate::cli::Cli;
-use clap::Parser;
 use contract::demos::DemoId;
 use contract::domain::{BackendKind, WorkerKind};
 use contract::interrupt;
@@ -105,13 +104,11 @@ pub fn main<B: Backend>() -> ExitCode {
 /// [`main`] with the command line given (the program's name first): for a program that takes
 /// options of its own out of its command line before the runner sees it (`cluster`'s
 /// `--hostfile`).
-pub fn main_with_args<B: Backend>(
-    args: impl IntoIterator<Item = impl Into<std::ffi::OsString> + Clone>,
-) -> ExitCode {
+pub fn main_with_args<B: Backend>(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
     // A closed stdout (`| head`) means the reader wants nothing more: the program ends
     // quietly, as a command killed by SIGPIPE does. It is only written between demos, when
     // no worker is alive.
-    run_backend::<B>(Cli::try_parse_from(args)).unwrap_or(ExitCode::from(EXIT_STDOUT_CLOSED))
+    run_backend::<B>(args).unwrap_or(ExitCode::from(EXIT_STDOUT_CLOSED))
 }
 
 /// The exit code of a program whose stdout was closed under it, as a shell reports SIGPIPE.
@@ -130,8 +127,10 @@ fn say(text: impl std::fmt::Display) -> Result<(), StdoutClosed> {
         .map_err(|_| StdoutClosed)
 }
 
-fn run_backend<B: Backend>(parsed: Result<Cli, clap::Error>) -> Result<ExitCode, StdoutClosed> {
-    let cli = match parsed {
+fn run_backend<B: Backend>(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> Result<ExitCode, StdoutClosed> {
+    let cli = match cli::parse_for(B::NAME, B::HAS_START_METHODS, args) {
         Ok(cli) => cli,
         Err(error) if !error.use_stderr() => {
             // --help and --version

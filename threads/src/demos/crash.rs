@@ -31,7 +31,7 @@ pub fn run(run: &DemoRun) -> Result<CrashOutcome, DemoError> {
         } else {
             round_in_a_copy(run, fault)?
         };
-        run.main_says("survivors", Some(round.survivors.join(" ")));
+        run.main_says("survivors", Some(round.survivors_said()));
         rounds.push(round);
     }
     Ok(CrashOutcome::new(run.kind(), rounds))
@@ -70,18 +70,42 @@ fn round_in_a_copy(run: &DemoRun, fault: CrashFault) -> Result<CrashRound, DemoE
     ]);
     // Dropped on every path out of here (an error, Ctrl-C): then killed and reaped.
     let mut copy = CopyOfProgram::start(&mut command)?;
+    run.main_says(
+        "made copy",
+        Some(format!(
+            "pid {}: this program again, to run the round's four threads; the {} ends that \
+             whole process, not this one",
+            copy.child.id(),
+            fault.id()
+        )),
+    );
     let mut survivors = Vec::new();
     while let Some(mut event) = copy.next_event()? {
         event.t_s += started_at;
         if event.what == "finished" {
             survivors.push(event.worker.clone());
         }
-        // The copy's main flow repeats what ours says; its workers' events are the news.
-        if event.worker != contract::trace::MAIN {
+        // The copy's main flow repeats what ours says, but for its lines on its threads; its
+        // workers' events are the news.
+        if event.worker != contract::trace::MAIN || event.is_mechanism() {
             run.trace().record(event);
         }
     }
     let status = copy.wait()?;
+    run.main_says(
+        "reaped copy",
+        Some(format!(
+            "pid {}: {}",
+            copy.child.id(),
+            match status.signal() {
+                Some(signal) => format!(
+                    "killed by signal {}, every thread in it with it",
+                    signal_name(signal)
+                ),
+                None => format!("exited with {status}"),
+            }
+        )),
+    );
     let seen = match (status.signal(), status.code()) {
         (Some(signal), _) => format!(
             "the whole program was killed by signal {}",

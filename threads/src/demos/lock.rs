@@ -3,10 +3,16 @@
 //! A thread shares the parent's memory, so the counter and the lock are ordinary values in
 //! it, reached through an `Arc`. The lock is std's `Mutex`; a thread that panics holding it
 //! poisons it, and every later `lock()` fails instead of blocking forever.
+//!
+//! The `plain` variant is the notebook's `global x` without the lock, as a newcomer would
+//! write it: four threads updating the parent's plain `u64`. Rust refuses that at compile
+//! time (two threads cannot hold `&mut counter` at once: see the doctests in `src/lib.rs`).
+//! What compiles is a `move` of the counter, which is `Copy`, into each closure: each thread
+//! then counts in its own copy, and the parent's stays 0, as a worker process's would.
 
 use crate::workers::Workers;
-use contract::counter::{self, LoopResult, Tally, apply_updates, wait_at_start_line};
-use contract::demos::lock::LockOutcome;
+use contract::counter::{self, LoopResult, Tally, apply_updates, count_plain, wait_at_start_line};
+use contract::demos::lock::{LockOutcome, PlainCounter};
 use contract::demos::lock::{DELTAS, START_LINE_LIMIT_S, worker_name};
 use contract::{DemoError, DemoRun};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -22,10 +28,12 @@ pub fn run(run: &DemoRun) -> Result<LockOutcome, DemoError> {
     let count = run.count();
     let locked = locked(run, count)?;
     let unlocked = unlocked(run, count)?;
+    let plain = plain(run, count)?;
     Ok(LockOutcome {
         count,
         locked,
         unlocked,
+        plain,
     })
 }
 
@@ -88,4 +96,26 @@ fn unlocked(run: &DemoRun, count: u64) -> Result<Tally, DemoError> {
         &loops,
         count,
     )
+}
+
+/// A plain counter of the parent's, no atomic and no lock: what Rust lets four threads do with
+/// it. Each closure takes the counter by `move`, a copy (it is `Copy`), so each thread counts
+/// in its own copy and hands it back; the parent's counter is never touched.
+fn plain(run: &DemoRun, count: u64) -> Result<PlainCounter, DemoError> {
+    let mut counter: u64 = counter::ZERO;
+    let mut workers = Workers::new(run);
+
+    for (index, delta) in DELTAS.into_iter().enumerate() {
+        workers.start(&worker_name(index), move |out| {
+            out.emit("adding", Some(format!("{delta:+} × {count}, plain counter")));
+            // `counter` here is this closure's own copy of the parent's.
+            count_plain(&mut counter, delta, count);
+            out.emit("done", None);
+            counter
+        })?;
+    }
+
+    let own = workers.join_all()?;
+    // Every thread has ended: the parent reads its own counter, which no thread could reach.
+    Ok(counter::report_plain(run, false, counter, &own, count))
 }

@@ -1,6 +1,7 @@
 //! `queue` (notebook §6) on threads: a producer worker fills FIFO, LIFO and priority queues,
-//! a consumer worker drains them; then a timed pass, a stream from one worker to another,
-//! and the raw channel round trips.
+//! a consumer worker drains them; the notebook's `q.join()`: a tasker waits until a helper has
+//! marked each task done; then a timed pass, a stream from one worker to another, and the
+//! channel round trips measured beside them.
 //!
 //! A thread shares the parent's memory, so the queues are one value in it (a `Mutex` and a
 //! `Condvar` around the four orders), which every thread reaches through an `Arc`. There is
@@ -9,10 +10,11 @@
 use crate::sync::ThreadQueues;
 use crate::workers::Workers;
 use contract::baseline::RawRoundTrips;
-use contract::demos::queue::QueueOutcome;
 use contract::demos::queue::{
-    BASELINE, CONSUMER, GET_TIMEOUT_S, PRODUCER, STREAM_RECEIVER, STREAM_SENDER, TIMED,
+    BASELINE, CONSUMER, GET_TIMEOUT_S, HELPER, PRODUCER, STREAM_RECEIVER, STREAM_SENDER, TASKER,
+    TASKS, TIMED,
 };
+use contract::demos::queue::{QueueOutcome, join_order};
 use contract::queues::{self, QueueWork, WorkDone};
 use contract::{DemoError, DemoRun, Job};
 use std::sync::Arc;
@@ -26,6 +28,7 @@ pub fn run(run: &DemoRun) -> Result<QueueOutcome, DemoError> {
     run.figures(|f| f.shared_via = Some(SHARED_VIA.into()));
     let timeout = Duration::from_secs_f64(GET_TIMEOUT_S);
     let batches = produce_and_consume(run, timeout)?;
+    tasks_joined(run, timeout)?;
     let timed_returned = timed_pass(run, timeout)?;
     stream(run, timeout)?;
     raw_round_trips(run)?;
@@ -33,7 +36,21 @@ pub fn run(run: &DemoRun) -> Result<QueueOutcome, DemoError> {
         &batches,
         timed_returned,
         run.count(),
+        join_order(&run.trace().events()),
     ))
+}
+
+/// The notebook's `q.join()`: the tasker puts the tasks and joins the queue, the helper does
+/// each and calls `task_done`; the join returns after the last one.
+fn tasks_joined(run: &DemoRun, timeout: Duration) -> Result<(), DemoError> {
+    let works = [
+        (TASKER, QueueWork::GiveTasksAndJoin { tasks: TASKS, timeout }),
+        (HELPER, QueueWork::DoTasks { tasks: TASKS, timeout }),
+    ];
+    for done in on_queues(run, works)? {
+        done.tasks().map_err(DemoError::System)?;
+    }
+    Ok(())
 }
 
 /// The producer fills the four queues, the consumer drains each once it is complete.

@@ -11,7 +11,7 @@ use contract::{DemoError, DemoRun};
 
 pub fn run(run: &DemoRun) -> Result<SpawnOutcome, DemoError> {
     let count = run.count();
-    let mut workers = Workers::new(run);
+    let mut workers = Workers::new(run).unnarrated();
     let mut joined = 0;
     let (through_workers, raw) = time_alternately(
         count,

@@ -1,4 +1,4 @@
-//! `channel`: throughput and round trips of the backend's channel, and raw ones.
+//! `channel`: throughput and round trips of the backend's channel, and bare baselines named for what they are.
 
 use super::prelude::*;
 
@@ -6,7 +6,7 @@ use super::prelude::*;
 pub const ROW: Row = Row {
     id: "channel",
     section: "beyond",
-    description: "messages per second and round trips through the backend's channel, next to raw ones",
+    description: "messages per second and round trips through the backend's channel, next to bare baselines named for what they are",
     params: &[
         Param { name: "count", default: "10000" },
         Param { name: "message-size", default: "8 B and 64 KiB" },

@@ -117,6 +117,24 @@ impl CrashRound {
     }
 }
 
+impl CrashRound {
+    /// What the main flow says once the round is over (`main survivors …`): the workers that
+    /// finished, or, when the fault took the whole program, that it did, and every thread in
+    /// it.
+    pub fn survivors_said(&self) -> String {
+        use crate::domain::CrashFault;
+        if self.program_survived {
+            return self.survivors.join(" ");
+        }
+        let how = match self.fault {
+            CrashFault::Panic => "a panic",
+            CrashFault::Abort => "SIGABRT",
+            CrashFault::Kill => "SIGKILL",
+        };
+        format!("none: the whole program died of {how}: every thread with it")
+    }
+}
+
 impl CrashOutcome {
     /// The rounds as a backend of `kind` saw them.
     pub fn new(kind: &crate::domain::BackendKind, rounds: Vec<CrashRound>) -> Self {

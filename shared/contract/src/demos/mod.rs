@@ -204,8 +204,12 @@ impl DemoId {
     }
 
     /// An event as two correct runs must agree on it (worker, what, detail), or `None` for
-    /// one whose presence or count depends on the interleaving.
+    /// one whose presence or count depends on the interleaving. The main flow's lines on the
+    /// mechanism (pids, thread ids, bytes: [`Event::is_mechanism`]) are never compared.
     pub fn comparable_event(self, event: &Event) -> Option<EventKey> {
+        if event.is_mechanism() {
+            return None;
+        }
         (self.row().comparable_event)(event)
     }
 
@@ -232,6 +236,23 @@ impl DemoId {
                     stated.1.unwrap_or(&serde_json::Value::Null),
                     kind.worker,
                     kind.isolated
+                ));
+            }
+        }
+        // A part of an outcome that states what a worker is (lock's plain counter, whose
+        // fate depends on it) must state what the backend declared.
+        let parts = outcome
+            .as_object()
+            .into_iter()
+            .flat_map(|fields| fields.iter());
+        for (part, value) in parts {
+            if let Some(stated) = value.get("worker")
+                && Some(stated) != serde_json::to_value(kind.worker).ok().as_ref()
+            {
+                return Err(format!(
+                    "{self}: the outcome's {part} states worker {stated}, the backend declared \
+                     {:?} workers",
+                    kind.worker
                 ));
             }
         }

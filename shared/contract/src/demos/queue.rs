@@ -1,4 +1,9 @@
-//! `queue` (notebook §6): a producer fills four queues, a consumer drains them.
+//! `queue` (notebook §6): a producer fills four queues, a consumer drains them; then the
+//! notebook's open question, `q.join() # WHY JOINED????`, answered: a tasker puts five tasks
+//! and joins the queue, a helper gets each, does it and calls `task_done`, and `join` returns
+//! only after the fifth `task_done`, although the queue was empty before (the helper took the
+//! last task before it had done it). That is what `join` is for: waiting until the work put on
+//! a queue is finished, not merely handed out.
 
 use super::prelude::*;
 use crate::queues::{Item, QueueName};
@@ -7,7 +12,8 @@ use crate::queues::{Item, QueueName};
 pub const ROW: Row = Row {
     id: "queue",
     section: "§6",
-    description: "a producer worker puts, a consumer worker gets: FIFO, LIFO and priority orders",
+    description: "a producer worker puts, a consumer worker gets: FIFO, LIFO and priority orders; \
+                  then join waits for every task_done",
     params: &[
         Param { name: "orders", default: "fifo lifo priority priority-pairs" },
         Param { name: "count", default: "2000" },
@@ -41,6 +47,12 @@ pub const TIMED: &str = "timer";
 /// other gets them; items per second from the first put to the last get.
 pub const STREAM_SENDER: &str = "sender";
 pub const STREAM_RECEIVER: &str = "receiver";
+/// The worker that puts the tasks and joins the queue (the notebook's main flow).
+pub const TASKER: &str = "tasker";
+/// The worker that gets each task, does it and marks it done (the notebook's threads).
+pub const HELPER: &str = "helper";
+/// Tasks put on the joinable queue.
+pub const TASKS: u64 = 5;
 /// The worker (processes) or thread (threads) that measures the raw channel round trips.
 pub const BASELINE: &str = "baseline";
 /// How long one get waits on an empty queue before it gives up. Not scaled: it is a
@@ -66,6 +78,47 @@ pub struct QueueOutcome {
     pub timed_returned: u64,
     /// `--count`.
     pub count: u64,
+    /// The helper's `task_done`s and the tasker's `joined`, in time order
+    /// ([`join_order`]): the join must come after the last task is done.
+    pub join_order: Vec<String>,
+}
+
+/// What the tasker says as it starts to wait on `join`.
+pub fn joining_said(tasks: u64) -> String {
+    format!("until each of the {tasks} tasks is marked done (task_done), not just taken")
+}
+
+/// What the tasker says when `join` has returned.
+pub fn joined_said(tasks: u64) -> String {
+    format!("after the {}th task_done: every task taken and done", tasks)
+}
+
+/// The helper's `task_done` events and the tasker's `joined`, in time order, as
+/// `helper task_done task 1 (1 of 5)`, …, `tasker joined`.
+pub fn join_order(events: &[Event]) -> Vec<String> {
+    let mut events: Vec<&Event> = events
+        .iter()
+        .filter(|e| {
+            (e.worker == HELPER && e.what == "task_done") || (e.worker == TASKER && e.what == "joined")
+        })
+        .collect();
+    events.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
+    events
+        .into_iter()
+        .map(|e| match (&e.detail, e.worker.as_str()) {
+            (Some(detail), HELPER) => format!("{} {} {detail}", e.worker, e.what),
+            _ => format!("{} {}", e.worker, e.what),
+        })
+        .collect()
+}
+
+/// The join order the contract expects: the five `task_done`s, then the join's return.
+pub fn expected_join_order() -> Vec<String> {
+    let mut order: Vec<String> = (1..=TASKS)
+        .map(|task| format!("{HELPER} task_done task {task} ({task} of {TASKS})"))
+        .collect();
+    order.push(format!("{TASKER} joined"));
+    order
 }
 
 impl QueueOutcome {
@@ -74,6 +127,7 @@ impl QueueOutcome {
         batches: &[(QueueName, Vec<Item>)],
         timed_returned: u64,
         count: u64,
+        join_order: Vec<String>,
     ) -> Self {
         let numbers = |queue: QueueName| -> Vec<i64> {
             batches
@@ -100,6 +154,7 @@ impl QueueOutcome {
             priority_pairs,
             timed_returned,
             count,
+            join_order,
         }
     }
 }
@@ -123,6 +178,13 @@ impl Outcome for QueueOutcome {
             return Err(format!(
                 "the timed pass got {} of {} items back",
                 self.timed_returned, self.count
+            ));
+        }
+        let expected = expected_join_order();
+        if self.join_order != expected {
+            return Err(format!(
+                "join: {:?}, expected {expected:?} (join returns after the last task_done)",
+                self.join_order
             ));
         }
         Ok(())
@@ -149,12 +211,12 @@ mod tests {
                     .collect(),
             ),
         ];
-        assert_eq!(QueueOutcome::from_batches(&batches, 3, 3).check(), Ok(()));
-        assert!(QueueOutcome::from_batches(&batches, 2, 3).check().is_err());
+        assert_eq!(QueueOutcome::from_batches(&batches, 3, 3, expected_join_order()).check(), Ok(()));
+        assert!(QueueOutcome::from_batches(&batches, 2, 3, expected_join_order()).check().is_err());
         let mut lifo_as_fifo = batches;
         lifo_as_fifo[1].1.reverse();
         assert!(
-            QueueOutcome::from_batches(&lifo_as_fifo, 3, 3)
+            QueueOutcome::from_batches(&lifo_as_fifo, 3, 3, expected_join_order())
                 .check()
                 .is_err()
         );
@@ -183,6 +245,46 @@ mod known_answers {
     }
 
     #[test]
+    fn join_must_return_after_the_last_task_done() {
+        let said = |t_s: f64, worker: &str, what: &str, detail: &str| Event {
+            t_s,
+            worker: worker.into(),
+            what: what.into(),
+            detail: Some(detail.into()),
+        };
+        let mut events: Vec<Event> = (1..=TASKS)
+            .map(|task| {
+                let detail = format!("task {task} ({task} of {TASKS})");
+                said(task as f64, HELPER, "task_done", &detail)
+            })
+            .collect();
+        events.push(said(9.0, TASKER, "joined", &joined_said(TASKS)));
+        events.push(said(0.5, HELPER, "got", "task 1"));
+        assert_eq!(join_order(&events), expected_join_order());
+        assert_eq!(expected_join_order()[4], "helper task_done task 5 (5 of 5)");
+        assert_eq!(expected_join_order()[5], "tasker joined");
+        // A join that returned before the fifth task_done.
+        events[TASKS as usize].t_s = 4.5;
+        let early = QueueOutcome {
+            join_order: join_order(&events),
+            ..QueueOutcome::from_batches(&[], 0, 0, vec![])
+        };
+        let problem = early.check().unwrap_err();
+        assert!(problem.starts_with("fifo got"), "{problem}");
+        let batches: Vec<(QueueName, Vec<Item>)> = QueueName::BATCHES
+            .iter()
+            .map(|&b| {
+                let mut line = crate::queues::OrderedQueue::new(b.order());
+                b.puts().into_iter().for_each(|i| line.push(i));
+                (b, std::iter::from_fn(|| line.pop()).collect())
+            })
+            .collect();
+        let early = QueueOutcome::from_batches(&batches, 1, 1, join_order(&events));
+        assert!(early.check().unwrap_err().starts_with("join: "));
+        assert_eq!(joined_said(5), "after the 5th task_done: every task taken and done");
+    }
+
+    #[test]
     fn each_batch_goes_to_its_own_sequence() {
         let batches: Vec<(QueueName, Vec<Item>)> = vec![
             (QueueName::Fifo, vec![Item::Number(0), Item::Number(1)]),
@@ -194,7 +296,7 @@ mod known_answers {
             ),
             (QueueName::Fifo, vec![Item::Number(2)]),
         ];
-        let outcome = QueueOutcome::from_batches(&batches, 4, 5);
+        let outcome = QueueOutcome::from_batches(&batches, 4, 5, expected_join_order());
         assert_eq!(
             outcome,
             QueueOutcome {
@@ -204,6 +306,7 @@ mod known_answers {
                 priority_pairs: vec!["Priority 1".into()],
                 timed_returned: 4,
                 count: 5,
+                join_order: expected_join_order(),
             }
         );
         assert_eq!(

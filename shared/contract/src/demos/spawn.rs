@@ -1,4 +1,4 @@
-//! `spawn`: start and join/reap `count` workers one after another, and the raw OS cost.
+//! `spawn`: start and join/reap `count` workers one after another, and the bare OS calls.
 
 use super::prelude::*;
 use crate::job::Job;
@@ -8,7 +8,7 @@ use crate::run::DemoRun;
 pub const ROW: Row = Row {
     id: "spawn",
     section: "beyond",
-    description: "the cost to create, start and join/reap one worker, next to the raw OS cost",
+    description: "the cost to create, start and join/reap one worker, next to the bare OS calls",
     params: &[
         Param { name: "count", default: "200" },
         Param { name: "touched-mib", default: "0, 64, 256" },

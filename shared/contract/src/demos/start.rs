@@ -36,6 +36,7 @@ impl StartOutcome {
         StartOutcome {
             order: events
                 .iter()
+                .filter(|e| !e.is_mechanism())
                 .map(|e| format!("{} {}", e.worker, e.what))
                 .collect(),
         }
