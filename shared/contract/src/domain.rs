@@ -89,6 +89,9 @@ pub enum WorkerKind {
     /// An async task on an executor (tokio): it shares the process's memory and fate, like a
     /// thread, but has no stack of its own and runs only between the `.await`s of others.
     Task,
+    /// An MPI rank: a process of its own, started by `mpirun` on this machine or another, that
+    /// shares only what it sends; by MPI's default fault model, a rank that dies ends the job.
+    Rank,
 }
 
 impl WorkerKind {
@@ -98,6 +101,7 @@ impl WorkerKind {
             WorkerKind::Thread => "thread",
             WorkerKind::Process => "process",
             WorkerKind::Task => "task",
+            WorkerKind::Rank => "rank",
         }
     }
 }
@@ -126,4 +130,21 @@ pub struct Executor {
     pub flavour: String,
     /// The OS threads that poll tasks (1 for `current-thread`).
     pub worker_threads: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::WorkerKind;
+
+    #[test]
+    fn worker_kinds_are_serialised_by_their_protocol_names() {
+        for (kind, name) in [
+            (WorkerKind::Thread, "\"thread\""),
+            (WorkerKind::Process, "\"process\""),
+            (WorkerKind::Rank, "\"rank\""),
+        ] {
+            assert_eq!(serde_json::to_string(&kind).unwrap(), name);
+            assert_eq!(serde_json::from_str::<WorkerKind>(name).unwrap(), kind);
+        }
+    }
 }

@@ -299,7 +299,10 @@ pub fn agreement_group(kind: &BackendKind) -> (WorkerKind, bool) {
 /// `thread workers, not isolated`, `process workers, isolated, started by fork`, `task
 /// workers, not isolated, on a multi-thread executor of 2 threads`.
 pub fn describe_kind(kind: &BackendKind) -> String {
-    let worker = kind.worker.id();
+    let worker = match kind.worker {
+        WorkerKind::Rank => "MPI rank",
+        other => other.id(),
+    };
     let isolation = if kind.isolated {
         "isolated"
     } else {

@@ -37,6 +37,10 @@ pub trait Backend {
     /// True for a backend with more than one way to start a worker (`--start`).
     const HAS_START_METHODS: bool = false;
 
+    /// The demos this backend runs, in catalogue order: every one, unless it says otherwise.
+    /// Another is not listed, and naming it is bad input.
+    const DEMOS: &'static [DemoId] = &DemoId::ALL;
+
     /// Called once before any demo runs, after Ctrl-C and SIGTERM have been taken over.
     fn prepare() {}
 
@@ -100,10 +104,17 @@ pub fn checked<O: Outcome>(outcome: O) -> Checked {
 /// Exit codes: 0 when every outcome checks, 1 when one does not, 2 for bad input,
 /// 130 when interrupted.
 pub fn main<B: Backend>() -> ExitCode {
+    main_with_args::<B>(std::env::args_os())
+}
+
+/// [`main`] with the command line given (the program's name first): for a program that takes
+/// options of its own out of its command line before the runner sees it (`cluster`'s
+/// `--hostfile`).
+pub fn main_with_args<B: Backend>(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
     // A closed stdout (`| head`) means the reader wants nothing more: the program ends
     // quietly, as a command killed by SIGPIPE does. It is only written between demos, when
     // no worker is alive.
-    run_backend::<B>().unwrap_or(ExitCode::from(EXIT_STDOUT_CLOSED))
+    run_backend::<B>(args).unwrap_or(ExitCode::from(EXIT_STDOUT_CLOSED))
 }
 
 /// The exit code of a program whose stdout was closed under it, as a shell reports SIGPIPE.
@@ -122,8 +133,10 @@ fn say(text: impl std::fmt::Display) -> Result<(), StdoutClosed> {
         .map_err(|_| StdoutClosed)
 }
 
-fn run_backend<B: Backend>() -> Result<ExitCode, StdoutClosed> {
-    let cli = match cli::parse_for(B::NAME, B::HAS_START_METHODS, std::env::args_os()) {
+fn run_backend<B: Backend>(
+    args: impl IntoIterator<Item = std::ffi::OsString>,
+) -> Result<ExitCode, StdoutClosed> {
+    let cli = match cli::parse_for(B::NAME, B::HAS_START_METHODS, args) {
         Ok(cli) => cli,
         Err(error) if !error.use_stderr() => {
             // --help and --version
@@ -135,6 +148,12 @@ fn run_backend<B: Backend>() -> Result<ExitCode, StdoutClosed> {
     if let Err(problem) = cli.validate(B::WORKER) {
         return Ok(bad_input::<B>(&format!("error: {problem}")));
     }
+    if let Some(demo) = cli.demos.iter().find(|demo| !B::DEMOS.contains(demo)) {
+        return Ok(bad_input::<B>(&format!(
+            "error: demo '{demo}' does not run on {}",
+            B::NAME
+        )));
+    }
     if cli.start.is_some() && !B::HAS_START_METHODS {
         return Ok(bad_input::<B>(
             "error: --start is an option of processes: a thread has one way to start",
@@ -145,10 +164,7 @@ fn run_backend<B: Backend>() -> Result<ExitCode, StdoutClosed> {
             backend: B::NAME.to_string(),
             kind: kind_of::<B>(&cli),
             runtime: runtime(),
-            demos: DemoId::ALL
-                .iter()
-                .map(|demo| demo.id().to_string())
-                .collect(),
+            demos: B::DEMOS.iter().map(|demo| demo.id().to_string()).collect(),
         };
         say(format!(
             "{}\n",
@@ -173,7 +189,8 @@ fn run_backend<B: Backend>() -> Result<ExitCode, StdoutClosed> {
     let narrate = !cli.json && !cli.quiet;
     let echo = if narrate { Echo::Narrate } else { Echo::Silent };
     let mut reports = Vec::new();
-    for demo in cli.selected_demos() {
+    let demos = cli.selected_demos();
+    for demo in demos.into_iter().filter(|demo| B::DEMOS.contains(demo)) {
         if narrate {
             say(format!(
                 "== {demo} ({}): {}\n",

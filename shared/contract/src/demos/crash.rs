@@ -19,7 +19,7 @@ pub const ROW: Row = Row {
     outcome_depends_on_kind: true,
     headlines: &[],
     check: check_json::<CrashOutcome>,
-    comparable_outcome: super::same_outcome,
+    comparable_outcome,
     comparable_event,
 };
 
@@ -33,6 +33,23 @@ pub const SWEEPS: &[&str] = &["scale"];
 fn comparable_event(event: &Event) -> Option<super::EventKey> {
     let started_after_the_doomed = (DOOMED + 1..WORKERS).any(|i| event.worker == worker_name(i));
     (!(started_after_the_doomed && event.what == "sleeping")).then(|| event.key())
+}
+
+/// The outcome as two correct runs must agree on it: the survivors of a round that ended the
+/// whole program are left out. Among threads there are none; among MPI ranks they are the ones
+/// whose work ended before `mpirun`'s teardown reached them, which depends on the timing.
+fn comparable_outcome(outcome: &serde_json::Value) -> serde_json::Value {
+    let mut outcome = outcome.clone();
+    if let Some(rounds) = outcome.get_mut("rounds").and_then(|r| r.as_array_mut()) {
+        for round in rounds {
+            if round.get("program_survived") == Some(&serde_json::Value::Bool(false))
+                && let Some(round) = round.as_object_mut()
+            {
+                round.remove("survivors");
+            }
+        }
+    }
+    outcome
 }
 
 pub const WORKERS: usize = 4;
@@ -87,6 +104,8 @@ impl CrashRound {
         let panic_seen = match worker {
             WorkerKind::Thread | WorkerKind::Task => "panicked",
             WorkerKind::Process => "exited with code 101",
+            // A rank catches its own panic and reports it to rank 0 in a message.
+            WorkerKind::Rank => "panicked",
         };
         match fault {
             CrashFault::Panic => (others, true, panic_seen),
@@ -163,7 +182,18 @@ impl Outcome for CrashOutcome {
         for round in &self.rounds {
             let (survivors, program_survived, seen) = CrashRound::expected(self.worker, self.isolated, round.fault);
             let fault = round.fault.id();
-            if round.survivors != survivors {
+            // A rank's abort or kill ends the job once `mpirun` notices it and kills the other
+            // ranks: a rank whose work ended before that survived it (none, for threads).
+            let ranks_torn_down = self.worker == crate::domain::WorkerKind::Rank
+                && !program_survived
+                && round.survivors.iter().all(|s| s != &round.doomed)
+                && round.survivors.windows(2).all(|w| w[0] < w[1])
+                && round.survivors.iter().all(|s| {
+                    CrashRound::expected(self.worker, true, crate::domain::CrashFault::Panic)
+                        .0
+                        .contains(s)
+                });
+            if round.survivors != survivors && !ranks_torn_down {
                 return Err(format!(
                     "{fault}: survivors {:?}, expected {survivors:?}",
                     round.survivors
@@ -302,6 +332,18 @@ mod tests {
                 CrashFault::Kill,
                 (others.clone(), true, "SIGKILL"),
             ),
+            (
+                WorkerKind::Rank,
+                false,
+                CrashFault::Panic,
+                (others.clone(), true, "panicked"),
+            ),
+            (
+                WorkerKind::Rank,
+                false,
+                CrashFault::Abort,
+                (vec![], false, "SIGABRT"),
+            ),
         ] {
             assert_eq!(
                 CrashRound::expected(worker, isolated, fault),
@@ -389,6 +431,22 @@ mod tests {
         let mut seen = threads.clone();
         seen.rounds[0].seen = "exited with code 101".into();
         assert!(seen.check().is_err());
+        let mut ranks = CrashOutcome {
+            worker: WorkerKind::Rank,
+            ..threads.clone()
+        };
+        ranks.rounds[1].seen = "mpirun ended the whole job: a rank was killed by signal SIGKILL".into();
+        for finished in [&[][..], &["t1"], &["t1", "t3", "t4"]] {
+            ranks.rounds[1].survivors = names(finished);
+            assert_eq!(ranks.check(), Ok(()), "{finished:?}");
+        }
+        for impossible in [&["t2"][..], &["t3", "t1"], &["t5"]] {
+            ranks.rounds[1].survivors = names(impossible);
+            assert!(ranks.check().is_err(), "{impossible:?}");
+        }
+        let some = comparable_outcome(&serde_json::to_value(&ranks).unwrap());
+        ranks.rounds[1].survivors = vec![];
+        assert_eq!(comparable_outcome(&serde_json::to_value(&ranks).unwrap()), some);
         let none = CrashOutcome {
             rounds: vec![],
             ..threads

@@ -1,0 +1,64 @@
+//! One file per demo, mirroring `threads/src/demos/` and `processes/src/demos/` line by line;
+//! the list of demos is the contract's, so a demo without its file here does not compile.
+
+use contract::DemoId;
+use runner::cli::Cli;
+
+/// The demos this backend runs so far, as `runner::backend_demos!` generates them for all.
+macro_rules! cluster_demos {
+    ($($module:ident => $variant:ident,)*) => {
+        $(pub mod $module;)*
+
+        pub fn run(
+            demo: DemoId,
+            run: &contract::DemoRun,
+        ) -> Result<runner::Checked, contract::DemoError> {
+            match demo {
+                $(DemoId::$variant => Ok(runner::checked($module::run(run)?)),)*
+                other => Err(contract::DemoError::System(format!("{other} does not run on MPI ranks yet"))),
+            }
+        }
+
+        /// The demos this backend runs, in catalogue order.
+        pub const DEMOS: &[DemoId] = &[$(DemoId::$variant,)*];
+
+        /// The jobs of every demo, as a worker rank finds them.
+        pub const JOBS: &[&[crate::ranks::Entry]] = &[$($module::JOBS,)*];
+    };
+}
+
+cluster_demos! {
+    start => Start,
+    join => Join,
+    run_hooks => RunHooks,
+    custom_init => CustomInit,
+    cpu => Cpu,
+    crash => Crash,
+    spawn => Spawn,
+    channel => Channel,
+}
+
+/// The worker ranks a run of the demos on `cli` needs at once: the most any one of them
+/// starts (the launcher starts the job with one rank more, rank 0).
+pub fn worker_ranks_needed(cli: &Cli) -> usize {
+    let options = &cli.options;
+    cli.selected_demos()
+        .into_iter()
+        .map(|demo| match demo {
+            DemoId::Start => 1,
+            DemoId::Join => options.workers.unwrap_or(contract::demos::join::WORKERS),
+            DemoId::RunHooks => contract::demos::run_hooks::WORKERS,
+            DemoId::CustomInit => options
+                .workers
+                .unwrap_or(contract::demos::custom_init::WORKERS as usize),
+            DemoId::Cpu => options
+                .workers
+                .unwrap_or_else(contract::demos::cpu::default_workers),
+            DemoId::Crash => contract::demos::crash::WORKERS,
+            DemoId::Spawn => options.workers.unwrap_or(1),
+            DemoId::Channel => 1,
+            _ => 1,
+        })
+        .max()
+        .unwrap_or(1)
+}
