@@ -110,6 +110,7 @@ enum Task<T> {
 
 impl<'run, T: Send + 'static> Workers<'run, T> {
     pub fn new(run: &'run DemoRun) -> Self {
+        quiet_task_panics();
         let (ended_tx, ended_rx) = mpsc::unbounded_channel();
         Workers {
             run,
@@ -287,6 +288,21 @@ fn inject(fault: Fault) -> ! {
         }
         Fault::PanicWorker => panic!("injected fault panic-worker"),
     }
+}
+
+/// Installs (once) a panic hook that prints nothing for a panic inside a task: the task's
+/// `JoinHandle` catches it and its join reports the message in one line. A panic outside any
+/// task (the main flow's: a bug) is printed as Rust prints it.
+pub fn quiet_task_panics() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if tokio::task::try_id().is_none() {
+                default(info);
+            }
+        }));
+    });
 }
 
 fn panic_message(payload: &(dyn Any + Send)) -> String {

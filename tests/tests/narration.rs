@@ -178,12 +178,10 @@ fn a_plain_counter_stays_zero_in_the_parent_while_each_worker_counts_its_own_cop
             } else if start == "spawn" {
                 continue;
             }
-            let report = one_demo(backend, &args);
-            let worker = if backend == "threads" {
-                "thread"
-            } else {
-                "process"
-            };
+            let document = run_json(backend, &args, 0);
+            let report = &document.demos[0];
+            // Each backend's own kind: a thread, a process, a task counts in its own copy.
+            let worker = document.kind.worker.id();
             assert_eq!(
                 report.outcome["plain"],
                 json!({
