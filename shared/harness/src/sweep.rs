@@ -438,8 +438,8 @@ mod tests {
             ("workers=4", "at least two values"),
             ("workers=4,2", "must rise"),
             (
-                "workers=1,2000",
-                "--workers takes a whole number from 1 to 1024",
+                "workers=1,200000",
+                "--workers takes a whole number from 1 to 100000",
             ),
             ("workers=8..2", "runs backwards"),
             ("workers=1..8:x1", "must be more than 1"),
