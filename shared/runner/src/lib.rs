@@ -8,6 +8,7 @@
 //! `runner::main::<MyBackend>()`.
 
 pub mod cli;
+pub mod crash_rounds;
 
 use crate::cli::Cli;
 use contract::demos::DemoId;
