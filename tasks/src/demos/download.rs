@@ -12,7 +12,8 @@ use crate::workers::{TaskSink, Workers, on_runtime};
 use contract::demos::download::DownloadOutcome;
 use contract::demos::download::{BASELINE_WORKER, SEQUENTIAL_WORKER, worker_name};
 use contract::demos::download::{
-    BaselineRun, Download, DownloadPlan, FetchSettings, Fetched, Failure, ImageResult, ImageUrl,
+    AfterAttempt, BaselineRun, Download, DownloadPlan, FetchSettings, Failure,
+    ImageUrl, after_attempt,
     Pass, PassRun, SequentialResult, request_failure, root_cause, save_whole, timed_out,
     too_large,
 };
@@ -208,36 +209,14 @@ async fn fetch_one(
     folder: &Path,
     settings: &FetchSettings,
 ) -> Download {
-    let attempts_allowed = settings.retries + 1;
     let mut attempt = 1;
-    let fetched = loop {
-        match try_once(client, url, folder, settings).await {
-            Ok((length, sha256)) => {
-                out.emit("saved", Some(format!("{} ({length} B)", url.file_name)));
-                break Fetched::Saved { length, sha256 };
-            }
-            Err(Failure::Retryable(reason)) if attempt < attempts_allowed => {
-                out.emit("retry", Some(format!("{}: {reason}", url.file_name)));
-                tokio::time::sleep(settings.backoff_before(attempt)).await;
-                attempt += 1;
-            }
-            Err(Failure::Retryable(reason) | Failure::Final(reason)) => {
-                let reason = if attempt > 1 {
-                    format!("{reason} (after {attempt} attempts)")
-                } else {
-                    reason
-                };
-                out.emit("failed", Some(format!("{}: {reason}", url.file_name)));
-                break Fetched::Failed { reason };
-            }
+    loop {
+        let result = try_once(client, url, folder, settings).await;
+        match after_attempt(out, url, settings, attempt, result) {
+            AfterAttempt::Done(download) => return download,
+            AfterAttempt::RetryAfter(backoff) => tokio::time::sleep(backoff).await,
         }
-    };
-    Download {
-        image: ImageResult {
-            name: url.file_name.clone(),
-            fetched,
-        },
-        attempts: attempt,
+        attempt += 1;
     }
 }
 

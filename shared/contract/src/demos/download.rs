@@ -451,37 +451,60 @@ pub fn fetch_one(
     folder: &Path,
     settings: &FetchSettings,
 ) -> Download {
-    let attempts_allowed = settings.retries + 1;
     let mut attempt = 1;
-    let fetched = loop {
-        match try_once(client, url, folder, settings) {
-            Ok((length, sha256)) => {
-                out.emit("saved", Some(format!("{} ({length} B)", url.file_name)));
-                break Fetched::Saved { length, sha256 };
-            }
-            Err(Failure::Retryable(reason)) if attempt < attempts_allowed => {
-                out.emit("retry", Some(format!("{}: {reason}", url.file_name)));
-                std::thread::sleep(settings.backoff_before(attempt));
-                attempt += 1;
-            }
-            Err(Failure::Retryable(reason) | Failure::Final(reason)) => {
-                let reason = if attempt > 1 {
-                    format!("{reason} (after {attempt} attempts)")
-                } else {
-                    reason
-                };
-                out.emit("failed", Some(format!("{}: {reason}", url.file_name)));
-                break Fetched::Failed { reason };
-            }
+    loop {
+        let result = try_once(client, url, folder, settings);
+        match after_attempt(out, url, settings, attempt, result) {
+            AfterAttempt::Done(download) => return download,
+            AfterAttempt::RetryAfter(backoff) => std::thread::sleep(backoff),
+        }
+        attempt += 1;
+    }
+}
+
+/// What one attempt of a fetch leaves to do: nothing more (the download, saved or failed),
+/// or a retry after a backoff.
+pub enum AfterAttempt {
+    Done(Download),
+    RetryAfter(Duration),
+}
+
+/// Judges attempt `attempt` (from 1) of fetching `url` by its result, as `settings` allow
+/// retries, and tells `out`: `saved`, `retry` before a retry, or `failed`. The one rule of
+/// every backend's fetch loop; each waits out the backoff its own way.
+pub fn after_attempt(
+    out: &dyn EventSink,
+    url: &ImageUrl,
+    settings: &FetchSettings,
+    attempt: u32,
+    result: Result<(u64, String), Failure>,
+) -> AfterAttempt {
+    let fetched = match result {
+        Ok((length, sha256)) => {
+            out.emit("saved", Some(format!("{} ({length} B)", url.file_name)));
+            Fetched::Saved { length, sha256 }
+        }
+        Err(Failure::Retryable(reason)) if attempt <= settings.retries => {
+            out.emit("retry", Some(format!("{}: {reason}", url.file_name)));
+            return AfterAttempt::RetryAfter(settings.backoff_before(attempt));
+        }
+        Err(Failure::Retryable(reason) | Failure::Final(reason)) => {
+            let reason = if attempt > 1 {
+                format!("{reason} (after {attempt} attempts)")
+            } else {
+                reason
+            };
+            out.emit("failed", Some(format!("{}: {reason}", url.file_name)));
+            Fetched::Failed { reason }
         }
     };
-    Download {
+    AfterAttempt::Done(Download {
         image: ImageResult {
             name: url.file_name.clone(),
             fetched,
         },
         attempts: attempt,
-    }
+    })
 }
 
 /// Fetches every URL into memory and drops it, with no retries, no files, no events: the
