@@ -210,10 +210,19 @@ pub fn release(rank: Rank, job: u64) {
 }
 
 /// The time of an event of `rank`, stamped `at_ns` on its clock, on rank 0's trace of origin
-/// `origin_ns`, in seconds.
-pub fn event_time_s(rank: Rank, at_ns: u64, origin_ns: u64) -> f64 {
+/// `origin_ns`, in seconds. The offset moves it onto rank 0's clock; causality then bounds it:
+/// the event came after rank 0 sent the job (`sent_s`) and before rank 0 received its message
+/// (`received_s`), so an offset that is wrong cannot order it before or after rank 0's own
+/// events across that message. A rank's events stay in their order: both bounds grow with it.
+pub fn event_time_s(rank: Rank, at_ns: u64, origin_ns: u64, sent_s: f64, received_s: f64) -> f64 {
     let offset = with_ranks(|ranks| ranks.clock_offsets_ns[rank as usize]);
-    (at_ns as i128 - offset as i128 - origin_ns as i128) as f64 / 1e9
+    let moved_s = (at_ns as i128 - offset as i128 - origin_ns as i128) as f64 / 1e9;
+    within_causal_bounds(moved_s, sent_s, received_s)
+}
+
+/// `moved_s` kept between the time rank 0 sent the job and the time it received the event.
+fn within_causal_bounds(moved_s: f64, sent_s: f64, received_s: f64) -> f64 {
+    moved_s.min(received_s).max(sent_s)
 }
 
 /// The program of one rank: rank 0 runs `main_flow`, the others serve jobs until rank 0 says
@@ -270,28 +279,65 @@ fn die_with_parent() -> Result<(), String> {
     Ok(())
 }
 
-/// Measures each rank's monotonic clock against rank 0's, by a round trip each: rank 0's
-/// offsets per rank (on the same machine, about 0; on another, the difference of the clocks).
+/// Round trips per rank whose clock is not rank 0's; the one with the shortest wins.
+const CLOCK_ROUND_TRIPS: u32 = 8;
+
+/// Each rank's monotonic clock against rank 0's: rank 0's offsets per rank. A rank on rank 0's
+/// machine reads the same clock (`CLOCK_MONOTONIC` is one per kernel, [`clock_identity`]), so
+/// its offset is 0, exactly. Another machine's is measured by round trips: its clock's
+/// reading minus the middle of rank 0's send and receive, taken from the round trip with the
+/// shortest time, whose error is at most half that time (a round trip that a busy core
+/// stretched says little).
 fn synchronise_clocks(comm: &SimpleCommunicator) -> Vec<i64> {
     let size = comm.size() as usize;
     if comm.rank() != 0 {
-        let (_, _): (u8, _) = comm.process_at_rank(0).receive_with_tag(TAG_CLOCK);
-        comm.process_at_rank(0)
-            .send_with_tag(&monotonic_ns(), TAG_CLOCK);
+        let root = comm.process_at_rank(0);
+        root.send_with_tag(clock_identity().as_bytes(), TAG_CLOCK);
+        let (round_trips, _): (u32, _) = root.receive_with_tag(TAG_CLOCK);
+        for _ in 0..round_trips {
+            let (_, _): (u8, _) = root.receive_with_tag(TAG_CLOCK);
+            root.send_with_tag(&monotonic_ns(), TAG_CLOCK);
+        }
         return Vec::new();
     }
+    let ours = clock_identity();
     let mut offsets = vec![0i64; size];
     for (rank, offset) in offsets.iter_mut().enumerate().skip(1) {
-        let asked = monotonic_ns();
-        comm.process_at_rank(rank as Rank)
-            .send_with_tag(&0u8, TAG_CLOCK);
-        let (theirs, _): (u64, _) = comm
-            .process_at_rank(rank as Rank)
-            .receive_with_tag(TAG_CLOCK);
-        let answered = monotonic_ns();
-        *offset = theirs as i64 - ((asked / 2 + answered / 2) as i64);
+        let process = comm.process_at_rank(rank as Rank);
+        let (theirs, _) = process.receive_vec_with_tag::<u8>(TAG_CLOCK);
+        let round_trips = if theirs == ours.as_bytes() {
+            0
+        } else {
+            CLOCK_ROUND_TRIPS
+        };
+        process.send_with_tag(&round_trips, TAG_CLOCK);
+        let mut shortest = u64::MAX;
+        for _ in 0..round_trips {
+            let asked = monotonic_ns();
+            process.send_with_tag(&0u8, TAG_CLOCK);
+            let (their_time, _): (u64, _) = process.receive_with_tag(TAG_CLOCK);
+            let answered = monotonic_ns();
+            if answered - asked < shortest {
+                shortest = answered - asked;
+                *offset = their_time as i64 - (asked + (answered - asked) / 2) as i64;
+            }
+        }
     }
     offsets
+}
+
+/// Names the monotonic clock this process reads: its kernel's boot (`boot_id`) and its time
+/// namespace. Two processes with the same identity read the same clock.
+fn clock_identity() -> String {
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap_or_default();
+    let namespace = std::fs::read_link("/proc/self/ns/time")
+        .map(|link| link.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if boot.trim().is_empty() {
+        // Unknown: measured, as another machine's.
+        return format!("unknown clock of process {}", std::process::id());
+    }
+    format!("{} {namespace}", boot.trim())
 }
 
 /// A worker rank's loop: runs each job rank 0 sends, until it says the job is over.
@@ -478,4 +524,29 @@ fn find(name: &str) -> Option<&'static Entry> {
         .iter()
         .flat_map(|jobs| jobs.iter())
         .find(|entry| (entry.name)() == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::within_causal_bounds;
+
+    #[test]
+    fn a_wrong_clock_offset_cannot_move_an_event_across_the_messages_that_bound_it() {
+        // Job sent at 1.0 s, event received at 1.2 s, on rank 0's clock.
+        assert_eq!(within_causal_bounds(1.1, 1.0, 1.2), 1.1);
+        // An offset 50 ms too small would put it after rank 0 received it; too large, before
+        // rank 0 sent the job.
+        assert_eq!(within_causal_bounds(1.25, 1.0, 1.2), 1.2);
+        assert_eq!(within_causal_bounds(0.95, 1.0, 1.2), 1.0);
+        // A rank's later event, received later, stays after its earlier one.
+        let first = within_causal_bounds(1.25, 1.0, 1.2);
+        let second = within_causal_bounds(1.3, 1.0, 1.21);
+        assert!(first <= second);
+    }
+
+    #[test]
+    fn this_process_names_the_same_clock_each_time_it_asks() {
+        assert_eq!(super::clock_identity(), super::clock_identity());
+        assert!(!super::clock_identity().starts_with("unknown"));
+    }
 }

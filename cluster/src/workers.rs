@@ -90,6 +90,7 @@ struct Worker<T> {
     name: String,
     rank: Rank,
     job: u64,
+    /// When rank 0 sent it its job, on rank 0's trace: its events come after.
     asked_at: f64,
     first_event_seen: bool,
     /// Its result, or how it died; set by its last message.
@@ -301,7 +302,8 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
             } => {
                 let origin_ns = self.run.trace().origin_ns();
                 let worker = &mut self.workers[index];
-                let t_s = ranks::event_time_s(rank, at_ns, origin_ns);
+                let received_s = self.run.trace().now_s();
+                let t_s = ranks::event_time_s(rank, at_ns, origin_ns, worker.asked_at, received_s);
                 if !worker.first_event_seen {
                     worker.first_event_seen = true;
                     let micros = (t_s - worker.asked_at) * 1e6;
