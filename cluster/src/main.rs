@@ -47,6 +47,9 @@ fn main() -> ExitCode {
 #[cfg(feature = "mpi")]
 fn main_flow() -> ExitCode {
     use clap::Parser;
+    if let Some(count) = std::env::var_os(demos::spawn::SPAWN_RANKS) {
+        return demos::spawn::spawn_ranks_main(&count.to_string_lossy());
+    }
     if let Some(bytes) = std::env::var_os(demos::channel::OVER_TCP) {
         return demos::channel::over_tcp_main(&bytes.to_string_lossy());
     }
