@@ -19,6 +19,8 @@ mod launch;
 )]
 mod ranks;
 #[cfg(feature = "mpi")]
+mod window;
+#[cfg(feature = "mpi")]
 #[allow(
     dead_code,
     reason = "the request-and-reply half (AskingJob, Service) is for queue, not listed yet"

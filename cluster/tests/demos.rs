@@ -108,6 +108,34 @@ fn outcomes_are_the_ones_the_contract_fixes_for_every_backend() {
 }
 
 #[test]
+fn shared_state_demos_end_as_the_contract_fixes() {
+    let document = document(&["lock", "--count", "300"]);
+    let demos = document["demos"].as_array().unwrap();
+    let outcome_of = |id: &str| &demos.iter().find(|d| d["id"] == id).unwrap()["outcome"];
+
+    // The window under its exclusive lock keeps every update: 4 × 300, summing to 0.
+    let lock = outcome_of("lock");
+    let every_update = serde_json::json!({"value": 0, "updates": 1200, "lost_updates": 0});
+    assert_eq!(lock["locked"], every_update);
+    // Without the lock, what was not kept was lost: the two add up to every update.
+    let unlocked = &lock["unlocked"];
+    let (kept, lost) = (
+        unlocked["updates"].as_u64(),
+        unlocked["lost_updates"].as_u64(),
+    );
+    assert_eq!(kept.unwrap() + lost.unwrap(), 1200, "{unlocked}");
+    // A plain counter: each rank counted in its own copy; rank 0's was never touched.
+    let plain = &lock["plain"];
+    assert_eq!(
+        plain["own_counts"],
+        serde_json::json!([600, 900, -1200, -300])
+    );
+    let untouched = serde_json::json!({"value": 0, "updates": 0, "lost_updates": 1200});
+    assert_eq!(plain["parent"], untouched);
+    assert_eq!(plain["shared"], false);
+}
+
+#[test]
 fn a_panicking_rank_is_contained_and_an_aborting_one_ends_its_whole_job() {
     let document = document(&["crash", "--scale", "0.01"]);
     let outcome = &document["demos"][0]["outcome"];

@@ -32,6 +32,7 @@ cluster_demos! {
     join => Join,
     run_hooks => RunHooks,
     custom_init => CustomInit,
+    lock => Lock,
     cpu => Cpu,
     crash => Crash,
     spawn => Spawn,
@@ -54,6 +55,7 @@ pub fn worker_ranks_needed(cli: &Cli) -> usize {
             DemoId::Cpu => options
                 .workers
                 .unwrap_or_else(contract::demos::cpu::default_workers),
+            DemoId::Lock => contract::demos::lock::DELTAS.len(),
             DemoId::Crash => contract::demos::crash::WORKERS,
             DemoId::Spawn => options.workers.unwrap_or(1),
             DemoId::Channel => 1,
