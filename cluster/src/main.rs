@@ -13,18 +13,12 @@ mod demos;
 #[cfg(feature = "mpi")]
 mod launch;
 #[cfg(feature = "mpi")]
-#[allow(
-    dead_code,
-    reason = "the request-and-reply half (AskingJob, Service) is for queue, not listed yet"
-)]
 mod ranks;
+#[cfg(feature = "mpi")]
+mod sync;
 #[cfg(feature = "mpi")]
 mod window;
 #[cfg(feature = "mpi")]
-#[allow(
-    dead_code,
-    reason = "the request-and-reply half (AskingJob, Service) is for queue, not listed yet"
-)]
 mod workers;
 
 use std::process::ExitCode;

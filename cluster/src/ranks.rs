@@ -211,16 +211,17 @@ pub fn release(rank: Rank, job: u64) {
 
 /// The time of an event of `rank`, stamped `at_ns` on its clock, on rank 0's trace of origin
 /// `origin_ns`, in seconds. The offset moves it onto rank 0's clock; causality then bounds it:
-/// the event came after rank 0 sent the job (`sent_s`) and before rank 0 received its message
-/// (`received_s`), so an offset that is wrong cannot order it before or after rank 0's own
-/// events across that message. A rank's events stay in their order: both bounds grow with it.
+/// the event came after the last message rank 0 sent the rank and the rank waited for (its
+/// job, a reply: `sent_s`), and before rank 0 received the event (`received_s`), so an offset
+/// that is wrong cannot order it before or after rank 0's own events across those messages. A rank's events stay in their order: both bounds grow with it.
 pub fn event_time_s(rank: Rank, at_ns: u64, origin_ns: u64, sent_s: f64, received_s: f64) -> f64 {
     let offset = with_ranks(|ranks| ranks.clock_offsets_ns[rank as usize]);
     let moved_s = (at_ns as i128 - offset as i128 - origin_ns as i128) as f64 / 1e9;
     within_causal_bounds(moved_s, sent_s, received_s)
 }
 
-/// `moved_s` kept between the time rank 0 sent the job and the time it received the event.
+/// `moved_s` kept between the time rank 0 sent what the rank waited for and the time it
+/// received the event.
 fn within_causal_bounds(moved_s: f64, sent_s: f64, received_s: f64) -> f64 {
     moved_s.min(received_s).max(sent_s)
 }
@@ -347,7 +348,11 @@ fn serve() -> ExitCode {
             continue;
         };
         match decode::<ToRank>(&bytes) {
-            Ok(ToRank::Job(job)) => run_job(job),
+            Ok(ToRank::Job(job)) => {
+                if run_job(job) == JobEnd::QuitWhileAsking {
+                    return ExitCode::SUCCESS;
+                }
+            }
             Ok(ToRank::Quit) => return ExitCode::SUCCESS,
             // A reply to a job that has ended (it panicked while asking): nobody needs it.
             Ok(ToRank::Reply { .. }) => {}
@@ -359,13 +364,22 @@ fn serve() -> ExitCode {
     }
 }
 
+/// How a job of a worker rank ended, for its loop.
+#[derive(PartialEq)]
+enum JobEnd {
+    Reported,
+    /// Rank 0 ended the whole job while this one waited for a reply: the rank ends too.
+    QuitWhileAsking,
+}
+
 /// Runs one job and sends its result, or how it panicked, to rank 0.
-fn run_job(message: JobMessage) {
+fn run_job(message: JobMessage) -> JobEnd {
     let sink = RankSink {
         job: message.id,
         worker: message.worker,
         fault: message.fault,
         first_event: Cell::new(true),
+        quit_while_asking: Cell::new(false),
     };
     let report = match find(&message.job) {
         None => Report::Panicked(format!("no job named '{}' in this program", message.job)),
@@ -378,6 +392,10 @@ fn run_job(message: JobMessage) {
         }
     };
     sink.report(report);
+    match sink.quit_while_asking.get() {
+        true => JobEnd::QuitWhileAsking,
+        false => JobEnd::Reported,
+    }
 }
 
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
@@ -394,6 +412,8 @@ pub struct RankSink {
     worker: String,
     fault: Option<Fault>,
     first_event: Cell<bool>,
+    /// Rank 0 said the whole job is over while this one waited for a reply.
+    quit_while_asking: Cell<bool>,
 }
 
 impl RankSink {
@@ -421,6 +441,12 @@ impl RankSink {
                 }
                 // A reply to an earlier job of this rank, which ended while it asked.
                 Ok(ToRank::Reply { .. }) => {}
+                Ok(ToRank::Quit) => {
+                    // Rank 0 gave up on this job and ended the run: this rank must end too,
+                    // or MPI_Finalize would wait for it for ever.
+                    self.quit_while_asking.set(true);
+                    panic!("rank 0 ended the run while this rank waited for a reply");
+                }
                 _ => panic!("rank 0 sent something else than a reply while this rank asked"),
             }
         }

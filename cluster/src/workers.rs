@@ -90,8 +90,11 @@ struct Worker<T> {
     name: String,
     rank: Rank,
     job: u64,
-    /// When rank 0 sent it its job, on rank 0's trace: its events come after.
+    /// When rank 0 sent it its job, on rank 0's trace.
     asked_at: f64,
+    /// When rank 0 last sent it something it waited for (its job, a reply), on rank 0's
+    /// trace: every event it sends from now on happened after.
+    events_after_s: f64,
     first_event_seen: bool,
     /// Its result, or how it died; set by its last message.
     end: Option<Result<T, String>>,
@@ -190,6 +193,7 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
             rank,
             job: job_id,
             asked_at,
+            events_after_s: asked_at,
             first_event_seen: false,
             end: None,
             joined: false,
@@ -343,7 +347,10 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
                 payload: ranks::encode(&reply),
             };
             let bytes = ranks::encode(&message).len();
+            // The worker waits for it: what it does next comes after this send.
+            let sent_s = self.run.trace().now_s();
             ranks::send(worker.rank, ranks::TAG_TO_RANK, &message);
+            self.workers[to.0].events_after_s = sent_s;
             self.run.figures(|f| f.count_ipc_message(bytes));
         }
     }

@@ -109,7 +109,7 @@ fn outcomes_are_the_ones_the_contract_fixes_for_every_backend() {
 
 #[test]
 fn shared_state_demos_end_as_the_contract_fixes() {
-    let document = document(&["lock", "--count", "300"]);
+    let document = document(&["lock", "queue", "--count", "300"]);
     let demos = document["demos"].as_array().unwrap();
     let outcome_of = |id: &str| &demos.iter().find(|d| d["id"] == id).unwrap()["outcome"];
 
@@ -133,6 +133,16 @@ fn shared_state_demos_end_as_the_contract_fixes() {
     let untouched = serde_json::json!({"value": 0, "updates": 0, "lost_updates": 1200});
     assert_eq!(plain["parent"], untouched);
     assert_eq!(plain["shared"], false);
+
+    // The queues on rank 0 hand out the notebook's orders, and its join returns only after
+    // the fifth task_done.
+    let queue = outcome_of("queue");
+    assert_eq!(queue["fifo"], serde_json::json!([0, 1, 2, 3, 4]));
+    assert_eq!(queue["lifo"], serde_json::json!([4, 3, 2, 1, 0]));
+    assert_eq!(queue["priority"], serde_json::json!([1, 2, 3, 4]));
+    let join_order: Vec<String> = serde_json::from_value(queue["join_order"].clone()).unwrap();
+    assert_eq!(join_order, contract::demos::queue::expected_join_order());
+    assert_eq!(queue["timed_returned"], 300);
 }
 
 #[test]

@@ -33,6 +33,7 @@ cluster_demos! {
     run_hooks => RunHooks,
     custom_init => CustomInit,
     lock => Lock,
+    queue => Queue,
     cpu => Cpu,
     crash => Crash,
     spawn => Spawn,
@@ -56,6 +57,8 @@ pub fn worker_ranks_needed(cli: &Cli) -> usize {
                 .workers
                 .unwrap_or_else(contract::demos::cpu::default_workers),
             DemoId::Lock => contract::demos::lock::DELTAS.len(),
+            // Two workers at once: producer and consumer, tasker and helper, sender and receiver.
+            DemoId::Queue => 2,
             DemoId::Crash => contract::demos::crash::WORKERS,
             DemoId::Spawn => options.workers.unwrap_or(1),
             DemoId::Channel => 1,
