@@ -29,6 +29,13 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WorkerId(usize);
 
+impl WorkerId {
+    /// The worker's place in start order: its result's index in `join_all`'s results.
+    pub fn index(self) -> usize {
+        self.0
+    }
+}
+
 /// A job whose worker asks rank 0's [`Service`] for things while it works.
 pub trait AskingJob: Serialize + DeserializeOwned + Send + 'static {
     type Service: Service;
@@ -162,6 +169,25 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
     {
         let id = self.send_job(name, ranks::job_name::<J>(), &job)?;
         self.wait_for_first_event(id)
+    }
+
+    /// Rank 0's service, as it stands.
+    pub fn service(&self) -> &S {
+        &self.service
+    }
+
+    /// Acts on rank 0's service from rank 0 itself (its own set of an event), and sends the
+    /// replies that frees to the workers.
+    pub fn serve_here(&mut self, act: impl FnOnce(&mut S, &mut Vec<(WorkerId, S::Reply)>)) {
+        let mut replies = Vec::new();
+        act(&mut self.service, &mut replies);
+        self.send_replies(replies);
+    }
+
+    /// Receives and delivers the workers' messages for at most `within`; returns after the
+    /// first one, so that the caller can look at the service again.
+    pub fn pump_for(&mut self, within: Duration) -> Result<(), DemoError> {
+        self.pump_once(within)
     }
 
     /// The rank worker `id` runs on.

@@ -4,6 +4,7 @@
 
 use contract::DemoId;
 use contract::demos::custom_init::CustomInitOutcome;
+use contract::demos::event::EventOutcome;
 use contract::domain::BackendKind;
 use serde_json::Value;
 use std::process::Command;
@@ -109,7 +110,9 @@ fn outcomes_are_the_ones_the_contract_fixes_for_every_backend() {
 
 #[test]
 fn shared_state_demos_end_as_the_contract_fixes() {
-    let document = document(&["lock", "queue", "--count", "300"]);
+    let document = document(&[
+        "lock", "queue", "event", "--count", "300", "--scale", "0.1", "--trials", "50",
+    ]);
     let demos = document["demos"].as_array().unwrap();
     let outcome_of = |id: &str| &demos.iter().find(|d| d["id"] == id).unwrap()["outcome"];
 
@@ -143,6 +146,24 @@ fn shared_state_demos_end_as_the_contract_fixes() {
     let join_order: Vec<String> = serde_json::from_value(queue["join_order"].clone()).unwrap();
     assert_eq!(join_order, contract::demos::queue::expected_join_order());
     assert_eq!(queue["timed_returned"], 300);
+
+    // The event on rank 0: no draw before the set, the seed's draws, the stop at the clear.
+    let event: EventOutcome = serde_json::from_value(outcome_of("event").clone()).unwrap();
+    assert_eq!(event.draws_before_set, 0);
+    assert!(
+        event.draws_follow_seed && event.draws_about_ten,
+        "{event:?}"
+    );
+    assert!(
+        event.thirteens_announced && event.stopped_within_one_tick,
+        "{event:?}"
+    );
+    let event_run = demos.iter().find(|d| d["id"] == "event").unwrap();
+    let wake_ups = &event_run["figures"]["measured"]["wakeup_latency_us_median"];
+    assert!(
+        wake_ups.as_f64().unwrap() > 0.0,
+        "50 timed wake-ups: {wake_ups}"
+    );
 }
 
 #[test]

@@ -34,6 +34,7 @@ cluster_demos! {
     custom_init => CustomInit,
     lock => Lock,
     queue => Queue,
+    event => Event,
     cpu => Cpu,
     crash => Crash,
     spawn => Spawn,
@@ -59,6 +60,7 @@ pub fn worker_ranks_needed(cli: &Cli) -> usize {
             DemoId::Lock => contract::demos::lock::DELTAS.len(),
             // Two workers at once: producer and consumer, tasker and helper, sender and receiver.
             DemoId::Queue => 2,
+            DemoId::Event => 2,
             DemoId::Crash => contract::demos::crash::WORKERS,
             DemoId::Spawn => options.workers.unwrap_or(1),
             DemoId::Channel => 1,
