@@ -4,6 +4,7 @@
 
 use contract::DemoId;
 use contract::demos::custom_init::CustomInitOutcome;
+use contract::demos::download::{DownloadOutcome, Fetched};
 use contract::demos::event::EventOutcome;
 use contract::domain::BackendKind;
 use serde_json::Value;
@@ -46,17 +47,9 @@ fn listed_demos() -> Vec<String> {
 #[test]
 fn every_listed_demo_passes_the_contract_check_at_a_small_scale() {
     let listed = listed_demos();
-    for core in [
-        "start",
-        "join",
-        "run-hooks",
-        "custom-init",
-        "cpu",
-        "crash",
-        "channel",
-    ] {
-        assert!(listed.iter().any(|d| d == core), "{core} is not listed");
-    }
+    // Every demo of the catalogue runs on ranks, in catalogue order.
+    let catalogue: Vec<String> = DemoId::ALL.iter().map(|id| id.to_string()).collect();
+    assert_eq!(listed, catalogue);
     // Ranks start and wake slower than threads (a job message, a poll every 100 µs to 1 ms):
     // at 0.05 the sleeps outlast the starts even with every test's ranks on two cores.
     let small = ["--scale", "0.05", "--count", "200", "--n", "20000"];
@@ -109,9 +102,20 @@ fn outcomes_are_the_ones_the_contract_fixes_for_every_backend() {
 }
 
 #[test]
-fn shared_state_demos_end_as_the_contract_fixes() {
+fn lock_queue_event_and_download_end_as_the_contract_fixes() {
     let document = document(&[
-        "lock", "queue", "event", "--count", "300", "--scale", "0.1", "--trials", "50",
+        "lock",
+        "queue",
+        "event",
+        "download",
+        "--count",
+        "300",
+        "--scale",
+        "0.1",
+        "--trials",
+        "50",
+        "--image-kib",
+        "12",
     ]);
     let demos = document["demos"].as_array().unwrap();
     let outcome_of = |id: &str| &demos.iter().find(|d| d["id"] == id).unwrap()["outcome"];
@@ -164,6 +168,34 @@ fn shared_state_demos_end_as_the_contract_fixes() {
         wake_ups.as_f64().unwrap() > 0.0,
         "50 timed wake-ups: {wake_ups}"
     );
+
+    // Master and workers: both passes saved every image whole, as the server's manifest
+    // says, and left nothing else in their folders.
+    let download: DownloadOutcome = serde_json::from_value(outcome_of("download").clone()).unwrap();
+    let expected = download
+        .expected
+        .as_ref()
+        .expect("the local server's manifest");
+    assert_eq!(expected.len(), contract::demos::download::IMAGES);
+    let truth: Vec<(String, Fetched)> = expected
+        .iter()
+        .map(|entry| {
+            let fetched = Fetched::Saved {
+                length: entry.length,
+                sha256: entry.sha256.clone(),
+            };
+            (entry.name.clone(), fetched)
+        })
+        .collect();
+    for pass in [&download.sequential, &download.concurrent] {
+        assert!(pass.stray_files.is_empty(), "{:?}", pass.stray_files);
+        let saved: Vec<(String, Fetched)> = pass
+            .images
+            .iter()
+            .map(|image| (image.name.clone(), image.fetched.clone()))
+            .collect();
+        assert_eq!(saved, truth);
+    }
 }
 
 #[test]

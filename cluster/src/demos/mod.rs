@@ -4,7 +4,8 @@
 use contract::DemoId;
 use runner::cli::Cli;
 
-/// The demos this backend runs so far, as `runner::backend_demos!` generates them for all.
+/// Every demo of the catalogue, as `runner::backend_demos!` generates them for the other
+/// backends, and the jobs each declares for a worker rank.
 macro_rules! cluster_demos {
     ($($module:ident => $variant:ident,)*) => {
         $(pub mod $module;)*
@@ -15,7 +16,6 @@ macro_rules! cluster_demos {
         ) -> Result<runner::Checked, contract::DemoError> {
             match demo {
                 $(DemoId::$variant => Ok(runner::checked($module::run(run)?)),)*
-                other => Err(contract::DemoError::System(format!("{other} does not run on MPI ranks yet"))),
             }
         }
 
@@ -35,6 +35,7 @@ cluster_demos! {
     lock => Lock,
     queue => Queue,
     event => Event,
+    download => Download,
     cpu => Cpu,
     crash => Crash,
     spawn => Spawn,
@@ -61,10 +62,12 @@ pub fn worker_ranks_needed(cli: &Cli) -> usize {
             // Two workers at once: producer and consumer, tasker and helper, sender and receiver.
             DemoId::Queue => 2,
             DemoId::Event => 2,
+            DemoId::Download => options
+                .workers
+                .unwrap_or(contract::demos::download::WORKERS),
             DemoId::Crash => contract::demos::crash::WORKERS,
             DemoId::Spawn => options.workers.unwrap_or(1),
             DemoId::Channel => 1,
-            _ => 1,
         })
         .max()
         .unwrap_or(1)
