@@ -36,18 +36,60 @@ pub fn worker_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// Runs a demo's main flow to its end on a fresh multi-thread runtime, dropped with every
-/// task still on it once the flow returns.
-pub fn on_runtime<O>(
+/// Runs a demo's main flow to its end as a task on a fresh multi-thread runtime, as the
+/// tasks of a tokio program spawn theirs; the runtime is dropped with every task still on it
+/// once the flow returns. The flow owns a clone of `run` (a task outlives any borrow).
+///
+/// On a worker thread the flow starts a task cheaply: the new task waits in that thread's
+/// queue and runs as soon as the flow awaits, with no other thread to wake. A worker that
+/// then computes without awaiting holds that thread, with the flow queued behind it: demos
+/// whose workers do that run their flow with [`beside_runtime`].
+pub fn on_runtime<O, Flow>(
+    run: &DemoRun,
+    main_flow: impl FnOnce(DemoRun) -> Flow,
+) -> Result<O, DemoError>
+where
+    Flow: Future<Output = Result<O, DemoError>> + Send + 'static,
+    O: Send + 'static,
+{
+    let runtime = multi_thread_runtime()?;
+    let flow = MAIN_FLOW.scope((), main_flow(run.clone()));
+    let flow = runtime.spawn(flow);
+    finish_on(runtime, async move {
+        match flow.await {
+            Ok(result) => result,
+            Err(error) => match error.try_into_panic() {
+                // A panic of the main flow is a bug: it goes on as the panic it was.
+                Ok(payload) => std::panic::resume_unwind(payload),
+                Err(_cancelled) => Err(DemoError::Interrupted),
+            },
+        }
+    })
+}
+
+/// Runs a demo's main flow to its end on this thread, beside a fresh multi-thread runtime
+/// whose worker threads run the tasks it starts (as `#[tokio::main]` does). Starting a task
+/// costs a wake-up of a worker thread and one of this thread, but no worker that computes
+/// can hold the flow up.
+pub fn beside_runtime<O>(
     main_flow: impl Future<Output = Result<O, DemoError>>,
 ) -> Result<O, DemoError> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    finish_on(multi_thread_runtime()?, main_flow)
+}
+
+/// A multi-thread runtime with one worker thread per core.
+fn multi_thread_runtime() -> Result<tokio::runtime::Runtime, DemoError> {
+    tokio::runtime::Builder::new_multi_thread()
         .worker_threads(worker_threads())
         .enable_time()
         .enable_io()
         .build()
-        .map_err(|e| DemoError::system("starting the tokio runtime", e))?;
-    finish_on(runtime, main_flow)
+        .map_err(|e| DemoError::system("starting the tokio runtime", e))
+}
+
+tokio::task_local! {
+    /// Set in the main flow's task: its panics are printed, a worker task's are not.
+    static MAIN_FLOW: ();
 }
 
 /// Runs `main_flow` to its end on `runtime`, then drops the runtime: after an interrupt
@@ -290,15 +332,16 @@ fn inject(fault: Fault) -> ! {
     }
 }
 
-/// Installs (once) a panic hook that prints nothing for a panic inside a task: the task's
-/// `JoinHandle` catches it and its join reports the message in one line. A panic outside any
-/// task (the main flow's: a bug) is printed as Rust prints it.
+/// Installs (once) a panic hook that prints nothing for a panic inside a worker task: the
+/// task's `JoinHandle` catches it and its join reports the message in one line. A panic of
+/// the main flow (a bug) is printed as Rust prints it.
 pub fn quiet_task_panics() {
     static INSTALLED: std::sync::Once = std::sync::Once::new();
     INSTALLED.call_once(|| {
         let default = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            if tokio::task::try_id().is_none() {
+            let in_main_flow = MAIN_FLOW.try_with(|_| ()).is_ok();
+            if in_main_flow || tokio::task::try_id().is_none() {
                 default(info);
             }
         }));
@@ -342,7 +385,7 @@ mod tests {
     #[test]
     fn results_come_back_in_start_order_whatever_order_the_workers_end_in() {
         let run = run();
-        let results = on_runtime(async {
+        let results = on_runtime(&run, |run| async move {
             let mut workers = Workers::new(&run);
             // The first worker ends only once the second has ended.
             let (second_ended, first_may_end) = oneshot::channel::<()>();
@@ -373,7 +416,7 @@ mod tests {
     #[test]
     fn a_worker_that_panics_is_reported_with_its_message_and_the_others_finish() {
         let run = run();
-        let errors = on_runtime(async {
+        let errors = on_runtime(&run, |run| async move {
             let mut workers = Workers::new(&run);
             let formatted = workers
                 .start("t1", |out| async move {

@@ -84,7 +84,10 @@ pub struct RunSettings {
     pub crash_copy: bool,
 }
 
-/// Everything a demo needs while it runs: its settings, its trace and its figures.
+/// Everything a demo needs while it runs: its settings, its trace and its figures. A clone
+/// shares the trace and the figures (a main flow that must own its run, such as a task's,
+/// records into the same ones).
+#[derive(Clone)]
 pub struct DemoRun {
     demo: DemoId,
     backend: &'static str,
@@ -94,10 +97,10 @@ pub struct DemoRun {
     start_method: StartMethod,
     options: DemoOptions,
     download: DownloadArgs,
-    ideal_wall_s: Mutex<Option<f64>>,
+    ideal_wall_s: Arc<Mutex<Option<f64>>>,
     crash_copy: bool,
     trace: Arc<Trace>,
-    figures: Mutex<Figures>,
+    figures: Arc<Mutex<Figures>>,
 }
 
 impl DemoRun {
@@ -117,10 +120,10 @@ impl DemoRun {
             start_method: cli.start,
             options: cli.options.clone(),
             download: cli.download.clone(),
-            ideal_wall_s: Mutex::new(None),
+            ideal_wall_s: Arc::new(Mutex::new(None)),
             crash_copy: cli.crash_copy,
             trace: Arc::new(Trace::new(echo)),
-            figures: Mutex::new(Figures::default()),
+            figures: Arc::new(Mutex::new(Figures::default())),
         }
     }
 
@@ -250,11 +253,13 @@ impl DemoRun {
             wall_s,
             ideal_wall_s: self
                 .ideal_wall_s
-                .into_inner()
+                .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .unwrap_or_else(|| self.scale * self.demo.ideal_wall_s()),
             events: self.trace.events(),
-            figures: self.figures.into_inner().unwrap_or_else(|p| p.into_inner()),
+            // Taken, not copied: a clone still held elsewhere (a task cancelled late) keeps
+            // an empty record.
+            figures: std::mem::take(&mut *self.figures.lock().unwrap_or_else(|p| p.into_inner())),
         }
     }
 }

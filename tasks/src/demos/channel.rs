@@ -25,7 +25,7 @@ pub fn run(run: &DemoRun) -> Result<ChannelOutcome, DemoError> {
     let count = run.count();
     let mut outcome = ChannelOutcome { paths: Vec::new() };
     for bytes in message_sizes(run) {
-        let figures = on_runtime(measure(run, count, bytes))?;
+        let figures = on_runtime(run, |run| async move { measure(&run, count, bytes).await })?;
         record_path(run, &mut outcome, "channel", bytes, figures);
 
         let figures = crossbeam_between_threads(count, bytes)?;

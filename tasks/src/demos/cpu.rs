@@ -10,7 +10,7 @@
 //! each count to a thread of tokio's blocking pool, which is how async code is meant to run
 //! CPU-bound work without stalling the tasks that wait for I/O.
 
-use crate::workers::{Workers, finish_on, in_turns, on_runtime};
+use crate::workers::{Workers, beside_runtime, finish_on, in_turns};
 use contract::demos::cpu::CpuOutcome;
 use contract::demos::cpu::{DEFAULT_N, default_workers, worker_name};
 use contract::demos::cpu::{CountPrimes, count_primes, prime_chunks};
@@ -20,7 +20,7 @@ use std::time::Instant;
 pub fn run(run: &DemoRun) -> Result<CpuOutcome, DemoError> {
     let n = run.options().n.unwrap_or(DEFAULT_N);
     let most_workers = run.options().workers.unwrap_or_else(default_workers);
-    let outcome = on_runtime(multi_thread(run, n, most_workers))?;
+    let outcome = beside_runtime(multi_thread(run, n, most_workers))?;
 
     let current_thread = tokio::runtime::Builder::new_current_thread()
         .enable_time()
@@ -30,7 +30,7 @@ pub fn run(run: &DemoRun) -> Result<CpuOutcome, DemoError> {
         current_thread,
         other_flavour(run, Flavour::CurrentThread, n, most_workers),
     )?;
-    on_runtime(other_flavour(run, Flavour::SpawnBlocking, n, most_workers))?;
+    beside_runtime(other_flavour(run, Flavour::SpawnBlocking, n, most_workers))?;
     Ok(outcome)
 }
 

@@ -25,7 +25,7 @@ pub fn run(run: &DemoRun) -> Result<CrashOutcome, DemoError> {
             Some(format!("{} dies by {}", worker_name(DOOMED), fault.id())),
         );
         let round = if fault == CrashFault::Panic || run.is_crash_copy() {
-            on_runtime(round_here(run, fault))?
+            on_runtime(run, |run| async move { round_here(&run, fault).await })?
         } else {
             round_in_a_copy(run, fault, "tasks")?
         };

@@ -7,7 +7,7 @@ use contract::demos::custom_init::{NumberedTask, double};
 use contract::{DemoError, DemoRun};
 
 pub fn run(run: &DemoRun) -> Result<CustomInitOutcome, DemoError> {
-    on_runtime(custom_init(run))
+    on_runtime(run, |run| async move { custom_init(&run).await })
 }
 
 async fn custom_init(run: &DemoRun) -> Result<CustomInitOutcome, DemoError> {

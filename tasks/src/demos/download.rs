@@ -8,7 +8,7 @@
 //! futures and sockets, not a thousand stacks. A worker has at most one request in flight,
 //! so `--workers` is the number of requests in flight.
 
-use crate::workers::{TaskSink, Workers, on_runtime};
+use crate::workers::{TaskSink, Workers, beside_runtime};
 use contract::demos::download::DownloadOutcome;
 use contract::demos::download::{BASELINE_WORKER, SEQUENTIAL_WORKER, worker_name};
 use contract::demos::download::{
@@ -28,7 +28,7 @@ use tokio::sync::Mutex;
 pub fn run(run: &DemoRun) -> Result<DownloadOutcome, DemoError> {
     // The local image server runs as its own process, stopped when `plan` is dropped.
     let plan = DownloadPlan::prepare(run)?;
-    let (baseline, manifest, sequential, concurrent) = on_runtime(async {
+    let (baseline, manifest, sequential, concurrent) = beside_runtime(async {
         let baseline = match run.download().baseline {
             true => Some(baseline_pass(run, &plan).await?),
             false => None,

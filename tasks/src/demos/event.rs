@@ -28,9 +28,9 @@ const SHARED_VIA: &str = "the process's own memory: Arc<tokio::sync::watch::Send
 
 pub fn run(run: &DemoRun) -> Result<EventOutcome, DemoError> {
     run.figures(|f| f.shared_via = Some(SHARED_VIA.into()));
-    on_runtime(flag_and_ops(run))?;
+    on_runtime(run, |run| async move { flag_and_ops(&run).await })?;
     let outcome = EventOutcome::from_events(&run.trace().events(), run.seed());
-    on_runtime(wake_up_trials(run))?;
+    on_runtime(run, |run| async move { wake_up_trials(&run).await })?;
     Ok(outcome)
 }
 

@@ -8,7 +8,7 @@ use contract::demos::join::{SLEEP_S, worker_name, workers as how_many};
 use contract::{DemoError, DemoRun};
 
 pub fn run(run: &DemoRun) -> Result<JoinOutcome, DemoError> {
-    on_runtime(join(run))
+    on_runtime(run, |run| async move { join(&run).await })
 }
 
 async fn join(run: &DemoRun) -> Result<JoinOutcome, DemoError> {

@@ -23,7 +23,7 @@
 //! lock here holds a poison flag of its own, set by a guard dropped while its task panics:
 //! as with threads, every later `lock()` fails, and the other workers stop.
 
-use crate::workers::{Workers, on_runtime};
+use crate::workers::{Workers, beside_runtime};
 use contract::counter::{self, LoopResult, Tally, apply_updates, count_plain};
 use contract::demos::lock::{LockOutcome, PlainCounter};
 use contract::demos::lock::{DELTAS, START_LINE_LIMIT_S, worker_name};
@@ -40,9 +40,9 @@ const SHARED_VIA: &str = "the process's own memory: Arc<AtomicU64> counter, \
 pub fn run(run: &DemoRun) -> Result<LockOutcome, DemoError> {
     run.figures(|f| f.shared_via = Some(SHARED_VIA.into()));
     let count = run.count();
-    let locked = on_runtime(locked(run, count))?;
-    let unlocked = on_runtime(unlocked(run, count))?;
-    let plain = on_runtime(plain(run, count))?;
+    let locked = beside_runtime(locked(run, count))?;
+    let unlocked = beside_runtime(unlocked(run, count))?;
+    let plain = beside_runtime(plain(run, count))?;
     Ok(LockOutcome {
         count,
         locked,

@@ -28,7 +28,7 @@ const SHARED_VIA: &str = "the process's own memory: Arc<Mutex<queues>> with a to
 
 pub fn run(run: &DemoRun) -> Result<QueueOutcome, DemoError> {
     run.figures(|f| f.shared_via = Some(SHARED_VIA.into()));
-    on_runtime(queue(run))
+    on_runtime(run, |run| async move { queue(&run).await })
 }
 
 async fn queue(run: &DemoRun) -> Result<QueueOutcome, DemoError> {

@@ -8,7 +8,7 @@ use contract::demos::run_hooks::{SLEEP_S, WORKERS, worker_name};
 use contract::{DemoError, DemoRun};
 
 pub fn run(run: &DemoRun) -> Result<RunHooksOutcome, DemoError> {
-    on_runtime(run_hooks(run))
+    on_runtime(run, |run| async move { run_hooks(&run).await })
 }
 
 async fn run_hooks(run: &DemoRun) -> Result<RunHooksOutcome, DemoError> {

@@ -13,7 +13,7 @@ use std::future::Future;
 use std::time::Instant;
 
 pub fn run(run: &DemoRun) -> Result<SpawnOutcome, DemoError> {
-    on_runtime(spawn(run))
+    on_runtime(run, |run| async move { spawn(&run).await })
 }
 
 async fn spawn(run: &DemoRun) -> Result<SpawnOutcome, DemoError> {

@@ -7,7 +7,7 @@ use contract::demos::start::{HELLOS, SLEEP_S, WORKER};
 use contract::{DemoError, DemoRun};
 
 pub fn run(run: &DemoRun) -> Result<StartOutcome, DemoError> {
-    on_runtime(start(run))
+    on_runtime(run, |run| async move { start(&run).await })
 }
 
 async fn start(run: &DemoRun) -> Result<StartOutcome, DemoError> {
