@@ -38,9 +38,6 @@ pub fn main() -> ExitCode {
         // Bad input, `--help`, `--list`: the runner answers them as for every backend.
         _ => return runner::main_with_args::<Cluster>(runner_args()),
     };
-    if let Err(problem) = refuse_what_ranks_lack(&cli) {
-        return bad_input(&problem);
-    }
     let ranks = 1 + crate::demos::worker_ranks_needed(&cli);
     let mut command = mpirun(ranks, hostfile.as_ref());
     command.arg(current_exe_or_name()).args(&rest);
@@ -101,21 +98,6 @@ fn runs_demos(cli: &Cli) -> bool {
         && cli.start.is_none()
         && cli.validate(contract::domain::WorkerKind::Rank).is_ok()
         && cli.demos.iter().all(|demo| Cluster::DEMOS.contains(demo))
-}
-
-/// Options ranks cannot honour: `--queue shared-memory` (ranks share no memory, and may be
-/// on different machines: their queues are on rank 0).
-fn refuse_what_ranks_lack(cli: &Cli) -> Result<(), String> {
-    use contract::queues::QueueKind;
-    let queue_runs = cli.selected_demos().contains(&contract::DemoId::Queue);
-    if queue_runs && cli.options.queue == Some(QueueKind::SharedMemory) {
-        return Err(
-            "error: --queue shared-memory: ranks share no memory; their queues are on rank 0 \
-             (--queue owner)"
-                .into(),
-        );
-    }
-    Ok(())
 }
 
 /// Takes `--hostfile FILE` (or `--hostfile=FILE`) out of the arguments; the file must be

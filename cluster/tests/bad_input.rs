@@ -15,10 +15,6 @@ fn bad_input_exits_2_with_one_line() {
         (&["joins"], "unknown demo 'joins'"),
         (&["start", "--start", "fork"], "--start"),
         (&["start", "start"], "named twice"),
-        (
-            &["queue", "--queue", "shared-memory"],
-            "ranks share no memory",
-        ),
     ] {
         let output = Command::new(env!("CARGO_BIN_EXE_cluster"))
             .args(args)

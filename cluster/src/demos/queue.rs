@@ -8,7 +8,7 @@
 //! get, `task_done` and `join` is a request in an MPI message and a reply, which rank 0
 //! answers while it pumps every worker's messages; a get on an empty queue and a join with
 //! unfinished tasks are parked until they can be answered. There is no shared-memory kind
-//! (`--queue shared-memory` is refused): ranks may be on different machines.
+//! (ranks may be on different machines), so `--queue`, as for threads, is taken and ignored.
 
 use crate::sync::QueueOwner;
 use crate::workers::{AskingJob, Parent, Workers};
