@@ -1,7 +1,7 @@
 //! The MPI job as one copy of this program sees it: which rank it is, the messages between
 //! rank 0 (the main flow) and the worker ranks, the worker ranks' loop, and how both wait.
 //!
-//! Every wait for a message polls (`MPI_Iprobe`): during its first 1 ms it yields the core
+//! Every wait for a message polls (`MPI_Iprobe`): during its first 200 µs it yields the core
 //! between polls (an answer that is on its way comes without a sleep's delay), then it sleeps
 //! between polls, 100 µs during the first 10 ms, 1 ms after. Open MPI's blocking receive spins
 //! on a core until the message comes, and with more ranks than cores the spinning ranks would
@@ -112,13 +112,13 @@ pub fn send<T: Serialize>(rank: Rank, tag: i32, value: &T) {
 
 /// Pauses between polls: none (a yield) while an answer may be on its way, short while a
 /// message is due soon, long once the wait is long.
-const YIELDS_FOR: Duration = Duration::from_millis(1);
+const YIELDS_FOR: Duration = Duration::from_micros(200);
 const SHORT_PAUSE: Duration = Duration::from_micros(100);
 const LONG_PAUSE: Duration = Duration::from_millis(1);
 const SHORT_PAUSES_FOR: Duration = Duration::from_millis(10);
 
 /// How a wait for a message is made, as a figure's note says it.
-pub const HOW_RANKS_WAIT: &str = "MPI_Iprobe, yielding the core for 1 ms, then sleeping \
+pub const HOW_RANKS_WAIT: &str = "MPI_Iprobe, yielding the core for 200 µs, then sleeping \
                                   100 µs (1 ms after 10 ms) between polls: Open MPI's \
                                   blocking receive would spin on a core";
 
