@@ -1,4 +1,5 @@
-//! `download` (notebook §8): 14 images fetched one by one, then by six workers from a queue.
+//! `download` (notebook §8): 14 images (or `--images N`) fetched one by one, then by six
+//! workers from a queue.
 //!
 //! The work of `download` (notebook §8), written once and called from both backends: which
 //! URLs to fetch and under which file names, fetching one image with retries into a file
@@ -29,6 +30,7 @@ pub const ROW: Row = Row {
     description: "download 14 images one by one, then with a queue of URLs shared by workers",
     params: &[
         Param { name: "workers", default: "6" },
+        Param { name: "images", default: "14" },
         Param { name: "latency", default: "100 ms" },
     ],
     ideal_wall_s: ideal_wall_s(IMAGES, WORKERS, LATENCY_S),
@@ -45,9 +47,9 @@ pub const ROW: Row = Row {
 };
 
 /// The parameters `compare --sweep` may vary for this demo (options of its backends).
-pub const SWEEPS: &[&str] = &["workers", "scale"];
+pub const SWEEPS: &[&str] = &["workers", "images", "scale"];
 
-/// The tutorial's image count (see `images::NAMES`).
+/// The tutorial's image count (see `images::NAMES`), the default of `--images`.
 pub const IMAGES: usize = crate::images::NAMES.len();
 pub const WORKERS: usize = 6;
 /// The local server's default latency per request, in notebook seconds.
@@ -75,19 +77,26 @@ pub const fn ideal_concurrent_s(images: usize, workers: usize, latency_s: f64) -
     images.div_ceil(workers) as f64 * latency_s
 }
 
-/// Both passes with perfect concurrency and nothing but the server's latency.
 /// An event as two correct runs must agree on it: the queue's workers are not named, since
 /// which worker fetches which image is the scheduler's choice; only what was done is compared.
+/// Nor is their `ready`: a thread or a process says it once per worker of `--workers`, a task
+/// once per URL (tasks start one task per URL, and `--workers` is the number of permits).
 fn comparable_event(event: &Event) -> Option<super::EventKey> {
     if event.what == KEPT {
         return None;
     }
     let mut key = event.key();
     if event.worker != MAIN && event.worker != SEQUENTIAL_WORKER {
+        if event.what == READY {
+            return None;
+        }
         key.0 = "a worker".to_string();
     }
     Some(key)
 }
+
+/// A worker's first event: its client is built (or, for a task, it runs) and it fetches next.
+pub const READY: &str = "ready";
 
 /// The main flow's last event when the images stay (`--out-dir`, `--keep`): where they are.
 /// Its folder differs from run to run: not compared.
@@ -287,11 +296,12 @@ fn percent_decode(text: &str) -> String {
         .into_owned()
 }
 
-/// The tutorial's 14 images under `base`: `<base>/<name>.png`.
-pub fn urls_under(base: &str) -> Vec<ImageUrl> {
+/// The first `count` images under `base`: `<base>/<name>.png`, the tutorial's 14 names
+/// first, then `<name>-1`, `<name>-2`, … ([`images::name_of`]).
+pub fn urls_under(base: &str, count: usize) -> Vec<ImageUrl> {
     let base = base.trim_end_matches('/');
-    images::NAMES
-        .iter()
+    (0..count)
+        .map(images::name_of)
         .map(|name| ImageUrl {
             url: format!("{base}/{name}.png"),
             file_name: format!("{name}.png"),
@@ -815,15 +825,17 @@ impl DownloadPlan {
         };
         let mut latency_s = None;
         let mut server = None;
+        let images = run.options().images.unwrap_or(IMAGES);
         let (source, urls, manifest_base) = if let Some(list) = &args.urls {
             (list.path.display().to_string(), list.urls.clone(), None)
         } else if let Some(base) = &args.base_url {
-            (base.clone(), urls_under(base), Some(base.clone()))
+            (base.clone(), urls_under(base, images), Some(base.clone()))
         } else {
             let latency = run.seconds(args.latency as f64 / 1000.0);
             let server_args = ServerArgs {
                 latency: (latency * 1000.0).round() as u64,
                 image_kib: args.image_kib,
+                images,
                 faults: args.server_fault.clone(),
                 fault_every: args.server_fault_every,
                 stall_ms: (args.timeout * 3000.0) as u64,
@@ -835,7 +847,7 @@ impl DownloadPlan {
             server = Some(started);
             (
                 format!("local image server {base}"),
-                urls_under(&base),
+                urls_under(&base, images),
                 Some(base),
             )
         };
@@ -1007,7 +1019,7 @@ impl Job for FetchInTurn {
 
     fn run(self, out: &dyn EventSink) -> Self::Output {
         let client = self.settings.client()?;
-        out.emit("ready", None);
+        out.emit(READY, None);
         let manifest = match self.manifest_base {
             Some(base) => fetch_manifest(&client, &base)?,
             None => None,
@@ -1034,7 +1046,7 @@ impl Job for FetchIntoMemory {
 
     fn run(self, out: &dyn EventSink) -> Result<u64, String> {
         let client = self.settings.client()?;
-        out.emit("ready", None);
+        out.emit(READY, None);
         Ok(fetch_into_memory(&client, &self.urls))
     }
 }
@@ -1321,6 +1333,8 @@ mod known_answers {
     fn which_worker_of_the_queue_fetched_an_image_is_not_compared() {
         let key = |worker: &str| comparable_event(&event(1.0, worker, "saved")).unwrap().0;
         assert_eq!(key("t3"), "a worker");
+        assert_eq!(comparable_event(&event(1.0, "t3", READY)), None);
+        assert!(comparable_event(&event(1.0, SEQUENTIAL_WORKER, READY)).is_some());
         assert_eq!(key(SEQUENTIAL_WORKER), SEQUENTIAL_WORKER);
         assert_eq!(key(MAIN), MAIN);
     }
