@@ -95,8 +95,9 @@ async fn sequential_pass(
 async fn concurrent_pass(run: &DemoRun, plan: &DownloadPlan) -> Result<PassRun, DemoError> {
     let folder = Arc::new(plan.pass_folder(Pass::Concurrent)?);
     // The permits live in memory every task can reach. A task waiting for one is not polled
-    // at all: it holds no thread and no socket.
-    let permits = Arc::new(Semaphore::new(plan.workers()));
+    // at all: it holds no thread and no socket. There are none until every task is made, as
+    // asyncio's `gather` makes every task before the first one runs.
+    let permits = Arc::new(Semaphore::new(0));
     let in_flight = Arc::new(InFlight::default());
     // One client for every task: made by the main flow, shared through an `Arc` inside.
     let settings = Arc::new(plan.settings().clone());
@@ -128,6 +129,7 @@ async fn concurrent_pass(run: &DemoRun, plan: &DownloadPlan) -> Result<PassRun, 
             .await?;
     }
 
+    permits.add_permits(plan.workers());
     let downloads = workers.join_all().await?;
     let wall_s = started.elapsed().as_secs_f64();
     let most_in_flight = in_flight.most();
