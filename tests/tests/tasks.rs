@@ -38,7 +38,10 @@ fn cpu_bound_tasks_on_a_current_thread_runtime_do_not_speed_up() {
         let wall_s = measured(&report, &format!("{flavour}_wall_s_2_workers"));
         let speedup = measured(&report, &format!("{flavour}_speedup_2_workers"));
         let expected = one_worker_s / wall_s;
-        assert!((speedup - expected).abs() < 1e-9 * expected, "{flavour}: {speedup}");
+        assert!(
+            (speedup - expected).abs() < 1e-9 * expected,
+            "{flavour}: {speedup}"
+        );
         let again = format!("{flavour}_wall_s_1_workers");
         assert!(!report.figures.measured.contains_key(&again), "{again}");
     }

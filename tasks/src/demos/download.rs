@@ -16,8 +16,8 @@ use contract::demos::download::DownloadOutcome;
 use contract::demos::download::{BASELINE_WORKER, READY, SEQUENTIAL_WORKER, worker_name};
 use contract::demos::download::{
     AfterAttempt, BaselineRun, Download, DownloadPlan, Failure, FetchSettings, ImageUrl, Pass,
-    PassRun, SequentialResult, after_attempt, request_failure, root_cause, save_whole,
-    timed_out, too_large,
+    PassRun, SequentialResult, WholeFile, after_attempt, request_failure, root_cause, timed_out,
+    too_large,
 };
 use contract::images::ManifestEntry;
 use contract::local_server::ServedManifest;
@@ -270,8 +270,10 @@ async fn fetch_one(
     }
 }
 
-/// One request (`contract::demos::download`'s `try_once`), awaited: the body is received
-/// chunk by chunk up to the cap, then written whole, so that the file is whole or absent.
+/// One request (`contract::demos::download`'s `try_once`), awaited: each chunk of the body is
+/// written as it comes into a file that gets its name only once whole (`WholeFile`, as
+/// `save_whole` does for a blocking reader), so that the file is whole or absent and no body
+/// waits whole in memory.
 async fn try_once(
     client: &reqwest::Client,
     url: &ImageUrl,
@@ -295,16 +297,11 @@ async fn try_once(
     {
         return Err(Failure::Final(too_large(settings)));
     }
-    let mut body = Vec::new();
+    let mut saving = WholeFile::create(folder, &url.file_name, settings)?;
     loop {
         match response.chunk().await {
-            Ok(Some(chunk)) => {
-                if (body.len() + chunk.len()) as u64 > settings.max_bytes {
-                    return Err(Failure::Final(too_large(settings)));
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Ok(None) => break,
+            Ok(Some(chunk)) => saving.write(&chunk)?,
+            Ok(None) => return saving.publish(),
             Err(e) if e.is_timeout() => return Err(Failure::Retryable(timed_out(settings))),
             Err(e) => {
                 let cause = root_cause(&e);
@@ -312,5 +309,4 @@ async fn try_once(
             }
         }
     }
-    save_whole(folder, &url.file_name, &mut body.as_slice(), settings)
 }

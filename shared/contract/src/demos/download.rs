@@ -626,11 +626,7 @@ pub fn save_whole(
     body: &mut dyn Read,
     settings: &FetchSettings,
 ) -> Result<(u64, String), Failure> {
-    let target = folder.join(file_name);
-    let cannot_write = |e: io::Error| Failure::Final(format!("cannot write {file_name}: {e}"));
-    let mut pending = PendingFile::create(folder, file_name).map_err(cannot_write)?;
-    let mut hasher = Sha256::new();
-    let mut length: u64 = 0;
+    let mut saving = WholeFile::create(folder, file_name, settings)?;
     let mut buffer = vec![0u8; 64 * 1024];
     loop {
         let read = match body.read(&mut buffer) {
@@ -639,18 +635,63 @@ pub fn save_whole(
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(body_failure(&e, settings)),
         };
-        length += read as u64;
-        if length > settings.max_bytes {
-            return Err(Failure::Final(too_large(settings)));
-        }
-        hasher.update(&buffer[..read]);
-        pending
-            .file()
-            .write_all(&buffer[..read])
-            .map_err(cannot_write)?;
+        saving.write(&buffer[..read])?;
     }
-    pending.publish(&target).map_err(cannot_write)?;
-    Ok((length, images::hex(&hasher.finalize())))
+    saving.publish()
+}
+
+/// A file being saved whole or not at all, piece by piece as a body arrives: each piece is
+/// counted against the cap, hashed and written into an unnamed file, which gets its name only
+/// in [`WholeFile::publish`]. Dropped before that, it leaves nothing. [`save_whole`] feeds it
+/// from a blocking reader; an awaited fetch feeds it each chunk as it comes.
+pub struct WholeFile<'a> {
+    pending: PendingFile,
+    target: PathBuf,
+    file_name: &'a str,
+    max_bytes: u64,
+    too_large: String,
+    hasher: Sha256,
+    length: u64,
+}
+
+impl<'a> WholeFile<'a> {
+    pub fn create(
+        folder: &Path,
+        file_name: &'a str,
+        settings: &FetchSettings,
+    ) -> Result<Self, Failure> {
+        let pending = PendingFile::create(folder, file_name)
+            .map_err(|e| cannot_write(file_name, &e))?;
+        Ok(WholeFile {
+            pending,
+            target: folder.join(file_name),
+            file_name,
+            max_bytes: settings.max_bytes,
+            too_large: too_large(settings),
+            hasher: Sha256::new(),
+            length: 0,
+        })
+    }
+
+    /// The next piece of the body; a body beyond the cap is refused, and not retried.
+    pub fn write(&mut self, piece: &[u8]) -> Result<(), Failure> {
+        self.length += piece.len() as u64;
+        if self.length > self.max_bytes {
+            return Err(Failure::Final(self.too_large.clone()));
+        }
+        self.hasher.update(piece);
+        (self.pending.file().write_all(piece)).map_err(|e| cannot_write(self.file_name, &e))
+    }
+
+    /// Names the whole file; returns its length and sha256.
+    pub fn publish(self) -> Result<(u64, String), Failure> {
+        (self.pending.publish(&self.target)).map_err(|e| cannot_write(self.file_name, &e))?;
+        Ok((self.length, images::hex(&self.hasher.finalize())))
+    }
+}
+
+fn cannot_write(file_name: &str, error: &io::Error) -> Failure {
+    Failure::Final(format!("cannot write {file_name}: {error}"))
 }
 
 fn body_failure(error: &io::Error, settings: &FetchSettings) -> Failure {
