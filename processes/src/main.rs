@@ -27,6 +27,7 @@ impl Backend for Processes {
     const ISOLATED: bool = true;
     const NAME: &'static str = "processes";
     const HAS_START_METHODS: bool = true;
+    const HAS_QUEUE_KINDS: bool = true;
 
     fn run_demo(demo: DemoId, run: &DemoRun) -> Result<Checked, DemoError> {
         demos::run(demo, run)

@@ -164,6 +164,8 @@ struct Child<T, R> {
     result_bytes: Option<usize>,
     /// Where it panicked and what it said, from its panic hook.
     panic: Option<String>,
+    /// The parent has said how it ended (once it was reaped and its channel drained).
+    end_told: bool,
 }
 
 impl<T, R> Child<T, R> {
@@ -322,6 +324,7 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
             joined: false,
             result_bytes: None,
             panic: None,
+            end_told: false,
         });
         if self.narrated {
             self.run.main_says(
@@ -586,8 +589,8 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
                     .unwrap_or(WaitStatus::Exited(child.pid, EXIT_PARENT_GONE)),
             );
             self.collect_result(index);
-            self.narrate_end(index);
         }
+        self.narrate_end(index);
     }
 
     /// Reaps every child that has ended, without blocking.
@@ -611,12 +614,15 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
         }
     }
 
-    /// The parent's line on a child it has just reaped: how it ended, and what carried its
-    /// result.
-    fn narrate_end(&self, index: usize) {
-        if !self.narrated {
+    /// The parent's line on a child it has reaped, once its channel is drained too (what it
+    /// sent before it died, such as where it panicked, may still be in the channel when it
+    /// is reaped): how it ended, and what carried its result. Said once.
+    fn narrate_end(&mut self, index: usize) {
+        let child = &mut self.children[index];
+        if !self.narrated || child.channel_open || child.end.is_none() || child.end_told {
             return;
         }
+        child.end_told = true;
         let child = &self.children[index];
         let how = match child.end {
             Some(WaitStatus::Exited(_, EXIT_PANICKED)) => format!(

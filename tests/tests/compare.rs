@@ -560,8 +560,9 @@ fn the_html_export_is_well_formed_with_one_chart_per_demo() {
     let args = [
         "--runs",
         "1",
+        // The sleeps must overlap to check: 0.05 leaves a loaded machine 250 ms to start five.
         "--scale",
-        "0.01",
+        "0.05",
         "--export-html",
         &html_arg,
         "--export-markdown",
@@ -866,8 +867,9 @@ fn a_sweep_gives_a_point_per_value_and_backend_and_a_line_through_them() {
         "workers=1,2,3",
         "--runs",
         "2",
+        // The sleeps must overlap to check: 0.05 leaves a loaded machine 250 ms to start three.
         "--scale",
-        "0.01",
+        "0.05",
         "--export-html",
         &html_arg,
         "join",

@@ -67,19 +67,33 @@ pub struct Cli {
 }
 
 /// Parses `args` as the command line of the backend `name`: its `--help` shows only what it
-/// accepts (a backend without start methods hides `--start`, which it refuses with one line).
+/// accepts. A backend without start methods hides `--start` (and refuses it with one line);
+/// one without queue kinds hides `--queue` (which `compare` passes to every backend, and
+/// which only chooses between the processes backend's queues).
 pub fn parse_for(
     name: &'static str,
-    has_start_methods: bool,
+    has: OwnOptions,
     args: impl IntoIterator<Item = std::ffi::OsString>,
 ) -> Result<Cli, clap::Error> {
     use clap::{CommandFactory, FromArgMatches};
     let mut command = Cli::command().name(name).bin_name(name);
-    if !has_start_methods {
+    if !has.start_methods {
         command = command.mut_arg("start", |arg| arg.hide(true));
+    }
+    if !has.queue_kinds {
+        command = command.mut_arg("queue", |arg| arg.hide(true));
     }
     let matches = command.try_get_matches_from(args)?;
     Cli::from_arg_matches(&matches)
+}
+
+/// The options only some backends have.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OwnOptions {
+    /// `--start`: more than one way to start a worker.
+    pub start_methods: bool,
+    /// `--queue`: more than one place for `queue`'s queues to live.
+    pub queue_kinds: bool,
 }
 
 /// The `--start` of this program's command line, read before anything else runs (the
@@ -241,26 +255,30 @@ mod tests {
 
     #[test]
     fn each_backend_s_help_shows_only_what_it_accepts() {
-        let help = |name, has_start_methods| {
-            let error =
-                parse_for(name, has_start_methods, ["x".into(), "--help".into()]).unwrap_err();
+        let help = |name, has| {
+            let error = parse_for(name, has, ["x".into(), "--help".into()]).unwrap_err();
             error.render().to_string()
         };
-        let threads = help("threads", false);
+        let threads = help("threads", OwnOptions::default());
         assert!(!threads.contains("--start"), "{threads}");
+        assert!(!threads.contains("--queue"), "{threads}");
         assert!(
             threads.contains("Usage: threads") && threads.contains("--inject"),
             "{threads}"
         );
-        let processes = help("processes", true);
+        let both = OwnOptions {
+            start_methods: true,
+            queue_kinds: true,
+        };
+        let processes = help("processes", both);
         assert!(processes.contains("--start <METHOD>"), "{processes}");
-        // Hidden, not gone: threads still refuses it with its own line (see the runner).
-        let cli = parse_for(
-            "threads",
-            false,
-            ["x".into(), "--start".into(), "spawn".into()],
-        );
-        assert_eq!(cli.unwrap().start, Some(StartMethod::Spawn));
+        assert!(processes.contains("--queue <KIND>"), "{processes}");
+        // Hidden, not gone: threads still refuses --start with its own line (see the
+        // runner), and takes the --queue that compare passes to every backend.
+        let args = ["x", "--start", "spawn", "--queue", "shared-memory"];
+        let cli = parse_for("threads", OwnOptions::default(), args.map(Into::into)).unwrap();
+        assert_eq!(cli.start, Some(StartMethod::Spawn));
+        assert!(cli.options.queue.is_some());
     }
 
     #[test]

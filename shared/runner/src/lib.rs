@@ -38,6 +38,9 @@ pub trait Backend {
     /// True for a backend with more than one way to start a worker (`--start`).
     const HAS_START_METHODS: bool = false;
 
+    /// True for a backend with more than one place for `queue`'s queues (`--queue`).
+    const HAS_QUEUE_KINDS: bool = false;
+
     /// The demos this backend runs, in catalogue order: every one, unless it says otherwise.
     /// Another is not listed, and naming it is bad input.
     const DEMOS: &'static [DemoId] = &DemoId::ALL;
@@ -137,7 +140,11 @@ fn say(text: impl std::fmt::Display) -> Result<(), StdoutClosed> {
 fn run_backend<B: Backend>(
     args: impl IntoIterator<Item = std::ffi::OsString>,
 ) -> Result<ExitCode, StdoutClosed> {
-    let cli = match cli::parse_for(B::NAME, B::HAS_START_METHODS, args) {
+    let own_options = cli::OwnOptions {
+        start_methods: B::HAS_START_METHODS,
+        queue_kinds: B::HAS_QUEUE_KINDS,
+    };
+    let cli = match cli::parse_for(B::NAME, own_options, args) {
         Ok(cli) => cli,
         Err(error) if !error.use_stderr() => {
             // --help and --version
@@ -156,9 +163,10 @@ fn run_backend<B: Backend>(
         )));
     }
     if cli.start.is_some() && !B::HAS_START_METHODS {
-        return Ok(bad_input::<B>(
-            "error: --start is an option of processes: a thread has one way to start",
-        ));
+        return Ok(bad_input::<B>(&format!(
+            "error: --start is an option of processes: a {} has one way to start",
+            B::WORKER.id()
+        )));
     }
     if cli.list && cli.json {
         let listing = Listing {
