@@ -231,10 +231,10 @@ async fn wake_up_setter(
 
 /// The pause before a set, so that the waiter is parked (not polled) and the runtime's
 /// threads idle, as long as a thread's: slept by a thread of the blocking pool, which the main
-/// flow awaits. Tokio's timer
-/// counts in whole milliseconds, and a 1 ms `tokio::time::sleep` lasted about 5 ms a trial
-/// here (the deadline rounded up to the next tick, then the wait for the driver's thread to
-/// wake): twice as long as a thread's whole trial, for nothing the trials measure.
+/// flow awaits. Tokio's timer counts in whole milliseconds, and a 1 ms `tokio::time::sleep`
+/// lasted about 5 ms a trial here (the deadline rounded up to the next tick, then the wait for
+/// the driver's thread to wake): twice as long as a thread's whole trial, for nothing the
+/// trials measure.
 async fn pause(gap: Duration) -> Result<(), DemoError> {
     let mut slept = tokio::task::spawn_blocking(move || std::thread::sleep(gap));
     in_turns(&mut slept)
