@@ -140,6 +140,9 @@ pub struct Workers<'run, T> {
     ended_rx: mpsc::UnboundedReceiver<usize>,
     /// The tasks whose end has been received from `ended_rx`, by index.
     ended: Vec<bool>,
+    /// The main flow narrates how each worker was made and how it ended (not in `spawn`'s
+    /// timing loop, which starts thousands).
+    narrated: bool,
 }
 
 /// Where a started task is in its life, as the parent knows it.
@@ -160,7 +163,15 @@ impl<'run, T: Send + 'static> Workers<'run, T> {
             ended_tx,
             ended_rx,
             ended: Vec::new(),
+            narrated: true,
         }
+    }
+
+    /// The same workers, without the main flow's lines on how each was made and ended: for
+    /// a timing loop that starts thousands (`spawn`).
+    pub fn unnarrated(mut self) -> Self {
+        self.narrated = false;
+        self
     }
 
     /// Spawns a task named `name` that runs the future `body` makes, and returns once the
@@ -189,6 +200,9 @@ impl<'run, T: Send + 'static> Workers<'run, T> {
             let _ended = ended;
             work.await
         });
+        if self.narrated {
+            self.run.main_says("made task", Some(made(name)));
+        }
         self.tasks.push((name.to_string(), Task::Running(handle)));
         self.ended.push(false);
         self.run.figures(|f| {
@@ -217,7 +231,12 @@ impl<'run, T: Send + 'static> Workers<'run, T> {
             Task::Running(mut handle) => {
                 let joined = in_turns(&mut handle).await;
                 self.ended[id.0] = true;
-                joined?.map_err(|error| died(name, error))
+                let joined = joined?.map_err(|error| died(name, error));
+                if self.narrated {
+                    self.run
+                        .main_says("joined task", Some(how_it_ended(name, &joined)));
+                }
+                joined
             }
             Task::Ended(result) => Ok(result),
             Task::Joined => Err(DemoError::WorkerDied {
@@ -260,6 +279,43 @@ impl<'run, T: Send + 'static> Workers<'run, T> {
             waiting -= 1;
         }
         Ok(results.into_iter().flatten().collect())
+    }
+}
+
+/// The main flow's line on a task it made: what made it, on which runtime, and what it is.
+fn made(name: &str) -> String {
+    let runtime = tokio::runtime::Handle::current();
+    let flavour = match runtime.runtime_flavor() {
+        tokio::runtime::RuntimeFlavor::CurrentThread => "current-thread",
+        _ => "multi-thread",
+    };
+    let threads = runtime.metrics().num_workers();
+    let threads = match threads {
+        1 => "1 worker thread".to_string(),
+        n => format!("{n} worker threads"),
+    };
+    format!(
+        "{name}: a task on this process's runtime ({flavour}, {threads}), by tokio::spawn; its \
+         future is on the heap, no stack of its own, and it shares this memory"
+    )
+}
+
+/// The main flow's line on a join: the task returned (its result came back through its
+/// `JoinHandle`, in this memory), or panicked (caught at its `JoinHandle`), or was cancelled.
+fn how_it_ended<T>(name: &str, joined: &Result<T, DemoError>) -> String {
+    match joined {
+        Ok(_) => format!(
+            "{name}: it returned; its result came back through its JoinHandle, in this \
+             memory, no copy made"
+        ),
+        Err(DemoError::WorkerDied { how, .. }) => match how.strip_prefix("panicked: ") {
+            Some(message) => format!(
+                "{name}: it panicked: {message}; caught at its JoinHandle, no other task is \
+                 touched"
+            ),
+            None => format!("{name}: it {how}"),
+        },
+        Err(other) => format!("{name}: {other}"),
     }
 }
 

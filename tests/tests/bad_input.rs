@@ -151,6 +151,34 @@ fn download_with_two_sources() {
 }
 
 #[test]
+fn download_images_beyond_the_local_server_s_bounds_or_with_a_url_list() {
+    for images in ["0", "-3", "x", "10001"] {
+        assert_refused(
+            &["--images", images, "download"],
+            "--images takes a whole number from 1 to 10000",
+        );
+    }
+    assert_refused(
+        &["--images", "15", "--image-kib", "32768", "download"],
+        "15 images of a mean 32768 KiB make 480 MiB, more than the local image server holds \
+         (448 MiB): lower --images or --image-kib",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("urls.txt");
+    std::fs::write(&list, "http://127.0.0.1:9/cat.png\n").unwrap();
+    assert_refused(
+        &[
+            "--images",
+            "20",
+            "--urls",
+            list.to_str().unwrap(),
+            "download",
+        ],
+        "--images counts the images of the local server or of --base-url",
+    );
+}
+
+#[test]
 fn start_method_only_processes_has() {
     let threads = run("threads", &["--start", "spawn", "start"]);
     assert_eq!(threads.code(), 2, "{threads:?}");

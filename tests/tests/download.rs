@@ -1,5 +1,6 @@
-//! `download` on both backends against the local image server: the exact files for both
-//! passes, retries through injected faults, failures reported by name, no partial file.
+//! `download` on every backend against the local image server: the exact files for both
+//! passes, more images than workers, at most `--workers` requests in flight, retries through
+//! injected faults, failures reported by name, no partial file.
 
 use contract::images;
 use contract::report::DemoReport;
@@ -45,7 +46,12 @@ fn files_in(folder: &Path) -> BTreeMap<String, Vec<u8>> {
 
 /// Each pass's folder holds exactly the images `saved` (their true bytes), nothing else.
 fn assert_folders_hold_exactly(out_dir: &Path, saved: &[String], context: &str) {
-    let truth: BTreeMap<String, Vec<u8>> = images::generate(IMAGE_KIB.parse().unwrap())
+    assert_folders_hold_exactly_of(images::NAMES.len(), out_dir, saved, context);
+}
+
+/// As [`assert_folders_hold_exactly`], of a set of `count` images (`--images`).
+fn assert_folders_hold_exactly_of(count: usize, out_dir: &Path, saved: &[String], context: &str) {
+    let truth: BTreeMap<String, Vec<u8>> = images::generate_set(count, IMAGE_KIB.parse().unwrap())
         .into_iter()
         .filter(|image| saved.contains(&image.file_name))
         .map(|image| (image.file_name, image.png))
@@ -155,7 +161,9 @@ fn both_backends_save_the_fourteen_exact_files_in_both_passes() {
             }
         }
         assert_eq!(events(&report, "saved").len(), 28, "{backend}");
-        assert_eq!(report.figures.workers_created, 1 + 6, "{backend}");
+        // Six threads or processes share a queue; tasks are one per URL, six permits.
+        let concurrent = if backend == "tasks" { 14 } else { 6 };
+        assert_eq!(report.figures.workers_created, 1 + concurrent, "{backend}");
         assert_eq!(measured(&report, "retries_sequential"), 0.0);
         // The server waits 100 ms × 0.01 per image: 14 of them one by one, 6 at a time
         // (⌈14 / 6⌉ = 3 rounds). (`DownloadPlan::finish`'s unit test gives the other figures
@@ -170,7 +178,69 @@ fn both_backends_save_the_fourteen_exact_files_in_both_passes() {
         );
         outcomes.push(report.outcome);
     }
-    assert_eq!(outcomes[0], outcomes[1], "the backends' outcomes differ");
+    for (backend, outcome) in BACKENDS.iter().zip(&outcomes) {
+        assert_eq!(outcome, &outcomes[0], "{backend}'s outcome differs");
+    }
+}
+
+/// The names of `--images count`: the tutorial's, then `<name>-1`, `<name>-2`, …
+fn images_of(count: usize) -> Vec<String> {
+    (0..count)
+        .map(|index| format!("{}.png", images::name_of(index)))
+        .collect()
+}
+
+#[test]
+fn more_images_than_workers_are_each_saved_exactly_by_every_backend() {
+    let expected = images::manifest(&images::generate_set(40, IMAGE_KIB.parse().unwrap()));
+    for backend in BACKENDS {
+        let out_dir = tempfile::tempdir().unwrap();
+        let args = ["--images", "40", "--workers", "3"];
+        let report = download(backend, out_dir.path(), &args, 0);
+        assert!(report.ok, "{backend}: {report:?}");
+        assert_folders_hold_exactly_of(40, out_dir.path(), &images_of(40), backend);
+        assert_eq!(
+            report.outcome["expected"],
+            serde_json::to_value(&expected).unwrap(),
+            "{backend}: checked against the manifest of 40 images"
+        );
+        let concurrent = report.outcome["concurrent"]["images"].as_array().unwrap();
+        let names: Vec<&str> = concurrent
+            .iter()
+            .map(|i| i["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, images_of(40), "{backend}");
+        assert_eq!(events(&report, "saved").len(), 80, "{backend}");
+        // ⌈40 / 3⌉ = 14 rounds of 1 ms.
+        assert!((measured(&report, "ideal_concurrent_s") - 0.014).abs() < 1e-12);
+    }
+}
+
+#[test]
+fn tasks_never_have_more_requests_in_flight_than_workers() {
+    // One task per URL, each awaiting one of --workers permits: the most requests in flight
+    // at once, as the tasks count them, is the number of permits, or of URLs when fewer. Each
+    // request waits 10 ms at the server, so that every permit is held at once.
+    for (workers, images) in [(3, 40), (50, 20), (1, 5)] {
+        let out_dir = tempfile::tempdir().unwrap();
+        let (workers_arg, images_arg) = (workers.to_string(), images.to_string());
+        let args = [
+            "--latency",
+            "1000",
+            "--workers",
+            &workers_arg,
+            "--images",
+            &images_arg,
+        ];
+        let report = download("tasks", out_dir.path(), &args, 0);
+        assert!(report.ok, "{workers} {images}: {report:?}");
+        assert_eq!(report.figures.workers_created, 1 + images as u32);
+        assert_eq!(
+            measured(&report, "most_requests_in_flight"),
+            workers.min(images) as f64,
+            "--workers {workers} --images {images}"
+        );
+    }
 }
 
 /// The exact bytes of every image of both passes, by the server's manifest.
@@ -245,7 +315,8 @@ fn ca_cert_trusts_another_https_server_and_nothing_else_does() {
 
 #[test]
 fn the_concurrent_pass_has_exactly_the_workers_asked_for() {
-    for backend in BACKENDS {
+    // Tasks are one per URL, whatever --workers says (the test above counts their permits).
+    for backend in ["threads", "processes"] {
         let out_dir = tempfile::tempdir().unwrap();
         let report = download(backend, out_dir.path(), &["--workers", "2"], 0);
         assert!(report.ok, "{backend}: {report:?}");

@@ -151,6 +151,56 @@ fn a_worker_s_panic_is_one_line_of_the_parent_s_and_never_rust_s_raw_message() {
 }
 
 #[test]
+fn a_task_is_made_by_tokio_spawn_and_its_end_comes_through_its_join_handle() {
+    let finished = run("tasks", &["--scale", "0.05", "join"]);
+    assert_eq!(finished.code(), 0, "{finished:?}");
+    let made = lines_with(&finished.stdout, "main made task ");
+    assert_eq!(made.len(), 5, "{}", finished.stdout);
+    for (index, line) in made.iter().enumerate() {
+        assert!(
+            line.starts_with(&format!(
+                "main made task t{index}: a task on this process's runtime (multi-thread, "
+            )) && line.ends_with(
+                "by tokio::spawn; its future is on the heap, no stack of its own, and it \
+                     shares this memory"
+            ),
+            "{line}"
+        );
+    }
+    let mut joined = lines_with(&finished.stdout, "main joined task ");
+    joined.sort();
+    let returned: Vec<String> = (0..5)
+        .map(|index| {
+            format!(
+                "main joined task t{index}: it returned; its result came back through its \
+                 JoinHandle, in this memory, no copy made"
+            )
+        })
+        .collect();
+    assert_eq!(joined, returned, "{}", finished.stdout);
+
+    let crashed = run("tasks", &["--scale", "0.05", "--fault", "panic", "crash"]);
+    assert_eq!(crashed.code(), 0, "{crashed:?}");
+    assert_eq!(
+        lines_with(&crashed.stdout, "main joined task t2"),
+        [
+            "main joined task t2: it panicked: the doomed worker panics; caught at its \
+             JoinHandle, no other task is touched"
+        ],
+        "{}",
+        crashed.stdout
+    );
+    assert_no_raw_panic(&crashed.stderr, "tasks crash --fault panic");
+    // The lines are the mechanism's: kept in the JSON, never compared between backends.
+    let document = run_json("tasks", &["--scale", "0.05", "start"], 0);
+    let made: Vec<_> = (document.demos[0].events.iter())
+        .filter(|e| e.what == "made task" || e.what == "joined task")
+        .collect();
+    assert_eq!(made.len(), 2, "{:?}", document.demos[0].events);
+    assert!(made.iter().all(|e| e.is_mechanism()));
+}
+
+#[test]
 fn threads_help_shows_no_start_method() {
     let threads = run("threads", &["--help"]);
     assert_eq!(threads.code(), 0);

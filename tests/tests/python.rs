@@ -160,9 +160,51 @@ fn every_demo_passes_the_contracts_check_and_agrees_with_rust() {
 }
 
 #[test]
+fn download_of_more_images_than_workers_agrees_with_rust() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let args = [
+        "--json",
+        "--scale",
+        "0.01",
+        "--image-kib",
+        "8",
+        "--images",
+        "30",
+        "--workers",
+        "4",
+        "download",
+    ];
+    for (python_backend, rust_backend) in PAIRS {
+        let python_doc = document(&run_python(python_backend, &args, DEADLINE), python_backend);
+        let rust_doc = document(&run_rust(rust_backend, &args), rust_backend);
+        let (python, rust) = (
+            report(&python_doc, DemoId::Download),
+            report(&rust_doc, DemoId::Download),
+        );
+        assert_eq!(
+            DemoId::Download.check_outcome(&python_doc.kind, &python.outcome),
+            Ok(())
+        );
+        let images = python.outcome["concurrent"]["images"].as_array().unwrap();
+        assert_eq!(images.len(), 30, "{python_backend}");
+        assert_eq!(images[29]["name"], "arctichare-2.png", "{python_backend}");
+        assert_eq!(
+            DemoId::Download.comparable_outcome(&python.outcome),
+            DemoId::Download.comparable_outcome(&rust.outcome),
+            "{python_backend} against {rust_backend}"
+        );
+        assert_eq!(
+            comparable_events(DemoId::Download, python),
+            comparable_events(DemoId::Download, rust),
+            "{python_backend} against {rust_backend}"
+        );
+    }
+}
+
+#[test]
 fn bad_input_is_one_line_and_exit_2() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
-    let bad: [(&[&str], &str); 9] = [
+    let bad: [(&[&str], &str); 11] = [
         (&["--scale", "0"], "--scale"),
         (&["--scale", "x"], "--scale"),
         (&["--count", "0"], "--count"),
@@ -172,6 +214,11 @@ fn bad_input_is_one_line_and_exit_2() {
         (&["--bogus"], "--bogus"),
         (&["--base-url", "ftp://host/x"], "only http and https"),
         (&["--urls", "/no/such/file"], "cannot read /no/such/file"),
+        (&["--images", "10001"], "--images"),
+        (
+            &["--images", "15", "--image-kib", "32768", "download"],
+            "make 480 MiB, more than the local image server holds (448 MiB)",
+        ),
     ];
     for (backend, _) in PAIRS {
         let start_refused: (&[&str], &str) = match backend {

@@ -183,6 +183,7 @@ def build_parser(name, start_methods):
     parser.add_argument("--fault", choices=contract.CRASH_FAULTS)
     parser.add_argument("--touched-mib", type=number(0, contract.MAX_TOUCHED_MIB, "--touched-mib"))
     parser.add_argument("--message-size", type=parse_message_size, metavar="BYTES")
+    parser.add_argument("--images", type=number(1, contract.MAX_IMAGES, "--images"))
     parser.add_argument("--latency", type=number(0, 60_000, "--latency"), default=100)
     kept = parser.add_mutually_exclusive_group()
     kept.add_argument("--out-dir", metavar="DIR")
@@ -221,4 +222,17 @@ def parse(name, start_methods, argv=None):
         raise BadInput(
             "error: cpu times every count of workers from 1 to N: --workers takes at most "
             f"{contract.CPU_MAX_WORKERS} for cpu (leave cpu out for more)")
+    runs_download = not args.demos or "download" in args.demos
+    if runs_download and args.images is not None and args.urls:
+        raise BadInput(
+            "error: --images counts the images of the local server or of --base-url; the "
+            f"list {args.urls[0]} names its own")
+    count = args.images or len(contract.IMAGE_NAMES)
+    total_kib = count * args.image_kib
+    if runs_download and not args.urls and not args.base_url \
+            and total_kib > contract.MAX_TOTAL_KIB:
+        raise BadInput(
+            f"error: {count} images of a mean {args.image_kib} KiB make "
+            f"{total_kib // 1024} MiB, more than the local image server holds "
+            f"({contract.MAX_TOTAL_KIB // 1024} MiB): lower --images or --image-kib")
     return args

@@ -102,6 +102,17 @@ IMAGE_NAMES = (
 )
 
 
+MAX_IMAGES = 10_000
+# The most the local image server holds, as images x mean KiB (14 images of 32 MiB).
+MAX_TOTAL_KIB = len(IMAGE_NAMES) * 32 * 1024
+
+
+def image_name(index):
+    """Image `index`'s name: the tutorial's 14, then `<name>-1`, `<name>-2`, ... in rounds."""
+    name, round_ = IMAGE_NAMES[index % len(IMAGE_NAMES)], index // len(IMAGE_NAMES)
+    return f"{name}-{round_}" if round_ else name
+
+
 def ideal_sequential_s(images, latency_s):
     return images * latency_s
 
@@ -138,7 +149,7 @@ CATALOGUE = (
           ("seed", "4"), ("trials", "200")], SET_AFTER_S + CLEAR_AFTER_S),
     Demo("download", "§8",
          "download 14 images one by one, then with a queue of URLs shared by workers",
-         [("workers", "6"), ("latency", "100 ms")],
+         [("workers", "6"), ("images", "14"), ("latency", "100 ms")],
          ideal_sequential_s(len(IMAGE_NAMES), LATENCY_S)
          + ideal_concurrent_s(len(IMAGE_NAMES), DOWNLOAD_WORKERS, LATENCY_S)),
     Demo("cpu", "beyond",

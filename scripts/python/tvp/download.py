@@ -25,8 +25,9 @@ class ImageServer:
     """The local image server (the workspace's `image-server` program), started for one run:
     it dies with this process and is killed and reaped when the demo ends."""
 
-    def __init__(self, program, latency_ms, image_kib, faults, fault_every, stall_ms):
+    def __init__(self, program, latency_ms, image_kib, images, faults, fault_every, stall_ms):
         args = [program, "--port=0", f"--latency={latency_ms}", f"--image-kib={image_kib}",
+                f"--images={images}",
                 f"--fault-every={fault_every}", f"--stall-ms={stall_ms}",
                 f"--parent={os.getpid()}"] + [f"--fault={f}" for f in faults]
         try:
@@ -257,21 +258,22 @@ class Plan:
         args = run.args
         self.server = None
         self.latency_s = None
+        images = args.images or len(contract.IMAGE_NAMES)
         if args.urls:
             path, self.urls = args.urls
             self.source, self.manifest_base = path, None
         elif args.base_url:
             self.source, self.manifest_base = args.base_url, args.base_url
-            self.urls = urls_under(args.base_url)
+            self.urls = urls_under(args.base_url, images)
         else:
             latency = run.seconds(args.latency / 1000.0)
             self.server = ImageServer(server_program(args), int(latency * 1000.0 + 0.5),
-                                      args.image_kib, args.server_fault,
+                                      args.image_kib, images, args.server_fault,
                                       args.server_fault_every, int(args.timeout * 3000.0))
             base = self.server.base_url
             self.latency_s = latency
             self.source, self.manifest_base = f"local image server {base}", base
-            self.urls = urls_under(base)
+            self.urls = urls_under(base, images)
         self.workers = args.workers or contract.DOWNLOAD_WORKERS
         if self.latency_s is not None:
             images = len(self.urls)
@@ -341,9 +343,11 @@ class Plan:
                 "concurrent": outcomes["concurrent"]}
 
 
-def urls_under(base):
+def urls_under(base, count):
+    """The first `count` images under `base`, the tutorial's 14 names first."""
     base = base.rstrip("/")
-    return [(f"{base}/{name}.png", f"{name}.png") for name in contract.IMAGE_NAMES]
+    names = (contract.image_name(index) for index in range(count))
+    return [(f"{base}/{name}.png", f"{name}.png") for name in names]
 
 
 def inspect_pass(folder, urls, downloads):

@@ -2,8 +2,10 @@
 //! deterministically, and the manifest (name, length, sha256) a download is checked against.
 //!
 //! The local image server serves these bytes; a test or a demo can make the same set here
-//! and compare. Every image has its own pattern and size, so that a file saved under the
-//! wrong name, or cut short, cannot pass for another.
+//! and compare. Each of the 14 has its own pattern and size, so that a file saved under the
+//! wrong name, or cut short, cannot pass for another. A larger set (`--images N`) goes on
+//! with `<name>-<k>`: the k-th round of the 14 names, each with its name's size and a pattern
+//! of its own.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -25,6 +27,13 @@ pub const NAMES: [&str; 14] = [
     "serrano",
     "tulips",
 ];
+
+/// The most images the local server serves (`--images`).
+pub const MAX_IMAGES: usize = 10_000;
+
+/// The most bytes the local server holds, as images × mean size in KiB: what 14 images of
+/// the largest mean size make (448 MiB).
+pub const MAX_TOTAL_KIB: u64 = NAMES.len() as u64 * MAX_MEAN_KIB as u64;
 
 /// The mean image size in KiB by default: the images range from about a seventh of it
 /// to about twice it (tens to hundreds of KiB).
@@ -59,16 +68,50 @@ impl Image {
     }
 }
 
-/// The 14 images for a mean size of `mean_kib`, always the same bytes for the same size.
+/// The tutorial's 14 images for a mean size of `mean_kib`, always the same bytes for the
+/// same size.
 pub fn generate(mean_kib: u32) -> Vec<Image> {
-    NAMES
-        .iter()
-        .enumerate()
-        .map(|(index, name)| Image {
-            file_name: format!("{name}.png"),
-            png: render_png(name, target_bytes(index, mean_kib)),
+    generate_set(NAMES.len(), mean_kib)
+}
+
+/// The first `count` images of the endless set ([`name_of`]) for a mean size of `mean_kib`:
+/// the 14 of the tutorial first, always the same bytes for the same count and size.
+pub fn generate_set(count: usize, mean_kib: u32) -> Vec<Image> {
+    (0..count)
+        .map(|index| {
+            let name = name_of(index);
+            let png = render_png(&name, target_bytes(index % NAMES.len(), mean_kib));
+            Image {
+                file_name: format!("{name}.png"),
+                png,
+            }
         })
         .collect()
+}
+
+/// Image `index`'s name (without `.png`): the tutorial's names for the first 14, then
+/// `airplane-1` … `tulips-1`, `airplane-2`, …
+pub fn name_of(index: usize) -> String {
+    let name = NAMES[index % NAMES.len()];
+    match index / NAMES.len() {
+        0 => name.to_string(),
+        round => format!("{name}-{round}"),
+    }
+}
+
+/// Checks that `count` images of a mean size of `mean_kib` are a set the local server may
+/// hold: [`MAX_TOTAL_KIB`] in all (the count itself is bounded where it is parsed).
+pub fn check_set(count: usize, mean_kib: u32) -> Result<(), String> {
+    let total_kib = count as u64 * u64::from(mean_kib);
+    if total_kib > MAX_TOTAL_KIB {
+        return Err(format!(
+            "{count} images of a mean {mean_kib} KiB make {} MiB, more than the local image \
+             server holds ({} MiB): lower --images or --image-kib",
+            total_kib / 1024,
+            MAX_TOTAL_KIB / 1024
+        ));
+    }
+    Ok(())
 }
 
 /// The manifest of [`generate`]`(mean_kib)`.
@@ -183,6 +226,42 @@ mod tests {
         hashes.dedup();
         assert_eq!(hashes.len(), 14);
         assert_eq!(first[0].name, "airplane.png");
+    }
+
+    #[test]
+    fn a_larger_set_goes_on_with_numbered_rounds_of_the_names() {
+        assert_eq!(name_of(0), "airplane");
+        assert_eq!(name_of(13), "tulips");
+        assert_eq!(name_of(14), "airplane-1");
+        assert_eq!(name_of(29), "arctichare-2");
+        let set = generate_set(16, 4);
+        let names: Vec<&str> = set.iter().map(|i| i.file_name.as_str()).collect();
+        assert_eq!(names[14..], ["airplane-1.png", "arctichare-1.png"]);
+        // The first 14 are the tutorial's own, byte for byte.
+        assert_eq!(manifest(&set[..14]), manifest(&generate(4)));
+        assert_eq!(&set[14].png[..8], b"\x89PNG\r\n\x1a\n");
+        assert_ne!(set[14].png, set[0].png, "a pattern of its own");
+        let mut hashes: Vec<String> = manifest(&set).into_iter().map(|e| e.sha256).collect();
+        hashes.sort();
+        hashes.dedup();
+        assert_eq!(hashes.len(), 16);
+    }
+
+    #[test]
+    fn a_set_is_bounded_in_count_and_in_bytes() {
+        assert_eq!(check_set(14, DEFAULT_MEAN_KIB), Ok(()));
+        assert_eq!(check_set(MAX_IMAGES, 16), Ok(()));
+        assert_eq!(
+            check_set(14, MAX_MEAN_KIB),
+            Ok(()),
+            "the tutorial's set at its largest"
+        );
+        let refused = check_set(15, MAX_MEAN_KIB).unwrap_err();
+        assert_eq!(
+            refused,
+            "15 images of a mean 32768 KiB make 480 MiB, more than the local image server \
+             holds (448 MiB): lower --images or --image-kib"
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! and stops it after. The server itself (axum on tokio) is the `image-server` crate: a
 //! backend never links it, so the process that forks stays single-threaded and small.
 
-use crate::images::{self, DEFAULT_MEAN_KIB, MAX_MEAN_KIB, ManifestEntry};
+use crate::images::{self, DEFAULT_MEAN_KIB, MAX_IMAGES, MAX_MEAN_KIB, ManifestEntry};
 use crate::interrupt;
 use crate::run::DemoError;
 use clap::Parser;
@@ -24,8 +24,8 @@ pub const CERTIFICATE_FILE: &str = "ca.pem";
 /// The server's program, looked for beside the running one.
 pub const PROGRAM: &str = "image-server";
 
-/// Serve the tutorial's 14 images over HTTP (or https) on 127.0.0.1, as PNG files, with a
-/// latency.
+/// Serve the tutorial's 14 images (or more) over HTTP (or https) on 127.0.0.1, as PNG files,
+/// with a latency.
 #[derive(Parser, Debug, Clone, PartialEq)]
 #[command(name = "image-server", version, about, long_about = None)]
 pub struct ServerArgs {
@@ -40,6 +40,10 @@ pub struct ServerArgs {
     /// Mean image size in KiB (the 14 sizes range from 2/15 to 28/15 of it)
     #[arg(long, value_name = "KIB", default_value_t = DEFAULT_MEAN_KIB, value_parser = clap::value_parser!(u32).range(1..=MAX_MEAN_KIB as i64))]
     pub image_kib: u32,
+
+    /// Images served: the tutorial's 14 names, then `<name>-1`, `<name>-2`, … in rounds
+    #[arg(long, value_name = "N", default_value_t = images::NAMES.len(), value_parser = parse_image_count)]
+    pub images: usize,
 
     /// Give a share of the images a fault: 500:0.2, cut:0.1 (body cut mid-way), stall:0.1
     #[arg(long = "fault", value_name = "KIND:SHARE")]
@@ -69,6 +73,7 @@ impl Default for ServerArgs {
             port: 0,
             latency: 100,
             image_kib: DEFAULT_MEAN_KIB,
+            images: images::NAMES.len(),
             faults: Vec::new(),
             fault_every: 2,
             stall_ms: 60_000,
@@ -85,6 +90,7 @@ impl ServerArgs {
             format!("--port={}", self.port),
             format!("--latency={}", self.latency),
             format!("--image-kib={}", self.image_kib),
+            format!("--images={}", self.images),
             format!("--fault-every={}", self.fault_every),
             format!("--stall-ms={}", self.stall_ms),
         ];
@@ -98,17 +104,28 @@ impl ServerArgs {
         args
     }
 
-    /// Which image gets which fault: shares taken in catalogue order, 500s first.
+    /// Which image gets which fault: shares of the images served, taken in catalogue order,
+    /// 500s first.
     pub fn fault_plan(&self) -> BTreeMap<String, FaultKind> {
         let mut plan = BTreeMap::new();
-        let mut names = images::NAMES.iter();
+        let mut names = (0..self.images).map(images::name_of);
         for share in &self.faults {
-            let count = (share.share * images::NAMES.len() as f64).round() as usize;
+            let count = (share.share * self.images as f64).round() as usize;
             for name in names.by_ref().take(count) {
                 plan.insert(format!("{name}.png"), share.kind);
             }
         }
         plan
+    }
+}
+
+/// `--images`: from 1 to [`MAX_IMAGES`].
+pub fn parse_image_count(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(count) if (1..=MAX_IMAGES).contains(&count) => Ok(count),
+        _ => Err(format!(
+            "--images takes a whole number from 1 to {MAX_IMAGES}"
+        )),
     }
 }
 
@@ -128,7 +145,7 @@ pub enum FaultKind {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct FaultShare {
     pub kind: FaultKind,
-    /// Between 0 and 1: the share of the 14 images that get this fault.
+    /// Between 0 and 1: the share of the images served that get this fault.
     pub share: f64,
 }
 
@@ -343,6 +360,15 @@ mod tests {
         assert_eq!(plan["airplane.png"], FaultKind::Status500);
         assert_eq!(plan["arctichare.png"], FaultKind::Status500);
         assert_eq!(plan["baboon.png"], FaultKind::Cut);
+        // A share of a larger set: of every image served, in the same order.
+        let larger = ServerArgs {
+            images: 30,
+            faults: vec!["500:0.5".parse().unwrap()],
+            ..ServerArgs::default()
+        };
+        let plan = larger.fault_plan();
+        assert_eq!(plan.len(), 15);
+        assert!(plan.contains_key("airplane-1.png") && !plan.contains_key("arctichare-1.png"));
     }
 
     #[test]
@@ -351,6 +377,7 @@ mod tests {
             port: 0,
             latency: 7,
             image_kib: 20,
+            images: 40,
             faults: vec!["stall:0.5".parse().unwrap()],
             fault_every: 3,
             stall_ms: 900,

@@ -166,6 +166,11 @@ pub struct DemoOptions {
     #[arg(long = "message-size", value_name = "BYTES", value_parser = parse_message_size, allow_hyphen_values = true)]
     pub message_size: Option<usize>,
 
+    /// download: images the local image server serves (or fetched under --base-url): the
+    /// tutorial's 14 names, then `<name>-1`, `<name>-2`, … (1 to 10000) [default: 14]
+    #[arg(long, value_name = "N", value_parser = parse_images, allow_hyphen_values = true)]
+    pub images: Option<usize>,
+
     /// queue (processes): where the producer's and consumer's queues live: in an `owner`
     /// process asked over channels, or in `shared-memory`; both kinds are timed in every
     /// run [default: owner]
@@ -230,6 +235,7 @@ impl DemoOptions {
         push("--queue", self.queue.map(|v| v.id().to_string()));
         push("--touched-mib", self.touched_mib.map(|v| v.to_string()));
         push("--message-size", self.message_size.map(|v| v.to_string()));
+        push("--images", self.images.map(|v| v.to_string()));
         args
     }
 }
@@ -310,6 +316,32 @@ pub fn parse_message_size(text: &str) -> Result<usize, String> {
         Some(bytes) if (1..=MAX_MESSAGE_BYTES).contains(&bytes) => Ok(bytes),
         _ => Err(error()),
     }
+}
+
+/// `--images`: how many images `download` fetches, from 1 to [`crate::images::MAX_IMAGES`].
+pub fn parse_images(text: &str) -> Result<usize, String> {
+    crate::local_server::parse_image_count(text)
+}
+
+/// Checks `download`'s options against one another: `--images` counts the images of the
+/// local server or of `--base-url`, never of a `--urls` list; the local server's set must
+/// fit in its bound ([`crate::images::check_set`]).
+pub fn check_download(options: &DemoOptions, download: &DownloadArgs) -> Result<(), String> {
+    if let Some(list) = &download.urls {
+        return match options.images {
+            Some(_) => Err(format!(
+                "--images counts the images of the local server or of --base-url; the list \
+                 {} names its own",
+                list.path.display()
+            )),
+            None => Ok(()),
+        };
+    }
+    if download.base_url.is_some() {
+        return Ok(());
+    }
+    let images = options.images.unwrap_or(download::IMAGES);
+    crate::images::check_set(images, download.image_kib)
 }
 
 pub fn parse_count(text: &str) -> Result<u64, String> {

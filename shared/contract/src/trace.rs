@@ -13,10 +13,12 @@ pub const MAIN: &str = "main";
 /// in the JSON, but they name pids, thread ids and byte counts, which differ from run to run
 /// and between backends: they are never compared ([`Event::is_mechanism`]), and the demos'
 /// outcomes and the timelines leave them out.
-pub const MECHANISM: [&str; 8] = [
+pub const MECHANISM: [&str; 10] = [
     "made thread",
     "joined thread",
     "left thread",
+    "made task",
+    "joined task",
     "made process",
     "reaped process",
     "killed process",

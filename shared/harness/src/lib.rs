@@ -117,8 +117,9 @@ pub struct CompareCli {
 
     /// Run the demos at each value of one parameter and draw each figure against it:
     /// PARAM=V1,V2,… or a range, PARAM=A..B (steps of 1), A..B:+K or A..B:xK (e.g.
-    /// workers=1..64:x2). PARAM is workers, count, n, trials or scale; only the demos that
-    /// take it run (see each demo's sweeps in `--list`)
+    /// workers=1..64:x2). PARAM is workers, count, n, trials, scale, touched-mib,
+    /// message-size or images; only the demos that take it run (see each demo's sweeps in
+    /// `--list`)
     #[arg(long, value_name = "PARAM=VALUES", value_parser = sweep::parse_sweep)]
     pub sweep: Option<sweep::SweepSpec>,
 

@@ -1,13 +1,13 @@
 //! `--sweep PARAM=VALUES`: the demos run at each value of one parameter (workers, count, n,
-//! trials or scale), every backend, `--runs` times; then each figure as a curve per backend,
+//! trials, scale, touched-mib, message-size or images), every backend, `--runs` times; then each figure as a curve per backend,
 //! with a least-squares line, its slope per unit of the parameter and R², where it is linear.
 
 use super::DemoComparison;
 use super::summary::FigureComparison;
 use contract::demos::DemoId;
 use contract::settings::{
-    DemoOptions, parse_count, parse_message_size, parse_prime_limit, parse_touched_mib,
-    parse_trials, parse_workers,
+    DemoOptions, parse_count, parse_images, parse_message_size, parse_prime_limit,
+    parse_touched_mib, parse_trials, parse_workers,
 };
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -29,10 +29,11 @@ pub enum Param {
     Scale,
     TouchedMib,
     MessageSize,
+    Images,
 }
 
 impl Param {
-    pub const ALL: [Param; 7] = [
+    pub const ALL: [Param; 8] = [
         Param::Workers,
         Param::Count,
         Param::N,
@@ -40,6 +41,7 @@ impl Param {
         Param::Scale,
         Param::TouchedMib,
         Param::MessageSize,
+        Param::Images,
     ];
 
     pub fn name(self) -> &'static str {
@@ -51,6 +53,7 @@ impl Param {
             Param::Scale => "scale",
             Param::TouchedMib => "touched-mib",
             Param::MessageSize => "message-size",
+            Param::Images => "images",
         }
     }
 
@@ -64,6 +67,7 @@ impl Param {
             Param::Scale => "unit of scale",
             Param::TouchedMib => "touched MiB",
             Param::MessageSize => "byte",
+            Param::Images => "image",
         }
     }
 
@@ -77,6 +81,7 @@ impl Param {
             Param::Scale => runner::cli::parse_scale(text),
             Param::TouchedMib => parse_touched_mib(text).map(|v| v as f64),
             Param::MessageSize => parse_message_size(text).map(|v| v as f64),
+            Param::Images => parse_images(text).map(|v| v as f64),
         }
     }
 
@@ -95,6 +100,7 @@ impl Param {
             Param::Scale => {}
             Param::TouchedMib => options.touched_mib = None,
             Param::MessageSize => options.message_size = None,
+            Param::Images => options.images = None,
         }
     }
 }

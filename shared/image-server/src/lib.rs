@@ -1,5 +1,6 @@
 //! The local image server of `download`: a real HTTP server (axum on tokio) that serves the
-//! tutorial's 14 images as PNG files, with a per-request latency and injectable faults.
+//! tutorial's 14 images (or `--images N`: `<name>-1`, `<name>-2`, … beyond them) as PNG
+//! files, with a per-request latency and injectable faults.
 //!
 //! It always runs as its own process, the `image-server` program: a demo starts it for its
 //! run (`contract::local_server::LocalImageServer`), and anyone can run it to point any HTTP
@@ -12,7 +13,7 @@
 //! Routes: `GET /<name>.png` (after `--latency` ms), `GET /manifest.json` (at once: every
 //! image's name, length and sha256, plus the fault plan).
 //!
-//! Faults, for tests: `--fault KIND:SHARE` gives that share of the 14 images (taken in
+//! Faults, for tests: `--fault KIND:SHARE` gives that share of the images (taken in
 //! catalogue order: first the 500s, then the cuts, then the stalls) a fault that hits the
 //! 1st, (1+N)th, (1+2N)th… request for that image, N being `--fault-every` (default 2, so
 //! every other request: a retry gets through). Deterministic, so tests can count on it.
@@ -27,7 +28,7 @@ use clap::Parser;
 use contract::images::{self, Image};
 use contract::local_server::{FaultKind, LISTENING, ServedManifest, ServerArgs};
 use futures_util::StreamExt;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -42,6 +43,8 @@ const CUT_AFTER: Duration = Duration::from_millis(20);
 /// The server's state, shared by its request handlers.
 struct Served {
     images: Vec<(Image, Bytes)>,
+    /// File name → index in `images`.
+    by_name: HashMap<String, usize>,
     requests: Vec<AtomicU64>,
     manifest: String,
     faults: BTreeMap<String, FaultKind>,
@@ -70,7 +73,8 @@ pub fn serve(args: &ServerArgs) -> Result<(), String> {
             return Err("the process that started the server is gone".to_string());
         }
     }
-    let images = images::generate(args.image_kib);
+    images::check_set(args.images, args.image_kib)?;
+    let images = images::generate_set(args.images, args.image_kib);
     let served = Served {
         manifest: serde_json::to_string_pretty(&ServedManifest {
             images: images::manifest(&images),
@@ -79,6 +83,9 @@ pub fn serve(args: &ServerArgs) -> Result<(), String> {
         })
         .expect("the manifest is plain data"),
         requests: images.iter().map(|_| AtomicU64::new(0)).collect(),
+        by_name: (images.iter().enumerate())
+            .map(|(index, image)| (image.file_name.clone(), index))
+            .collect(),
         images: images
             .into_iter()
             .map(|image| {
@@ -141,7 +148,7 @@ async fn manifest(State(served): State<Arc<Served>>) -> Response {
 }
 
 async fn image(State(served): State<Arc<Served>>, Path(file): Path<String>) -> Response {
-    let Some(index) = served.images.iter().position(|(i, _)| i.file_name == file) else {
+    let Some(&index) = served.by_name.get(&file) else {
         return (StatusCode::NOT_FOUND, format!("no image named {file}\n")).into_response();
     };
     let fault = served.fault_for(index);

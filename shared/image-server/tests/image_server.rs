@@ -78,6 +78,40 @@ fn serves_the_fourteen_images_and_their_manifest() {
 }
 
 #[test]
+fn a_larger_set_goes_on_with_numbered_rounds_of_the_names_and_is_bounded() {
+    let server = Server::start(&["--latency", "0", "--image-kib", "4", "--images", "30"]);
+    let client = client();
+    let (_, body) = server.get(&client, "manifest.json").unwrap();
+    let manifest: ServedManifest = serde_json::from_slice(&body).unwrap();
+    let expected = images::generate_set(30, 4);
+    assert_eq!(manifest.images, images::manifest(&expected));
+    assert_eq!(manifest.images[29].name, "arctichare-2.png");
+    for image in [&expected[0], &expected[14], &expected[29]] {
+        let (status, body) = server.get(&client, &image.file_name).unwrap();
+        assert_eq!(status, 200, "{}", image.file_name);
+        assert!(body == image.png, "{}: other bytes", image.file_name);
+    }
+    assert_eq!(server.get(&client, "baboon-2.png").unwrap().0, 404);
+
+    let too_many = Command::new(env!("CARGO_BIN_EXE_image-server"))
+        .args(["--images", "10001"])
+        .output()
+        .unwrap();
+    assert_eq!(too_many.status.code(), Some(2));
+    let too_large = Command::new(env!("CARGO_BIN_EXE_image-server"))
+        .args(["--images", "15", "--image-kib", "32768"])
+        .output()
+        .unwrap();
+    assert_eq!(too_large.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&too_large.stderr).trim(),
+        "image-server: error: 15 images of a mean 32768 KiB make 480 MiB, more than the local \
+         image server holds (448 MiB): lower --images or --image-kib"
+    );
+    assert!(too_large.stdout.is_empty(), "it never said it listens");
+}
+
+#[test]
 fn faults_hit_every_other_request_of_the_chosen_images() {
     // 1/14 of the images each: airplane answers 500, arctichare is cut, baboon stalls.
     let server = Server::start(&[

@@ -126,14 +126,19 @@ impl Cli {
     }
 
     /// Checks that need the whole command line: a demo named twice, an option beyond the
-    /// limit of a demo that runs on workers of this kind.
+    /// limit of a demo that runs on workers of this kind, `download`'s options that do not
+    /// go together.
     pub fn validate(&self, worker: WorkerKind) -> Result<(), String> {
         for (i, demo) in self.demos.iter().enumerate() {
             if self.demos[..i].contains(demo) {
                 return Err(format!("demo '{demo}' is named twice"));
             }
         }
-        self.options.check_for(&self.selected_demos(), Some(worker))
+        let demos = self.selected_demos();
+        if demos.contains(&DemoId::Download) {
+            contract::settings::check_download(&self.options, &self.download)?;
+        }
+        self.options.check_for(&demos, Some(worker))
     }
 }
 

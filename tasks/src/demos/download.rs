@@ -1,20 +1,22 @@
-//! `download` (notebook §8) on tasks: 14 images fetched by one worker in turn, then by
-//! `--workers` workers (six by default, up to 100 000) taking URLs from one FIFO queue.
+//! `download` (notebook §8) on tasks: 14 images (or `--images N`) fetched by one worker in
+//! turn, then by one task per URL, each awaiting one of `--workers` permits (six by default,
+//! up to 100 000) of a semaphore before its request.
 //!
-//! A task shares the parent's memory: the queue is a tokio channel every worker awaits, and
-//! each worker writes its files itself. Unlike threads, which build a blocking client each
+//! A task shares the parent's memory: every task reaches the one semaphore, and each writes
+//! its file itself. Threads and processes need a pool of `--workers` workers taking URLs from
+//! a queue, since each worker costs a stack or a process; a task costs only its future, so
+//! tasks start one per URL and `tokio::sync::Semaphore` keeps at most `--workers` requests in
+//! flight, as asyncio's `Semaphore` does. Unlike threads, which build a blocking client each
 //! (one with a thread of its own inside), every task shares one async client: its sockets are
 //! polled by the runtime's worker threads, so a thousand requests in flight cost a thousand
-//! futures and sockets, not a thousand stacks. A worker has at most one request in flight,
-//! so `--workers` is the number of requests in flight.
+//! futures and sockets, not a thousand stacks.
 
-use crate::workers::{TaskSink, Workers, beside_runtime};
+use crate::workers::{TaskSink, Workers, on_runtime};
 use contract::demos::download::DownloadOutcome;
-use contract::demos::download::{BASELINE_WORKER, SEQUENTIAL_WORKER, worker_name};
+use contract::demos::download::{BASELINE_WORKER, READY, SEQUENTIAL_WORKER, worker_name};
 use contract::demos::download::{
-    AfterAttempt, BaselineRun, Download, DownloadPlan, FetchSettings, Failure,
-    ImageUrl, after_attempt,
-    Pass, PassRun, SequentialResult, request_failure, root_cause, save_whole, timed_out,
+    AfterAttempt, BaselineRun, Download, DownloadPlan, Failure, FetchSettings, ImageUrl, Pass,
+    PassRun, SequentialResult, WholeFile, after_attempt, request_failure, root_cause, timed_out,
     too_large,
 };
 use contract::images::ManifestEntry;
@@ -22,22 +24,39 @@ use contract::local_server::ServedManifest;
 use contract::{DemoError, DemoRun, EventSink};
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
-use tokio::sync::Mutex;
+use tokio::sync::Semaphore;
 
 pub fn run(run: &DemoRun) -> Result<DownloadOutcome, DemoError> {
-    // The local image server runs as its own process, stopped when `plan` is dropped.
+    // The local image server runs as its own process, stopped when `plan` is dropped: the
+    // main flow owns it, and hands it back with the passes (or drops it on an error).
     let plan = DownloadPlan::prepare(run)?;
-    let (baseline, manifest, sequential, concurrent) = beside_runtime(async {
-        let baseline = match run.download().baseline {
-            true => Some(baseline_pass(run, &plan).await?),
-            false => None,
-        };
-        let (manifest, sequential) = sequential_pass(run, &plan).await?;
-        let concurrent = concurrent_pass(run, &plan).await?;
-        Ok((baseline, manifest, sequential, concurrent))
+    let (plan, passes) = on_runtime(run, move |run| async move {
+        let passes = passes(&run, &plan).await?;
+        Ok((plan, passes))
     })?;
+    let (baseline, manifest, sequential, concurrent) = passes;
     Ok(plan.finish(run, manifest, sequential, concurrent, baseline))
+}
+
+/// What the passes bring back: the baseline's, the manifest, the sequential and the
+/// concurrent pass.
+type Passes = (
+    Option<BaselineRun>,
+    Option<Vec<ManifestEntry>>,
+    PassRun,
+    PassRun,
+);
+
+async fn passes(run: &DemoRun, plan: &DownloadPlan) -> Result<Passes, DemoError> {
+    let baseline = match run.download().baseline {
+        true => Some(baseline_pass(run, plan).await?),
+        false => None,
+    };
+    let (manifest, sequential) = sequential_pass(run, plan).await?;
+    let concurrent = concurrent_pass(run, plan).await?;
+    Ok((baseline, manifest, sequential, concurrent))
 }
 
 /// The notebook's first loop: one worker fetches every image in turn.
@@ -70,18 +89,16 @@ async fn sequential_pass(
     Ok((result.manifest, pass))
 }
 
-/// The notebook's second loop: a FIFO queue of URLs and `--workers` workers taking from it.
+/// The notebook's second loop, as async code writes it: one task per URL, each awaiting one
+/// of `--workers` permits before its request, so that `--workers` requests are in flight at
+/// most, however many tasks wait.
 async fn concurrent_pass(run: &DemoRun, plan: &DownloadPlan) -> Result<PassRun, DemoError> {
     let folder = Arc::new(plan.pass_folder(Pass::Concurrent)?);
-    // The queue lives in memory every task can reach: a channel filled, then closed, so that
-    // `recv` gives `None` once it is empty and each worker's loop ends. Its receiver is
-    // behind an async mutex: a worker awaits its turn at the queue without holding a thread.
-    let (queue_in, queue) = tokio::sync::mpsc::unbounded_channel();
-    for url in plan.urls() {
-        queue_in.send(url.clone()).expect("the queue is open");
-    }
-    drop(queue_in);
-    let queue = Arc::new(Mutex::new(queue));
+    // The permits live in memory every task can reach. A task waiting for one is not polled
+    // at all: it holds no thread and no socket. There are none until every task is made, as
+    // asyncio's `gather` makes every task before the first one runs.
+    let permits = Arc::new(Semaphore::new(0));
+    let in_flight = Arc::new(InFlight::default());
     // One client for every task: made by the main flow, shared through an `Arc` inside.
     let settings = Arc::new(plan.settings().clone());
     let client = settings.async_client().map_err(DemoError::System)?;
@@ -92,35 +109,68 @@ async fn concurrent_pass(run: &DemoRun, plan: &DownloadPlan) -> Result<PassRun, 
     let started = Instant::now();
     let mut workers = Workers::new(run);
 
-    for index in 0..plan.workers() {
-        let (queue, folder, settings, client) = (
-            Arc::clone(&queue),
+    for (index, url) in plan.urls().iter().enumerate() {
+        let (permits, in_flight, folder, settings, client, url) = (
+            Arc::clone(&permits),
+            Arc::clone(&in_flight),
             Arc::clone(&folder),
             Arc::clone(&settings),
             client.clone(),
+            url.clone(),
         );
         workers
             .start(&worker_name(index), move |out| async move {
-                out.emit("ready", None);
-                let mut downloads = Vec::new();
-                // The lock is held only while taking the next URL, not across the fetch.
-                while let Some(url) = { queue.lock().await.recv().await } {
-                    downloads.push(fetch_one(&out, &client, &url, &folder, &settings).await);
-                }
-                Ok::<_, String>(downloads)
+                out.emit(READY, None);
+                // Given back when dropped, after the last attempt: retries keep their permit.
+                let _permit = permits.acquire().await.expect("the semaphore is never closed");
+                let _request = in_flight.enter();
+                fetch_one(&out, &client, &url, &folder, &settings).await
             })
             .await?;
     }
 
-    let mut downloads = Vec::new();
-    for result in workers.join_all().await? {
-        downloads.extend(result.map_err(DemoError::System)?);
-    }
+    permits.add_permits(plan.workers());
+    let downloads = workers.join_all().await?;
     let wall_s = started.elapsed().as_secs_f64();
+    let most_in_flight = in_flight.most();
     run.figures(|f| {
-        f.results_via = Some("each task writes its files; the parent reads them back".into())
+        f.results_via = Some("each task writes its file; the parent reads them back".into());
+        f.measured
+            .insert(MOST_IN_FLIGHT.into(), most_in_flight as f64);
     });
     Ok(PassRun { downloads, wall_s })
+}
+
+/// The figure of the concurrent pass: the most requests in flight at once, as the tasks
+/// counted them (never more than `--workers`: the semaphore's permits).
+pub const MOST_IN_FLIGHT: &str = "most_requests_in_flight";
+
+/// The requests in flight now, and the most there ever were.
+#[derive(Default)]
+struct InFlight {
+    now: AtomicUsize,
+    most: AtomicUsize,
+}
+
+impl InFlight {
+    /// One more request in flight, until the guard is dropped.
+    fn enter(&self) -> InFlightGuard<'_> {
+        let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most.fetch_max(now, Ordering::SeqCst);
+        InFlightGuard(self)
+    }
+
+    fn most(&self) -> usize {
+        self.most.load(Ordering::SeqCst)
+    }
+}
+
+struct InFlightGuard<'a>(&'a InFlight);
+
+impl Drop for InFlightGuard<'_> {
+    fn drop(&mut self) {
+        self.0.now.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// `--baseline`: one client fetching every URL into memory in one worker, nothing else.
@@ -132,7 +182,7 @@ async fn baseline_pass(run: &DemoRun, plan: &DownloadPlan) -> Result<BaselineRun
     let baseline = workers
         .start(BASELINE_WORKER, move |out| async move {
             let client = settings.async_client()?;
-            out.emit("ready", None);
+            out.emit(READY, None);
             let mut bytes = 0;
             for url in &urls {
                 if let Ok(response) = client.get(&url.url).send().await
@@ -160,7 +210,7 @@ async fn fetch_in_turn(
     folder: &Path,
 ) -> Result<SequentialResult, String> {
     let client = settings.async_client()?;
-    out.emit("ready", None);
+    out.emit(READY, None);
     let manifest = match manifest_base {
         Some(base) => fetch_manifest(&client, &base).await?,
         None => None,
@@ -220,8 +270,10 @@ async fn fetch_one(
     }
 }
 
-/// One request (`contract::demos::download`'s `try_once`), awaited: the body is received
-/// chunk by chunk up to the cap, then written whole, so that the file is whole or absent.
+/// One request (`contract::demos::download`'s `try_once`), awaited: each chunk of the body is
+/// written as it comes into a file that gets its name only once whole (`WholeFile`, as
+/// `save_whole` does for a blocking reader), so that the file is whole or absent and no body
+/// waits whole in memory.
 async fn try_once(
     client: &reqwest::Client,
     url: &ImageUrl,
@@ -245,16 +297,11 @@ async fn try_once(
     {
         return Err(Failure::Final(too_large(settings)));
     }
-    let mut body = Vec::new();
+    let mut saving = WholeFile::create(folder, &url.file_name, settings)?;
     loop {
         match response.chunk().await {
-            Ok(Some(chunk)) => {
-                if (body.len() + chunk.len()) as u64 > settings.max_bytes {
-                    return Err(Failure::Final(too_large(settings)));
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Ok(None) => break,
+            Ok(Some(chunk)) => saving.write(&chunk)?,
+            Ok(None) => return saving.publish(),
             Err(e) if e.is_timeout() => return Err(Failure::Retryable(timed_out(settings))),
             Err(e) => {
                 let cause = root_cause(&e);
@@ -262,5 +309,4 @@ async fn try_once(
             }
         }
     }
-    save_whole(folder, &url.file_name, &mut body.as_slice(), settings)
 }

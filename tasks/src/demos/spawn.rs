@@ -18,7 +18,7 @@ pub fn run(run: &DemoRun) -> Result<SpawnOutcome, DemoError> {
 
 async fn spawn(run: &DemoRun) -> Result<SpawnOutcome, DemoError> {
     let count = run.count();
-    let mut workers = Workers::new(run);
+    let mut workers = Workers::new(run).unnarrated();
     let mut joined = 0;
     let (mut through_workers, mut raw, mut thread) = (Vec::new(), Vec::new(), Vec::new());
     // The three take turns, so that the machine's drift falls on each alike.

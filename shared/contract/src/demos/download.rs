@@ -1,4 +1,5 @@
-//! `download` (notebook §8): 14 images fetched one by one, then by six workers from a queue.
+//! `download` (notebook §8): 14 images (or `--images N`) fetched one by one, then by six
+//! workers from a queue.
 //!
 //! The work of `download` (notebook §8), written once and called from both backends: which
 //! URLs to fetch and under which file names, fetching one image with retries into a file
@@ -29,6 +30,7 @@ pub const ROW: Row = Row {
     description: "download 14 images one by one, then with a queue of URLs shared by workers",
     params: &[
         Param { name: "workers", default: "6" },
+        Param { name: "images", default: "14" },
         Param { name: "latency", default: "100 ms" },
     ],
     ideal_wall_s: ideal_wall_s(IMAGES, WORKERS, LATENCY_S),
@@ -45,9 +47,9 @@ pub const ROW: Row = Row {
 };
 
 /// The parameters `compare --sweep` may vary for this demo (options of its backends).
-pub const SWEEPS: &[&str] = &["workers", "scale"];
+pub const SWEEPS: &[&str] = &["workers", "images", "scale"];
 
-/// The tutorial's image count (see `images::NAMES`).
+/// The tutorial's image count (see `images::NAMES`), the default of `--images`.
 pub const IMAGES: usize = crate::images::NAMES.len();
 pub const WORKERS: usize = 6;
 /// The local server's default latency per request, in notebook seconds.
@@ -75,19 +77,26 @@ pub const fn ideal_concurrent_s(images: usize, workers: usize, latency_s: f64) -
     images.div_ceil(workers) as f64 * latency_s
 }
 
-/// Both passes with perfect concurrency and nothing but the server's latency.
 /// An event as two correct runs must agree on it: the queue's workers are not named, since
 /// which worker fetches which image is the scheduler's choice; only what was done is compared.
+/// Nor is their `ready`: a thread or a process says it once per worker of `--workers`, a task
+/// once per URL (tasks start one task per URL, and `--workers` is the number of permits).
 fn comparable_event(event: &Event) -> Option<super::EventKey> {
     if event.what == KEPT {
         return None;
     }
     let mut key = event.key();
     if event.worker != MAIN && event.worker != SEQUENTIAL_WORKER {
+        if event.what == READY {
+            return None;
+        }
         key.0 = "a worker".to_string();
     }
     Some(key)
 }
+
+/// A worker's first event: its client is built (or, for a task, it runs) and it fetches next.
+pub const READY: &str = "ready";
 
 /// The main flow's last event when the images stay (`--out-dir`, `--keep`): where they are.
 /// Its folder differs from run to run: not compared.
@@ -287,11 +296,12 @@ fn percent_decode(text: &str) -> String {
         .into_owned()
 }
 
-/// The tutorial's 14 images under `base`: `<base>/<name>.png`.
-pub fn urls_under(base: &str) -> Vec<ImageUrl> {
+/// The first `count` images under `base`: `<base>/<name>.png`, the tutorial's 14 names
+/// first, then `<name>-1`, `<name>-2`, … ([`images::name_of`]).
+pub fn urls_under(base: &str, count: usize) -> Vec<ImageUrl> {
     let base = base.trim_end_matches('/');
-    images::NAMES
-        .iter()
+    (0..count)
+        .map(images::name_of)
         .map(|name| ImageUrl {
             url: format!("{base}/{name}.png"),
             file_name: format!("{name}.png"),
@@ -616,11 +626,7 @@ pub fn save_whole(
     body: &mut dyn Read,
     settings: &FetchSettings,
 ) -> Result<(u64, String), Failure> {
-    let target = folder.join(file_name);
-    let cannot_write = |e: io::Error| Failure::Final(format!("cannot write {file_name}: {e}"));
-    let mut pending = PendingFile::create(folder, file_name).map_err(cannot_write)?;
-    let mut hasher = Sha256::new();
-    let mut length: u64 = 0;
+    let mut saving = WholeFile::create(folder, file_name, settings)?;
     let mut buffer = vec![0u8; 64 * 1024];
     loop {
         let read = match body.read(&mut buffer) {
@@ -629,18 +635,63 @@ pub fn save_whole(
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(body_failure(&e, settings)),
         };
-        length += read as u64;
-        if length > settings.max_bytes {
-            return Err(Failure::Final(too_large(settings)));
-        }
-        hasher.update(&buffer[..read]);
-        pending
-            .file()
-            .write_all(&buffer[..read])
-            .map_err(cannot_write)?;
+        saving.write(&buffer[..read])?;
     }
-    pending.publish(&target).map_err(cannot_write)?;
-    Ok((length, images::hex(&hasher.finalize())))
+    saving.publish()
+}
+
+/// A file being saved whole or not at all, piece by piece as a body arrives: each piece is
+/// counted against the cap, hashed and written into an unnamed file, which gets its name only
+/// in [`WholeFile::publish`]. Dropped before that, it leaves nothing. [`save_whole`] feeds it
+/// from a blocking reader; an awaited fetch feeds it each chunk as it comes.
+pub struct WholeFile<'a> {
+    pending: PendingFile,
+    target: PathBuf,
+    file_name: &'a str,
+    max_bytes: u64,
+    too_large: String,
+    hasher: Sha256,
+    length: u64,
+}
+
+impl<'a> WholeFile<'a> {
+    pub fn create(
+        folder: &Path,
+        file_name: &'a str,
+        settings: &FetchSettings,
+    ) -> Result<Self, Failure> {
+        let pending = PendingFile::create(folder, file_name)
+            .map_err(|e| cannot_write(file_name, &e))?;
+        Ok(WholeFile {
+            pending,
+            target: folder.join(file_name),
+            file_name,
+            max_bytes: settings.max_bytes,
+            too_large: too_large(settings),
+            hasher: Sha256::new(),
+            length: 0,
+        })
+    }
+
+    /// The next piece of the body; a body beyond the cap is refused, and not retried.
+    pub fn write(&mut self, piece: &[u8]) -> Result<(), Failure> {
+        self.length += piece.len() as u64;
+        if self.length > self.max_bytes {
+            return Err(Failure::Final(self.too_large.clone()));
+        }
+        self.hasher.update(piece);
+        (self.pending.file().write_all(piece)).map_err(|e| cannot_write(self.file_name, &e))
+    }
+
+    /// Names the whole file; returns its length and sha256.
+    pub fn publish(self) -> Result<(u64, String), Failure> {
+        (self.pending.publish(&self.target)).map_err(|e| cannot_write(self.file_name, &e))?;
+        Ok((self.length, images::hex(&self.hasher.finalize())))
+    }
+}
+
+fn cannot_write(file_name: &str, error: &io::Error) -> Failure {
+    Failure::Final(format!("cannot write {file_name}: {error}"))
 }
 
 fn body_failure(error: &io::Error, settings: &FetchSettings) -> Failure {
@@ -815,15 +866,17 @@ impl DownloadPlan {
         };
         let mut latency_s = None;
         let mut server = None;
+        let images = run.options().images.unwrap_or(IMAGES);
         let (source, urls, manifest_base) = if let Some(list) = &args.urls {
             (list.path.display().to_string(), list.urls.clone(), None)
         } else if let Some(base) = &args.base_url {
-            (base.clone(), urls_under(base), Some(base.clone()))
+            (base.clone(), urls_under(base, images), Some(base.clone()))
         } else {
             let latency = run.seconds(args.latency as f64 / 1000.0);
             let server_args = ServerArgs {
                 latency: (latency * 1000.0).round() as u64,
                 image_kib: args.image_kib,
+                images,
                 faults: args.server_fault.clone(),
                 fault_every: args.server_fault_every,
                 stall_ms: (args.timeout * 3000.0) as u64,
@@ -835,7 +888,7 @@ impl DownloadPlan {
             server = Some(started);
             (
                 format!("local image server {base}"),
-                urls_under(&base),
+                urls_under(&base, images),
                 Some(base),
             )
         };
@@ -1007,7 +1060,7 @@ impl Job for FetchInTurn {
 
     fn run(self, out: &dyn EventSink) -> Self::Output {
         let client = self.settings.client()?;
-        out.emit("ready", None);
+        out.emit(READY, None);
         let manifest = match self.manifest_base {
             Some(base) => fetch_manifest(&client, &base)?,
             None => None,
@@ -1034,7 +1087,7 @@ impl Job for FetchIntoMemory {
 
     fn run(self, out: &dyn EventSink) -> Result<u64, String> {
         let client = self.settings.client()?;
-        out.emit("ready", None);
+        out.emit(READY, None);
         Ok(fetch_into_memory(&client, &self.urls))
     }
 }
@@ -1321,6 +1374,8 @@ mod known_answers {
     fn which_worker_of_the_queue_fetched_an_image_is_not_compared() {
         let key = |worker: &str| comparable_event(&event(1.0, worker, "saved")).unwrap().0;
         assert_eq!(key("t3"), "a worker");
+        assert_eq!(comparable_event(&event(1.0, "t3", READY)), None);
+        assert!(comparable_event(&event(1.0, SEQUENTIAL_WORKER, READY)).is_some());
         assert_eq!(key(SEQUENTIAL_WORKER), SEQUENTIAL_WORKER);
         assert_eq!(key(MAIN), MAIN);
     }
