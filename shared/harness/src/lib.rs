@@ -78,8 +78,8 @@ pub struct CompareCli {
 
     /// A backend to compare, as NAME=COMMAND: COMMAND is a program, optionally followed by
     /// arguments it is always given, separated by spaces. Repeat for more backends; they run
-    /// in the order given, and every ratio is against the first [default: threads and
-    /// processes, beside this program]
+    /// in the order given, and every ratio is against the first [default: threads,
+    /// processes and tasks, beside this program]
     #[arg(long = "backend", value_name = "NAME=COMMAND", value_parser = backends::parse_backend)]
     pub backends: Vec<BackendSpec>,
 
