@@ -550,6 +550,52 @@ fn ctrl_c_keeps_what_was_measured_and_ends_with_130() {
 }
 
 #[test]
+fn sigterm_to_compare_alone_stops_the_backend_under_way_and_leaves_nothing() {
+    use cross_backend::{children_command_lines, group_is_gone};
+    use nix::sys::signal::{Signal, kill};
+    use std::io::BufRead;
+    // At scale 1, start sleeps 5 s: the signal lands while a backend runs it.
+    let (mut command, _scratch) = command("compare", &["--runs", "1", "--scale", "1", "start"]);
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("compare: backends") {
+        line.clear();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "compare said nothing"
+        );
+    }
+    // The first run has started once compare has a child running the demo (before, its
+    // children only list their demos).
+    let started = std::time::Instant::now();
+    let running_the_demo = |args: &Vec<String>| args.iter().any(|arg| arg == "start");
+    while !children_command_lines(pid).iter().any(running_the_demo) {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no run was started"
+        );
+        std::thread::yield_now();
+    }
+    let rest = std::thread::spawn(move || std::io::read_to_string(stdout).unwrap());
+    // SIGTERM to compare alone: the backend does not see it unless compare passes it on.
+    kill(nix::unistd::Pid::from_raw(pid as i32), Signal::SIGTERM).unwrap();
+    let finished = finish(child, Duration::from_secs(10));
+    assert_eq!(finished.code(), 130, "{finished:?}");
+    assert!(
+        group_is_gone(pid),
+        "a process of the run was left: {finished:?}"
+    );
+    let said = rest.join().unwrap();
+    assert!(said.contains("interrupted"), "{said}");
+}
+
+#[test]
 fn the_html_export_is_well_formed_with_one_chart_per_demo() {
     let dir = tempfile::tempdir().unwrap();
     let html = dir.path().join("report.html");

@@ -492,6 +492,7 @@ pub fn compare(cli: &CompareCli, interrupted: &AtomicBool) -> Result<Verdict, Er
                         demo,
                         timeout: Duration::from_secs_f64(cli.timeout),
                         extra_args: &point_args,
+                        interrupted: Some(interrupted),
                     };
                     runs.push(measure(&spec, index));
                     progress.inc(1);

@@ -37,10 +37,12 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: &CompareCli) -> anyhow::Result<Verdict> {
-    // Ctrl-C reaches the backend under way too, which ends with 130; compare then keeps what
-    // it measured, writes its exports and ends with 130 as well.
+    // Ctrl-C reaches the backend under way too, and SIGTERM is passed on to it; it ends with
+    // 130, and compare then keeps what it measured, writes its exports and ends with 130 too.
     let interrupted = Arc::new(AtomicBool::new(false));
-    signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&interrupted))
-        .context("cannot watch for Ctrl-C")?;
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, Arc::clone(&interrupted))
+            .context("cannot watch for Ctrl-C and SIGTERM")?;
+    }
     Ok(harness::compare(cli, &interrupted)?)
 }

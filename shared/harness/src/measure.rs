@@ -15,8 +15,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::io::{self, Read};
 use std::os::fd::AsFd;
-use std::os::unix::process::ExitStatusExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -97,6 +98,8 @@ pub struct RunSpec<'a> {
     pub timeout: Duration,
     /// Arguments for this run only, after the backend's own (a sweep's value).
     pub extra_args: &'a [String],
+    /// Raised by Ctrl-C or SIGTERM: the run under way is told to stop (see [`wait_or_kill`]).
+    pub interrupted: Option<&'a AtomicBool>,
 }
 
 /// Runs the backend once and measures it. Never panics on a bad run: the run says what
@@ -121,17 +124,32 @@ pub fn measure(spec: &RunSpec, index: u32) -> Run {
     };
     let before = children_usage();
     let started = Instant::now();
-    let child = spec
-        .backend
-        .command(spec.demo)
+    let mut command = spec.backend.command(spec.demo);
+    command
         .args(spec.extra_args)
         .env("NO_COLOR", "1")
         // A panic's backtrace would be symbolised into the memory figures (tens of MiB).
         .env("RUST_BACKTRACE", "0")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn();
+        .stderr(Stdio::piped());
+    let this_program = nix::unistd::getpid();
+    // SAFETY: the closure runs in the child between fork and exec, where only
+    // async-signal-safe calls are allowed: prctl and getppid are single system calls, and it
+    // allocates nothing (the error is a constant kind).
+    unsafe {
+        command.pre_exec(move || {
+            // If compare dies, even of SIGKILL, the backend is told to stop as by SIGTERM
+            // (it stops its workers and ends); compare runs it from its main thread, whose
+            // end is the program's.
+            nix::sys::prctl::set_pdeathsig(Signal::SIGTERM).map_err(io::Error::from)?;
+            if nix::unistd::getppid() != this_program {
+                return Err(io::ErrorKind::BrokenPipe.into());
+            }
+            Ok(())
+        })
+    };
+    let child = command.spawn();
     let mut child = match child {
         Ok(child) => child,
         Err(error) => {
@@ -148,7 +166,7 @@ pub fn measure(spec: &RunSpec, index: u32) -> Run {
     let (stop_sampling, sampling_stopped) = mpsc::channel::<()>();
     let sampler = thread::spawn(move || sample_tree(pid as i32, sampling_stopped));
 
-    let ended = wait_or_kill(&mut child, spec.timeout);
+    let ended = wait_or_kill(&mut child, spec.timeout, spec.interrupted);
     run.process_wall_s = started.elapsed().as_secs_f64();
     let (status, timed_out) = match ended {
         Ok((status, timed_out)) => (Ok(status), timed_out),
@@ -229,12 +247,20 @@ pub fn measure(spec: &RunSpec, index: u32) -> Run {
 /// with it, by their parent-death signal). Returns how it ended, and whether it was killed
 /// for its timeout.
 ///
+/// Once `interrupted` is raised (Ctrl-C, or SIGTERM to this program alone, which the child
+/// does not see), the child is sent SIGTERM, once: it stops its demo, stops and reaps its
+/// workers and ends with 130, and the wait goes on for that end.
+///
 /// The child has one owner, this call: nothing else waits for it, kills it or reaps it. It
 /// is waited for on its pidfd, opened while it is unreaped, and killed through that pidfd,
 /// before it is reaped: the kill reaches that process or none, never another that has since
 /// been given its pid. A run that ended as its time ran out (the kill then finds a dead
 /// child) ended by itself: it is not reported as timed out.
-pub fn wait_or_kill(child: &mut Child, timeout: Duration) -> io::Result<(ExitStatus, bool)> {
+pub fn wait_or_kill(
+    child: &mut Child,
+    timeout: Duration,
+    interrupted: Option<&AtomicBool>,
+) -> io::Result<(ExitStatus, bool)> {
     use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
     use rustix::process::{PidfdFlags, pidfd_open, pidfd_send_signal};
     // A child reaped already (by an earlier wait) has no process any more to name.
@@ -243,10 +269,20 @@ pub fn wait_or_kill(child: &mut Child, timeout: Duration) -> io::Result<(ExitSta
     }
     let pidfd = pidfd_open(rustix::process::Pid::from_child(child), PidfdFlags::empty())?;
     let deadline = Instant::now() + timeout;
+    let mut told_to_stop = false;
     loop {
+        if !told_to_stop && interrupted.is_some_and(|flag| flag.load(Ordering::SeqCst)) {
+            told_to_stop = true;
+            let _ = pidfd_send_signal(&pidfd, rustix::process::Signal::TERM);
+        }
         let left = deadline.saturating_duration_since(Instant::now());
+        // In turns, so that an interrupt is passed on within one.
+        let turn = match interrupted {
+            Some(_) if !told_to_stop => left.min(contract::interrupt::TURN),
+            _ => left,
+        };
         let mut fds = [PollFd::new(pidfd.as_fd(), PollFlags::POLLIN)];
-        let wait = PollTimeout::try_from(left).unwrap_or(PollTimeout::MAX);
+        let wait = PollTimeout::try_from(turn).unwrap_or(PollTimeout::MAX);
         match poll(&mut fds, wait) {
             // Readable: the child has ended.
             Ok(n) if n > 0 => return Ok((child.wait()?, false)),
@@ -456,7 +492,7 @@ mod tests {
             .unwrap();
         // It has ended, unreaped, when its time (none) runs out: it ended by itself.
         until_ended(&child);
-        let (status, timed_out) = wait_or_kill(&mut child, Duration::ZERO).unwrap();
+        let (status, timed_out) = wait_or_kill(&mut child, Duration::ZERO, None).unwrap();
         assert_eq!(status.code(), Some(3));
         assert!(!timed_out);
     }
@@ -470,7 +506,7 @@ mod tests {
                 .spawn()
                 .unwrap();
             let timeout = Duration::from_micros(9_000 + 10 * i);
-            let (status, timed_out) = wait_or_kill(&mut child, timeout).unwrap();
+            let (status, timed_out) = wait_or_kill(&mut child, timeout, None).unwrap();
             let killed = status.signal() == Some(Signal::SIGKILL as i32);
             assert_eq!(timed_out, killed, "{i}: {status:?}");
         }
@@ -483,13 +519,14 @@ mod tests {
             .spawn()
             .unwrap();
         let started = Instant::now();
-        let (status, timed_out) = wait_or_kill(&mut child, Duration::from_millis(50)).unwrap();
+        let (status, timed_out) =
+            wait_or_kill(&mut child, Duration::from_millis(50), None).unwrap();
         assert!(timed_out);
         assert_eq!(status.signal(), Some(Signal::SIGKILL as i32));
         assert!(started.elapsed() < Duration::from_secs(5));
         // A run that ends in time is left alone.
         let mut quick = std::process::Command::new("true").spawn().unwrap();
-        let (status, timed_out) = wait_or_kill(&mut quick, Duration::from_secs(30)).unwrap();
+        let (status, timed_out) = wait_or_kill(&mut quick, Duration::from_secs(30), None).unwrap();
         assert!(status.success() && !timed_out);
     }
 
