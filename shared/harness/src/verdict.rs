@@ -214,23 +214,36 @@ fn crash_answer(comparison: &DemoComparison) -> Option<(String, String, Option<S
         })
         .collect::<Vec<_>>()
         .join(" · ");
+    // A program that lived on beats one that died, whatever its workers finished before it
+    // died (MPI tears a job down only after the others may have finished): then the most
+    // other workers that finished.
+    let standing = |outcome: &CrashOutcome| {
+        let (survived, _, program) = fatal(outcome);
+        (program, survived)
+    };
     let best = outcomes
         .iter()
-        .map(|(_, outcome)| fatal(outcome).0)
+        .map(|(_, outcome)| standing(outcome))
         .max()
-        .unwrap_or(0);
+        .unwrap_or((false, 0));
     let best_backends: Vec<&str> = outcomes
         .iter()
-        .filter(|(_, outcome)| fatal(outcome).0 == best)
+        .filter(|(_, outcome)| standing(outcome) == best)
         .map(|(backend, _)| *backend)
         .collect();
     // With more than two backends, several may keep the others running (processes in Rust
     // and in Python): they are named together, and none of them is the one winner.
     let winner = (best_backends.len() < outcomes.len() && best_backends.len() == 1)
         .then(|| best_backends[0].to_string());
-    let answer = if best_backends.len() < outcomes.len() {
+    let answer = if best_backends.len() < outcomes.len() && best.0 {
         format!(
             "{}: a fatal fault in one worker leaves the others running",
+            best_backends.join(", ")
+        )
+    } else if best_backends.len() < outcomes.len() {
+        format!(
+            "{}: a fatal fault ends the whole program in every backend; here the most other \
+             workers finished before it did",
             best_backends.join(", ")
         )
     } else {
@@ -313,6 +326,13 @@ mod tests {
 
     const TASK: BackendKind = BackendKind {
         worker: WorkerKind::Task,
+        isolated: false,
+        start_method: None,
+        executor: None,
+    };
+
+    const RANK: BackendKind = BackendKind {
+        worker: WorkerKind::Rank,
         isolated: false,
         start_method: None,
         executor: None,
@@ -603,11 +623,15 @@ mod tests {
         };
         let alone = json!({"worker": "process", "isolated": true, "rounds": [
             round("panic", &all, true), round("abort", &all, true), round("kill", &all, true)]});
+        // MPI ends the whole job, but only after the other ranks may have finished.
+        let finished_then_ended = json!({"worker": "rank", "isolated": false, "rounds": [
+            round("panic", &all, true), round("abort", &all, false), round("kill", &all, false)]});
         let backends = [
             ("threads", &THREAD, whole_program("thread")),
             ("processes", &PROCESS, alone.clone()),
             ("tasks", &TASK, whole_program("task")),
             ("spare", &PROCESS, alone),
+            ("cluster", &RANK, finished_then_ended),
         ];
         let runs: Vec<_> = (backends.iter())
             .map(|(name, _, outcome)| ok_run(name, 0, "crash", (0.1, 0.1), &[], outcome.clone()))
