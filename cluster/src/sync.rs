@@ -12,64 +12,17 @@
 use crate::workers::{Parent, Service, WorkerId, Workers};
 use contract::DemoError;
 use contract::event_flag::EventFlag;
-use contract::queues::{Item, OrderedQueue, QueueName, SharedQueue, TASK_DONE_TOO_OFTEN};
+use contract::queue_owner::{QueueReply, QueueRequest};
+use contract::queues::{Item, QueueName, SharedQueue};
 use contract::trace::monotonic_ns;
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-/// What a worker asks of the queues' owner.
-#[derive(Debug, Serialize, Deserialize)]
-pub enum QueueRequest {
-    Put(QueueName, Item),
-    /// Wait at most this long if the queue is empty.
-    Get(QueueName, Duration),
-    /// One item got from the queue has been dealt with.
-    TaskDone(QueueName),
-    /// Wait at most this long for every item put to be marked done.
-    Join(QueueName, Duration),
-}
-
-/// The owner's answer.
-#[derive(Debug, Serialize, Deserialize)]
-pub enum QueueReply {
-    Stored,
-    /// `None`: the queue stayed empty for the whole timeout.
-    Got(Option<Item>),
-    /// A `task_done` was counted, or why not.
-    Counted(Result<(), String>),
-    /// `false`: tasks were still unfinished when the join's timeout passed.
-    Joined(bool),
-}
-
-/// The queues, kept by rank 0: it answers each worker's requests while it pumps their
-/// messages. A get on an empty queue is parked (no reply yet) until a put brings an item or
-/// its timeout passes; the worker waits for its reply meanwhile (polling between pauses). A
-/// join is parked likewise until the queue's last unfinished task is marked done.
-#[derive(Debug, Default)]
-pub struct QueueOwner {
-    queues: BTreeMap<QueueName, OrderedQueue>,
-    /// Gets waiting on an empty queue, oldest first, each with its deadline.
-    waiting: Vec<(WorkerId, QueueName, Instant)>,
-    /// Joins waiting for a queue's unfinished tasks, each with its deadline.
-    joining: Vec<(WorkerId, QueueName, Instant)>,
-}
-
-impl QueueOwner {
-    fn pop(&mut self, queue: QueueName) -> Option<Item> {
-        self.queues.get_mut(&queue).and_then(OrderedQueue::pop)
-    }
-
-    /// Answers the oldest gets waiting on `queue` while it has items.
-    fn serve_waiting(&mut self, queue: QueueName, replies: &mut Vec<(WorkerId, QueueReply)>) {
-        while let Some(at) = self.waiting.iter().position(|(_, q, _)| *q == queue) {
-            let Some(item) = self.pop(queue) else { break };
-            let (worker, _, _) = self.waiting.remove(at);
-            replies.push((worker, QueueReply::Got(Some(item))));
-        }
-    }
-}
+/// The queues, kept by rank 0, which answers each worker's requests while it pumps their
+/// messages; a worker waits for its reply meanwhile, polling between pauses.
+pub type QueueOwner = contract::queue_owner::QueueOwner<WorkerId>;
 
 impl Service for QueueOwner {
     type Request = QueueRequest;
@@ -81,66 +34,11 @@ impl Service for QueueOwner {
         request: QueueRequest,
         replies: &mut Vec<(WorkerId, QueueReply)>,
     ) {
-        match request {
-            QueueRequest::Put(queue, item) => {
-                self.queues
-                    .entry(queue)
-                    .or_insert_with(|| OrderedQueue::new(queue.order()))
-                    .push(item);
-                replies.push((from, QueueReply::Stored));
-                self.serve_waiting(queue, replies);
-            }
-            QueueRequest::Get(queue, timeout) => match self.pop(queue) {
-                Some(item) => replies.push((from, QueueReply::Got(Some(item)))),
-                None => self.waiting.push((from, queue, Instant::now() + timeout)),
-            },
-            QueueRequest::TaskDone(queue) => {
-                let counted = self
-                    .queues
-                    .get_mut(&queue)
-                    .ok_or_else(|| TASK_DONE_TOO_OFTEN.to_string())
-                    .and_then(OrderedQueue::task_done);
-                replies.push((
-                    from,
-                    QueueReply::Counted(counted.as_ref().map(drop).map_err(Clone::clone)),
-                ));
-                if counted == Ok(true) {
-                    // The last unfinished task: every join waiting on this queue returns.
-                    self.joining.retain(|&(joiner, q, _)| {
-                        let done = q == queue;
-                        if done {
-                            replies.push((joiner, QueueReply::Joined(true)));
-                        }
-                        !done
-                    });
-                }
-            }
-            QueueRequest::Join(queue, timeout) => {
-                let unfinished = self.queues.get(&queue).is_some_and(|q| q.unfinished() > 0);
-                if unfinished {
-                    self.joining.push((from, queue, Instant::now() + timeout));
-                } else {
-                    replies.push((from, QueueReply::Joined(true)));
-                }
-            }
-        }
+        self.answer(from, request, replies);
     }
 
     fn expire(&mut self, now: Instant, replies: &mut Vec<(WorkerId, QueueReply)>) {
-        self.waiting.retain(|&(worker, _, deadline)| {
-            let expired = deadline <= now;
-            if expired {
-                replies.push((worker, QueueReply::Got(None)));
-            }
-            !expired
-        });
-        self.joining.retain(|&(worker, _, deadline)| {
-            let expired = deadline <= now;
-            if expired {
-                replies.push((worker, QueueReply::Joined(false)));
-            }
-            !expired
-        });
+        QueueOwner::expire(self, now, replies);
     }
 }
 

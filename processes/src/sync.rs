@@ -17,10 +17,9 @@ use crate::shared_memory::ProcessShared;
 use crate::workers::{EXIT_PANICKED, Parent, Service, WorkerId, exit_child};
 use contract::DemoError;
 use contract::event_flag::{EventFlag, SetTime};
-use contract::queues::{Item, OrderedQueue, QueueName, SharedQueue, TASK_DONE_TOO_OFTEN};
-use serde::{Deserialize, Serialize};
+use contract::queue_owner::{QueueReply, QueueRequest};
+use contract::queues::{Item, QueueName, SharedQueue};
 use std::cell::UnsafeCell;
-use std::collections::BTreeMap;
 use std::marker::PhantomData;
 use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -263,57 +262,9 @@ unsafe impl ProcessShared for AtomicU64 {}
 // SAFETY: `SetTime` is one atomic word (nanoseconds), no pointers, no destructor.
 unsafe impl ProcessShared for SetTime {}
 
-/// What a child asks of the queues' owner.
-#[derive(Debug, Serialize, Deserialize)]
-pub enum QueueRequest {
-    Put(QueueName, Item),
-    /// Wait at most this long if the queue is empty.
-    Get(QueueName, Duration),
-    /// One item got from the queue has been dealt with.
-    TaskDone(QueueName),
-    /// Wait at most this long for every item put to be marked done.
-    Join(QueueName, Duration),
-}
-
-/// The owner's answer.
-#[derive(Debug, Serialize, Deserialize)]
-pub enum QueueReply {
-    Stored,
-    /// `None`: the queue stayed empty for the whole timeout.
-    Got(Option<Item>),
-    /// A `task_done` was counted, or why not.
-    Counted(Result<(), String>),
-    /// `false`: tasks were still unfinished when the join's timeout passed.
-    Joined(bool),
-}
-
-/// The queues, kept by the parent: it answers each child's requests while it pumps their
-/// channels. A get on an empty queue is parked (no reply yet) until a put brings an item or
-/// its timeout passes; the child blocks on its reply channel meanwhile, and nothing spins. A
-/// join is parked likewise until the queue's last unfinished task is marked done.
-#[derive(Debug, Default)]
-pub struct QueueOwner {
-    queues: BTreeMap<QueueName, OrderedQueue>,
-    /// Gets waiting on an empty queue, oldest first, each with its deadline.
-    waiting: Vec<(WorkerId, QueueName, Instant)>,
-    /// Joins waiting for a queue's unfinished tasks, each with its deadline.
-    joining: Vec<(WorkerId, QueueName, Instant)>,
-}
-
-impl QueueOwner {
-    fn pop(&mut self, queue: QueueName) -> Option<Item> {
-        self.queues.get_mut(&queue).and_then(OrderedQueue::pop)
-    }
-
-    /// Answers the oldest gets waiting on `queue` while it has items.
-    fn serve_waiting(&mut self, queue: QueueName, replies: &mut Vec<(WorkerId, QueueReply)>) {
-        while let Some(at) = self.waiting.iter().position(|(_, q, _)| *q == queue) {
-            let Some(item) = self.pop(queue) else { break };
-            let (worker, _, _) = self.waiting.remove(at);
-            replies.push((worker, QueueReply::Got(Some(item))));
-        }
-    }
-}
+/// The queues, kept by the parent, which answers each child's requests while it pumps their
+/// channels; a child blocks on its reply channel meanwhile, and nothing spins.
+pub type QueueOwner = contract::queue_owner::QueueOwner<WorkerId>;
 
 impl Service for QueueOwner {
     type Request = QueueRequest;
@@ -325,66 +276,11 @@ impl Service for QueueOwner {
         request: QueueRequest,
         replies: &mut Vec<(WorkerId, QueueReply)>,
     ) {
-        match request {
-            QueueRequest::Put(queue, item) => {
-                self.queues
-                    .entry(queue)
-                    .or_insert_with(|| OrderedQueue::new(queue.order()))
-                    .push(item);
-                replies.push((from, QueueReply::Stored));
-                self.serve_waiting(queue, replies);
-            }
-            QueueRequest::Get(queue, timeout) => match self.pop(queue) {
-                Some(item) => replies.push((from, QueueReply::Got(Some(item)))),
-                None => self.waiting.push((from, queue, Instant::now() + timeout)),
-            },
-            QueueRequest::TaskDone(queue) => {
-                let counted = self
-                    .queues
-                    .get_mut(&queue)
-                    .ok_or_else(|| TASK_DONE_TOO_OFTEN.to_string())
-                    .and_then(OrderedQueue::task_done);
-                replies.push((
-                    from,
-                    QueueReply::Counted(counted.as_ref().map(drop).map_err(Clone::clone)),
-                ));
-                if counted == Ok(true) {
-                    // The last unfinished task: every join waiting on this queue returns.
-                    self.joining.retain(|&(joiner, q, _)| {
-                        let done = q == queue;
-                        if done {
-                            replies.push((joiner, QueueReply::Joined(true)));
-                        }
-                        !done
-                    });
-                }
-            }
-            QueueRequest::Join(queue, timeout) => {
-                let unfinished = self.queues.get(&queue).is_some_and(|q| q.unfinished() > 0);
-                if unfinished {
-                    self.joining.push((from, queue, Instant::now() + timeout));
-                } else {
-                    replies.push((from, QueueReply::Joined(true)));
-                }
-            }
-        }
+        self.answer(from, request, replies);
     }
 
     fn expire(&mut self, now: Instant, replies: &mut Vec<(WorkerId, QueueReply)>) {
-        self.waiting.retain(|&(worker, _, deadline)| {
-            let expired = deadline <= now;
-            if expired {
-                replies.push((worker, QueueReply::Got(None)));
-            }
-            !expired
-        });
-        self.joining.retain(|&(worker, _, deadline)| {
-            let expired = deadline <= now;
-            if expired {
-                replies.push((worker, QueueReply::Joined(false)));
-            }
-            !expired
-        });
+        QueueOwner::expire(self, now, replies);
     }
 }
 

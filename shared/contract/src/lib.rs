@@ -41,6 +41,7 @@ pub mod interrupt;
 pub mod job;
 pub mod local_server;
 pub mod outcome;
+pub mod queue_owner;
 pub mod queues;
 pub mod report;
 pub mod run;
