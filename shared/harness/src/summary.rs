@@ -3,7 +3,7 @@
 //! kinds, never by their names.
 
 use super::backends::{agreement_group, describe_kind};
-use super::measure::Run;
+use super::measure::{MIN_MEMORY_SAMPLES, Run};
 use super::stats::{Finding, Interval, Summary, out_of_order, outliers};
 use contract::demos::{Better, DemoId};
 use contract::domain::BackendKind;
@@ -79,8 +79,12 @@ impl BackendSummary {
             demo_wall_s: summary(&|r| r.demo_wall_s()),
             process_wall_s: summary(&|r| Some(r.process_wall_s)),
             cpu_s: summary(&|r| Some(r.cpu_s())),
-            peak_pss_kib: summary(&|r| (r.samples > 0).then_some(r.peak_pss_kib as f64)),
-            largest_rss_kib: summary(&|r| (r.samples > 0).then_some(r.largest_rss_kib as f64)),
+            peak_pss_kib: summary(&|r| {
+                (r.samples >= MIN_MEMORY_SAMPLES).then_some(r.peak_pss_kib as f64)
+            }),
+            largest_rss_kib: summary(&|r| {
+                (r.samples >= MIN_MEMORY_SAMPLES).then_some(r.largest_rss_kib as f64)
+            }),
             voluntary_switches: summary(&|r| Some(r.voluntary_switches as f64)),
             involuntary_switches: summary(&|r| Some(r.involuntary_switches as f64)),
             processes_seen: ok.iter().map(|r| r.processes_seen).max(),
@@ -356,7 +360,9 @@ impl FigureSpec {
             Source::OverheadOverIdeal => Some(report.wall_s - report.ideal_wall_s),
             Source::DemoWall => Some(report.wall_s),
             Source::Cpu => Some(run.cpu_s()),
-            Source::PeakPss => (run.samples > 0).then_some(run.peak_pss_kib as f64),
+            Source::PeakPss => {
+                (run.samples >= MIN_MEMORY_SAMPLES).then_some(run.peak_pss_kib as f64)
+            }
         }
     }
 }
