@@ -102,7 +102,7 @@ fn lead_figures(comparison: &DemoComparison) -> String {
         .summary
         .figures
         .iter()
-        .filter(|f| f.lead)
+        .filter(|f| f.lead && !f.backends.is_empty())
         .collect();
     if lead.is_empty() {
         return String::new();
@@ -158,7 +158,11 @@ fn verdict_section(document: &CompareDocument) -> String {
             escape(&line.question),
             escape(&line.demo),
             escape(&line.measured),
-            if line.winner.is_some() { "won" } else { "even" },
+            if line.winner.is_some() || !line.leaders.is_empty() {
+                "won"
+            } else {
+                "even"
+            },
             escape(&line.answer),
             escape(&line.reason)
         );

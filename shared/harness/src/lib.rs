@@ -426,13 +426,21 @@ pub fn compare(cli: &CompareCli, interrupted: &AtomicBool) -> Result<Verdict, Er
         .sum::<usize>()
         * cli.runs as usize;
     // Every interval of the report holds together with 95 % confidence: the family is every
-    // figure of every demo against the first backend.
+    // figure of every demo against the first backend, and the verdict's pairs of the others.
     let family: usize = points
         .iter()
         .flat_map(|&point| demos.iter().map(move |&demo| (demo, point)))
         .map(|(demo, point)| {
             let running = backends.iter().filter(|b| takes(b, demo, point)).count();
-            summary::figure_count(demo) * running.saturating_sub(1)
+            let others = running.saturating_sub(1);
+            let verdict_pairs = contract::verdict::DIMENSIONS
+                .iter()
+                .filter(|d| d.demo == demo)
+                .count()
+                * others
+                * others.saturating_sub(1)
+                / 2;
+            summary::figure_count(demo) * others + verdict_pairs
         })
         .sum::<usize>();
     let confidence = stats::each_interval_confidence(family);

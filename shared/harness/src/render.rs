@@ -155,7 +155,13 @@ pub fn terminal_block(comparison: &DemoComparison) -> String {
         .max()
         .unwrap_or(0)
         .max(9);
-    for figure in summary.figures.iter().filter(|f| f.lead) {
+    // A figure no backend measured (one an option turns on, such as spawn's --touched-mib) is
+    // left out rather than shown as an empty row.
+    for figure in summary
+        .figures
+        .iter()
+        .filter(|f| f.lead && !f.backends.is_empty())
+    {
         out.push_str(&lead_rows(figure, name_width));
     }
     for figure in summary.figures.iter().filter(|f| !f.lead) {
@@ -324,10 +330,7 @@ pub fn terminal_verdict(lines: &[VerdictLine]) -> String {
     }
     let mut out = format!("{BOLD}Verdict: which model for what, from this run's figures{BOLD:#}\n");
     for line in lines {
-        let winner = line
-            .winner
-            .clone()
-            .unwrap_or_else(|| "no significant difference".to_string());
+        let winner = line.headline();
         out.push_str(&format!(
             "  {BOLD}{}{BOLD:#}: {winner} ({})\n",
             line.question, line.demo
@@ -615,9 +618,7 @@ pub fn markdown(title: &str, header: &str, document: &CompareDocument) -> String
                 line.demo,
                 line.measured,
                 line.answer,
-                line.winner
-                    .as_deref()
-                    .unwrap_or("no significant difference"),
+                line.headline(),
                 line.reason
             ));
         }

@@ -26,8 +26,26 @@ pub struct VerdictLine {
     pub answer: String,
     /// The backend that wins against every other, when one does with the report's confidence.
     pub winner: Option<String>,
+    /// The backends no other beats, when they are more than one but not all: the best is
+    /// among them, and none of them is significantly better than another (`threads or tasks`).
+    #[serde(default)]
+    pub leaders: Vec<String>,
     /// Why the models differ here, from the contract.
     pub reason: String,
+}
+
+impl VerdictLine {
+    /// The short answer: the winner, the leaders (`threads or tasks`), or "no significant
+    /// difference".
+    pub fn headline(&self) -> String {
+        if let Some(winner) = &self.winner {
+            return winner.clone();
+        }
+        match self.leaders.as_slice() {
+            [] | [_] => "no significant difference".to_string(),
+            [first @ .., last] => format!("{} or {last}", first.join(", ")),
+        }
+    }
 }
 
 /// The verdict of a comparison: one line per question whose demo ran and succeeded, and the
@@ -96,6 +114,7 @@ fn python_answer(python: &[&BackendSettings], document: &CompareDocument) -> Opt
     };
     line.answer = figure.contrast_phrase(&contrast);
     line.winner = contrast.winner(figure.better).map(str::to_string);
+    line.leaders = Vec::new();
     Some(line)
 }
 
@@ -104,64 +123,96 @@ fn answer(
     comparison: &DemoComparison,
     tasks_ran: bool,
 ) -> Option<VerdictLine> {
-    let line = |measured: String, answer: String, winner: Option<String>| VerdictLine {
+    let line = |measured: String, answer: String, leaders: Vec<String>| VerdictLine {
         question: dimension.question.to_string(),
         demo: comparison.id.clone(),
         measured,
         answer,
-        winner,
+        winner: match leaders.as_slice() {
+            [only] => Some(only.clone()),
+            _ => None,
+        },
+        leaders: if leaders.len() > 1 {
+            leaders
+        } else {
+            Vec::new()
+        },
         reason: dimension.reason_for(tasks_ran).to_string(),
     };
     let key = match dimension.figure {
         VerdictFigure::Measured(key, _) => key,
         VerdictFigure::PeakPss => "peak_pss_kib",
         VerdictFigure::CrashSurvivors => {
-            let (measured, answer, winner) = crash_answer(comparison)?;
-            return Some(line(measured, answer, winner));
+            let (measured, answer, leaders) = crash_answer(comparison)?;
+            return Some(line(measured, answer, leaders));
         }
     };
     let figure = comparison.summary.figures.iter().find(|f| f.key == key)?;
     if figure.backends.len() < 2 {
         return None;
     }
-    let (answer, winner) = figure_answer(figure);
-    Some(line(figure.medians().join(" · "), answer, winner))
+    let samples = |name: &str| figure_samples(dimension.demo, key, name, &comparison.runs);
+    let (answer, leaders) = figure_answer(figure, &samples);
+    Some(line(figure.medians().join(" · "), answer, leaders))
 }
 
-/// The contrasts in words, and the backend that beats every other (when one does).
-fn figure_answer(figure: &FigureComparison) -> (String, Option<String>) {
-    let phrases: Vec<String> = figure
+/// The contrasts in words, and the leaders: the backends no other beats, when some are
+/// beaten (one leader is the winner). The report contrasts every backend with the first; the
+/// verdict also sets the others against each other (at the same confidence, counted in the
+/// report's family), so that "threads better than processes, tasks even with threads" names
+/// threads and tasks, not nobody.
+fn figure_answer(
+    figure: &FigureComparison,
+    samples: &dyn Fn(&str) -> Vec<f64>,
+) -> (String, Vec<String>) {
+    let confidence = figure
         .contrasts
+        .iter()
+        .find_map(|c| c.interval.map(|i| i.confidence))
+        .unwrap_or(crate::stats::FAMILY_CONFIDENCE);
+    let names: Vec<&str> = figure.backends.iter().map(|b| b.backend.as_str()).collect();
+    let mut contrasts = figure.contrasts.clone();
+    for (i, reference) in names.iter().enumerate().skip(1) {
+        for other in &names[i + 1..] {
+            contrasts.push(Contrast {
+                backend: other.to_string(),
+                reference: reference.to_string(),
+                interval: Interval::between(&samples(reference), &samples(other), confidence),
+            });
+        }
+    }
+    let phrases: Vec<String> = contrasts
         .iter()
         .map(|c| figure.contrast_phrase(c))
         .collect();
-    let reference = figure.backends.first().map(|b| b.backend.clone());
-    let winners: Vec<Option<&str>> = figure
-        .contrasts
+    let beaten: Vec<&str> = contrasts
         .iter()
-        .map(|c| c.winner(figure.better))
+        .filter_map(|c| {
+            let winner = c.winner(figure.better)?;
+            Some(if winner == c.backend {
+                c.reference.as_str()
+            } else {
+                c.backend.as_str()
+            })
+        })
         .collect();
-    // The reference wins when it beats every other; another backend wins when it beats the
-    // reference and is the only one that does.
-    let winner = if !winners.is_empty() && winners.iter().all(|w| *w == reference.as_deref()) {
-        reference
+    let unbeaten: Vec<String> = names
+        .iter()
+        .filter(|name| !beaten.contains(name))
+        .map(|name| name.to_string())
+        .collect();
+    // Every backend unbeaten: no difference; none unbeaten (intervals that go round in a
+    // circle): no order to tell either.
+    let leaders = if unbeaten.len() < names.len() {
+        unbeaten
     } else {
-        let others: Vec<&str> = winners
-            .iter()
-            .flatten()
-            .copied()
-            .filter(|w| Some(*w) != reference.as_deref())
-            .collect();
-        match others.as_slice() {
-            [only] => Some(only.to_string()),
-            _ => None,
-        }
+        Vec::new()
     };
-    (phrases.join("; "), winner)
+    (phrases.join("; "), leaders)
 }
 
 /// Who survived each fault, per backend, from the first successful run's outcome.
-fn crash_answer(comparison: &DemoComparison) -> Option<(String, String, Option<String>)> {
+fn crash_answer(comparison: &DemoComparison) -> Option<(String, String, Vec<String>)> {
     let mut outcomes: Vec<(&str, CrashOutcome)> = Vec::new();
     for backend in &comparison.summary.backends {
         let outcome = comparison
@@ -232,9 +283,12 @@ fn crash_answer(comparison: &DemoComparison) -> Option<(String, String, Option<S
         .map(|(backend, _)| *backend)
         .collect();
     // With more than two backends, several may keep the others running (processes in Rust
-    // and in Python): they are named together, and none of them is the one winner.
-    let winner = (best_backends.len() < outcomes.len() && best_backends.len() == 1)
-        .then(|| best_backends[0].to_string());
+    // and in Python): they are named together as the leaders.
+    let leaders: Vec<String> = if best_backends.len() < outcomes.len() {
+        best_backends.iter().map(|b| b.to_string()).collect()
+    } else {
+        Vec::new()
+    };
     let answer = if best_backends.len() < outcomes.len() && best.0 {
         format!(
             "{}: a fatal fault in one worker leaves the others running",
@@ -249,7 +303,7 @@ fn crash_answer(comparison: &DemoComparison) -> Option<(String, String, Option<S
     } else {
         "the same in every backend".to_string()
     };
-    Some((measured, answer, winner))
+    Some((measured, answer, leaders))
 }
 
 #[cfg(test)]
@@ -565,6 +619,63 @@ mod tests {
             !without_tasks[1].reason.contains("task"),
             "{without_tasks:?}"
         );
+    }
+
+    #[test]
+    fn with_three_backends_the_ones_no_other_beats_lead_together() {
+        let backends: [(&str, &BackendKind, &[f64]); 3] = [
+            ("threads", &THREAD, &[3.5, 3.6, 3.4, 3.55, 3.45]),
+            ("processes", &PROCESS, &[4.6, 4.7, 4.8, 4.65, 4.75]),
+            ("tasks", &TASK, &[3.3, 3.9, 3.6, 3.2, 4.0]),
+        ];
+        let lines = verdict(&document(vec![compared_among(
+            DemoId::Spawn,
+            "worker_start_join_us",
+            &backends,
+        )]));
+        let memory = &lines[0];
+        assert_eq!(memory.question, "cost to start a worker");
+        // threads beat processes; tasks are even with threads: no one winner, but processes
+        // are out, and the headline says so instead of "no significant difference".
+        assert_eq!(memory.winner, None, "{memory:?}");
+        assert_eq!(memory.leaders, ["threads", "tasks"], "{memory:?}");
+        assert_eq!(memory.headline(), "threads or tasks");
+        // The pair that leaves the first backend out is in the answer too.
+        assert!(
+            memory.answer.contains("tasks 0.") && memory.answer.contains("× processes ("),
+            "{memory:?}"
+        );
+
+        // Tasks clearly ahead of both: the one winner, from the pair without threads too.
+        let backends: [(&str, &BackendKind, &[f64]); 3] = [
+            ("threads", &THREAD, &[3.5, 3.6, 3.4]),
+            ("processes", &PROCESS, &[3.5, 3.4, 3.6]),
+            ("tasks", &TASK, &[1.0, 1.1, 0.9]),
+        ];
+        let lines = verdict(&document(vec![compared_among(
+            DemoId::Spawn,
+            "worker_start_join_us",
+            &backends,
+        )]));
+        let memory = &lines[0];
+        assert_eq!(memory.winner.as_deref(), Some("tasks"), "{memory:?}");
+        assert!(memory.leaders.is_empty());
+        assert_eq!(memory.headline(), "tasks");
+
+        // Everyone even: no leaders, no winner.
+        let backends: [(&str, &BackendKind, &[f64]); 3] = [
+            ("threads", &THREAD, &[3.5, 3.6, 3.4]),
+            ("processes", &PROCESS, &[3.5, 3.4, 3.6]),
+            ("tasks", &TASK, &[3.6, 3.5, 3.4]),
+        ];
+        let lines = verdict(&document(vec![compared_among(
+            DemoId::Spawn,
+            "worker_start_join_us",
+            &backends,
+        )]));
+        let memory = &lines[0];
+        assert_eq!((memory.winner.as_deref(), memory.leaders.len()), (None, 0));
+        assert_eq!(memory.headline(), "no significant difference");
     }
 
     #[test]
