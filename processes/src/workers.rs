@@ -500,18 +500,25 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
         let set = self.channels.as_mut().expect("a worker was started");
         match set.try_select_timeout(turn) {
             Ok(results) => {
+                // The events of one wake-up are recorded (and narrated) in the order they
+                // happened, not in the order of their channels: a worker's `task_done` sent
+                // before another's `join` returned is read in the same wake-up, maybe after.
+                let mut events = Vec::new();
                 for result in results {
                     match result {
                         IpcSelectionResult::MessageReceived(channel, message) => {
-                            self.deliver(channel, message)?
+                            self.deliver(channel, message, &mut events)?
                         }
                         IpcSelectionResult::ChannelClosed(channel) => {
+                            // Its events first: a worker is narrated as reaped after them.
+                            self.record_in_order(&mut events);
                             if let Some(index) = self.child_of_channel.remove(&channel) {
                                 self.reap_closed(index);
                             }
                         }
                     }
                 }
+                self.record_in_order(&mut events);
             }
             Err(TrySelectError::Empty) => {}
             Err(TrySelectError::IoError(e)) => {
@@ -540,7 +547,20 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
         }
     }
 
-    fn deliver(&mut self, channel: u64, message: IpcMessage) -> Result<(), DemoError> {
+    /// Records the events read in one wake-up, earliest first.
+    fn record_in_order(&self, events: &mut Vec<Event>) {
+        events.sort_by(|a, b| a.t_s.total_cmp(&b.t_s));
+        for event in events.drain(..) {
+            self.run.trace().record(event);
+        }
+    }
+
+    fn deliver(
+        &mut self,
+        channel: u64,
+        message: IpcMessage,
+        events: &mut Vec<Event>,
+    ) -> Result<(), DemoError> {
         let index = self.child_of_channel[&channel];
         let message: ToParent<T, S::Request> = message
             .to()
@@ -555,7 +575,7 @@ impl<'run, T: Serialize + DeserializeOwned + Send + 'static, S: Service> Workers
                     let micros = (event.t_s - child.asked_at) * 1e6;
                     self.run.figures(|f| f.spawn_to_first_event_us.push(micros));
                 }
-                self.run.trace().record(event);
+                events.push(event);
             }
             ToParent::Request(request) => {
                 let mut replies = Vec::new();
