@@ -18,6 +18,7 @@ pub const ROW: Row = Row {
     outcome_depends_on_kind: false,
     headlines: &[
         Headline { key: "speedup_2_workers", label: "speedup of 2 workers over 1", better: Better::Higher },
+        Headline { key: "speedup_all_workers", label: "speedup of --workers over 1", better: Better::Higher },
     ],
     check: check_json::<CpuOutcome>,
     comparable_outcome: super::same_outcome,
@@ -77,6 +78,11 @@ impl CpuOutcome {
         run.measured(&format!("wall_s_{workers}_workers"), wall_s);
         let one_worker_s = run.measured_value("wall_s_1_workers").unwrap_or(wall_s);
         run.measured(&format!("speedup_{workers}_workers"), one_worker_s / wall_s);
+        // The pass of `--workers N` when it is given: the figure a sweep of workers draws
+        // against N (under a name without N).
+        if run.options().workers == Some(workers) {
+            run.measured("speedup_all_workers", one_worker_s / wall_s);
+        }
         run.main_says(
             "counted",
             Some(format!("{primes} primes with {workers} workers")),
@@ -209,6 +215,21 @@ mod known_answers {
     use super::*;
 
     #[test]
+    fn with_workers_given_its_pass_is_also_the_size_free_speedup() {
+        let options = crate::settings::DemoOptions {
+            workers: Some(3),
+            ..Default::default()
+        };
+        let run = crate::outcome::testing::demo_run(crate::demos::DemoId::Cpu, options);
+        let mut outcome = CpuOutcome::new(100);
+        outcome.record_pass(&run, 1, 25, 3.0);
+        outcome.record_pass(&run, 2, 25, 2.0);
+        assert_eq!(run.measured_value("speedup_all_workers"), None);
+        outcome.record_pass(&run, 3, 25, 1.5);
+        assert_eq!(run.measured_value("speedup_all_workers"), Some(2.0));
+    }
+
+    #[test]
     fn a_pass_records_its_time_and_its_speedup_over_one_worker() {
         let run = crate::outcome::testing::demo_run(crate::demos::DemoId::Cpu, Default::default());
         let mut outcome = CpuOutcome::new(100);
@@ -220,6 +241,8 @@ mod known_answers {
         assert_eq!(run.measured_value("wall_s_2_workers"), Some(0.5));
         assert_eq!(run.measured_value("speedup_1_workers"), Some(1.0));
         assert_eq!(run.measured_value("speedup_2_workers"), Some(4.0));
+        // Without --workers, no size-free speedup: a sweep's figure only.
+        assert_eq!(run.measured_value("speedup_all_workers"), None);
         let said: Vec<Option<String>> =
             run.trace().events().into_iter().map(|e| e.detail).collect();
         assert_eq!(
