@@ -420,3 +420,31 @@ pub fn group_is_gone(pgid: u32) -> bool {
     let pgid = nix::unistd::Pid::from_raw(pgid as i32);
     nix::sys::signal::killpg(pgid, None) == Err(nix::errno::Errno::ESRCH)
 }
+
+/// Keeps this test's thread, and so every process it starts from now on, on one core. With two
+/// cores a run's wake-ups either stay on one core or cross to the other, which costs ten times
+/// more here, and each run gets one way or the other for all of them (see "Two figures per
+/// run" in docs/report.md): three runs against three can then differ by the luck of the draw,
+/// not by anything the harness does. On one core there is no draw.
+pub fn on_one_core() {
+    use nix::sched::{CpuSet, sched_getaffinity, sched_setaffinity};
+    use nix::unistd::Pid;
+    let this_thread = Pid::from_raw(0);
+    let allowed = sched_getaffinity(this_thread).unwrap();
+    let first = (0..CpuSet::count())
+        .find(|&cpu| allowed.is_set(cpu).unwrap_or(false))
+        .unwrap();
+    let mut one = CpuSet::new();
+    one.set(first).unwrap();
+    sched_setaffinity(this_thread, &one).unwrap();
+}
+
+/// How many CPUs this thread may run on: the placements a channel's round trips are timed in
+/// (two cores only with two).
+pub fn allowed_cpus() -> usize {
+    use nix::sched::{CpuSet, sched_getaffinity};
+    let allowed = sched_getaffinity(nix::unistd::Pid::from_raw(0)).unwrap();
+    (0..CpuSet::count())
+        .filter(|&cpu| allowed.is_set(cpu).unwrap_or(false))
+        .count()
+}

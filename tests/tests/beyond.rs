@@ -2,7 +2,7 @@
 //! the contract says, and every figure recorded (their values from known samples: the unit
 //! tests of `contract::bench` and of each demo's figures).
 
-use cross_backend::{BACKENDS, measured, one_demo};
+use cross_backend::{BACKENDS, allowed_cpus, measured, on_one_core, one_demo};
 use serde_json::json;
 
 #[test]
@@ -103,6 +103,10 @@ fn spawn_reports_positive_consistent_costs() {
             );
         }
         assert!(report.figures.workers_created >= 20, "{backend}");
+        // The same on one core, where no wake-up waits for another core.
+        for figure in ["worker_start_join_one_core_us", "raw_os_one_core_us"] {
+            assert!(measured(&report, figure) > 0.0, "{backend} {figure}");
+        }
     }
 }
 
@@ -144,6 +148,15 @@ fn spawn_measures_every_start_method_in_the_same_run() {
             measured(&report, "spawn_raw_os_us") > measured(&report, "fork_raw_os_us"),
             "{method}"
         );
+        // On one core the parent and the workers it forks or spawns share it; a forkserver
+        // forks on its own CPUs, so its one-core figure is not made up but said missing.
+        let one_core = report.figures.measured.get("worker_start_join_one_core_us");
+        if method == "forkserver" {
+            assert_eq!(one_core, None);
+            assert!(report.figures.notes["worker_start_join_one_core_us"].contains("server"));
+        } else {
+            assert!(one_core.is_some_and(|us| *us > 0.0), "{method}");
+        }
         let started_by = &report.figures.notes["start_method"];
         assert!(started_by.starts_with(method), "{method}: {started_by}");
         // 20 workers by the method asked for, and at least 5 by each other one.
@@ -213,6 +226,47 @@ fn channel_delivers_every_message_intact_and_reports_consistent_rates() {
             measured_names.clone().all(|name| !name.contains("raw")),
             "{backend}: {:?}",
             measured_names.collect::<Vec<_>>()
+        );
+    }
+}
+
+#[test]
+fn round_trips_are_timed_again_with_the_ends_on_one_core_and_on_two() {
+    let cpus = allowed_cpus();
+    for backend in BACKENDS {
+        let report = one_demo(backend, &["channel", "--count", "2000"]);
+        for size in ["8b", "64kib"] {
+            let placed = |place: &str, figure: &str| {
+                let name = format!("channel_{size}_{place}_{figure}");
+                report.figures.measured.get(&name).copied()
+            };
+            for figure in ["round_trip_us", "msgs_per_s", "mb_per_s"] {
+                assert!(
+                    placed("one_core", figure).is_some_and(|v| v > 0.0),
+                    "{backend} {size} {figure}"
+                );
+                // Two cores only where this thread may use two.
+                assert_eq!(
+                    placed("two_cores", figure).is_some(),
+                    cpus >= 2,
+                    "{backend} {size} {figure} with {cpus} CPUs"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn on_one_core_nothing_is_timed_on_two() {
+    // This test's thread, and so the backends it starts, may use one core only.
+    on_one_core();
+    for backend in BACKENDS {
+        let report = one_demo(backend, &["channel", "--count", "200"]);
+        assert!(measured(&report, "channel_8b_one_core_round_trip_us") > 0.0);
+        let names: Vec<&String> = report.figures.measured.keys().collect();
+        assert!(
+            names.iter().all(|name| !name.contains("two_cores")),
+            "{backend}: {names:?}"
         );
     }
 }

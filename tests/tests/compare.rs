@@ -2,7 +2,7 @@
 //! in their row and never averaged in, outcomes checked again whatever a backend says,
 //! differences that fail the comparison, any number of backends, and well-formed exports.
 
-use cross_backend::{binary, command, finish, interrupt_when};
+use cross_backend::{binary, command, finish, interrupt_when, on_one_core};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Stdio;
@@ -795,24 +795,6 @@ fn no_significant_difference(contrast: &Value) -> bool {
         "ratio" => low <= 1.0 + noise && high >= 1.0 / (1.0 + noise),
         _ => low <= noise && high >= -noise,
     }
-}
-
-/// Keeps this test's thread, and so every process it starts from now on, on one core. With two
-/// cores a run's wake-ups either stay on one core or cross to the other, which costs ten times
-/// more here, and each run gets one way or the other for all of them (see "Two figures per
-/// run" in docs/report.md): three runs against three can then differ by the luck of the draw,
-/// not by anything the harness does. On one core there is no draw.
-fn on_one_core() {
-    use nix::sched::{CpuSet, sched_getaffinity, sched_setaffinity};
-    use nix::unistd::Pid;
-    let this_thread = Pid::from_raw(0);
-    let allowed = sched_getaffinity(this_thread).unwrap();
-    let first = (0..CpuSet::count())
-        .find(|&cpu| allowed.is_set(cpu).unwrap_or(false))
-        .unwrap();
-    let mut one = CpuSet::new();
-    one.set(first).unwrap();
-    sched_setaffinity(this_thread, &one).unwrap();
 }
 
 #[test]

@@ -16,7 +16,8 @@ use crate::launch;
 use crate::ranks;
 use crate::workers::Workers;
 use contract::bench::{
-    Ends, PathFigures, Socket, main_side, message_counts, peer, raw_socketpair, record_baseline,
+    Ends, PathFigures, Socket, main_side, main_side_placed, message_counts, peer, peer_placed,
+    raw_socketpair, record_baseline,
     record_channel_over, record_path, socket_ends,
 };
 use contract::demos::channel::ChannelOutcome;
@@ -83,7 +84,9 @@ fn measure_mpi(
     };
     let id = workers.start(peer_name, job)?;
     let mut main_ends = mpi_ends(workers.rank_of(id));
-    let figures = main_side(&mut main_ends, messages, bytes, round_trips);
+    // Ranks are not placed on cores: they may be on two machines, and a rank waiting in MPI
+    // spins, which on one core would time the scheduler's time slice.
+    let figures = main_side_placed(&mut main_ends, messages, bytes, round_trips, &[]);
     workers
         .join(id)?
         .map_err(|e| DemoError::System(format!("the peer: {e}")))?;
@@ -123,7 +126,7 @@ impl Job for MpiPeer {
     fn run(self, out: &dyn EventSink) -> Result<(), String> {
         let mut ends = mpi_ends(0);
         out.emit("ready", None);
-        peer(&mut ends, self.messages, self.bytes, self.round_trips)
+        peer_placed(&mut ends, self.messages, self.bytes, self.round_trips, &[])
     }
 }
 
@@ -211,6 +214,7 @@ impl From<FiguresAsData> for PathFigures {
             round_trips: f.round_trips,
             round_trips_intact: f.round_trips_intact,
             round_trip_us_median: f.round_trip_us_median,
+            placed: [None, None],
         }
     }
 }

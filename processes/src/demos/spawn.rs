@@ -8,8 +8,8 @@
 
 use crate::workers::{Workers, ensure_single_threaded, exit_child, start_this_program};
 use contract::bench::{
-    record_method_costs, record_all_at_once, record_spawn_costs, record_touched_cost, time_alternately, time_each,
-    touch_memory,
+    on_cpu, one_core, record_all_at_once, record_method_costs, record_spawn_costs,
+    record_spawn_costs_on_one_core, record_touched_cost, time_alternately, time_each, touch_memory,
 };
 use contract::demos::spawn::SpawnOutcome;
 use contract::demos::spawn::{ALL_AT_ONCE_PASSES, Nothing, all_at_once, touched_mib, touched_starts};
@@ -24,24 +24,43 @@ pub fn run(run: &DemoRun) -> Result<SpawnOutcome, DemoError> {
     let count = run.count();
     ensure_single_threaded()?;
     let method = run.start_method();
-    let mut joined = 0;
+    // Workers joined by the timed loop; the pass on one core joins as many again.
+    let joined = std::cell::Cell::new(0);
     let mut workers = Workers::new(run).unnarrated();
-    let (through_workers, raw) = time_alternately(
-        count,
-        || {
-            let id = workers.start("t0", Nothing)?;
-            workers.join(id)?;
-            joined += 1;
-            Ok(())
-        },
-        || bare_start_and_reap(method),
-    )?;
+    let mut start_and_join = || {
+        let id = workers.start("t0", Nothing)?;
+        workers.join(id)?;
+        joined.set(joined.get() + 1);
+        Ok(())
+    };
+    let (through_workers, raw) =
+        time_alternately(count, &mut start_and_join, || bare_start_and_reap(method))?;
+    let joined = joined.get();
+    record_spawn_costs(run, &through_workers, &raw);
+    record_method_costs(run, method.id(), &through_workers, &raw);
+    // The same with this process pinned to one core, whose children inherit it: not for a
+    // forkserver's workers, which the server forks on its own CPUs.
+    match one_core() {
+        Some(cpu) if method != StartMethod::Forkserver => {
+            let (through_workers, raw) = on_cpu(cpu, || {
+                time_alternately(count, &mut start_and_join, || bare_start_and_reap(method))
+            })
+            .map_err(DemoError::System)??;
+            record_spawn_costs_on_one_core(run, &through_workers, &raw);
+        }
+        _ => run.figures(|f| {
+            f.notes.insert(
+                "worker_start_join_one_core_us".into(),
+                "not measured: a forkserver's workers start on the server's CPUs, not on this \
+                 process's one core"
+                    .into(),
+            );
+        }),
+    }
     run.main_says(
         "started and joined",
         Some(format!("{joined} workers, one after another")),
     );
-    record_spawn_costs(run, &through_workers, &raw);
-    record_method_costs(run, method.id(), &through_workers, &raw);
 
     // `--workers N`: N processes alive at once before the first is reaped.
     if let Some(at_once) = all_at_once(run) {

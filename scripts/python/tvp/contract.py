@@ -782,6 +782,40 @@ def record_spawn_costs(run, through_workers_us, raw_us):
         run.measured("worker_over_raw", workers / raw)
 
 
+def record_spawn_costs_on_one_core(run, through_workers_us, raw_us):
+    """spawn's costs with the main flow pinned to one core, where its workers start too."""
+    run.measured("worker_start_join_one_core_us", median(through_workers_us) or 0.0)
+    run.measured("raw_os_one_core_us", median(raw_us) or 0.0)
+
+
+def placements():
+    """Where a round trip's two ends are placed on purpose, as the Rust contract places them
+    (contract::bench::Placement): both on the first CPU this thread may use, then (with two
+    CPUs) the main flow's on the first and the peer's on the second."""
+    cpus = sorted(os.sched_getaffinity(0))
+    if not cpus:
+        return []
+    if len(cpus) == 1:
+        return [("one_core", cpus[0], cpus[0])]
+    return [("one_core", cpus[0], cpus[0]), ("two_cores", cpus[0], cpus[1])]
+
+
+def one_core():
+    """The CPU a measurement "on one core" runs on: the first this thread may use."""
+    cpus = sorted(os.sched_getaffinity(0))
+    return cpus[0] if cpus else None
+
+
+def on_cpu(cpu, work):
+    """Runs `work` with the calling thread pinned to `cpu`, then gives it back its CPUs."""
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {cpu})
+    try:
+        return work()
+    finally:
+        os.sched_setaffinity(0, before)
+
+
 def record_method_costs(run, method, workers_us, raw_us=None):
     run.measured(f"{method}_worker_start_join_us", median(workers_us) or 0.0)
     if raw_us is not None:
@@ -851,33 +885,53 @@ def size_label(size):
 
 
 def peer(ends, messages, size, round_trips):
-    """The peer: waits for "go", streams its messages, then echoes."""
-    ends.receive(len(GO))
-    for index in range(messages):
-        ends.send(message(index, size))
-    for _ in range(round_trips):
-        ends.send(ends.receive(size))
+    """The peer: waits for "go", streams its messages, then echoes; first where the scheduler
+    puts it, then once more in each of the placements."""
+    def phase():
+        ends.receive(len(GO))
+        for index in range(messages):
+            ends.send(message(index, size))
+        for _ in range(round_trips):
+            ends.send(ends.receive(size))
+
+    phase()
+    for _, _, peer_cpu in placements():
+        on_cpu(peer_cpu, phase)
 
 
 def main_side(ends, messages, size, round_trips):
-    """The main flow: receives, checks and times the stream, then the round trips."""
-    started = time.perf_counter()
-    ends.send(GO)
-    intact = 0
-    for index in range(messages):
-        intact += ends.receive(size) == message(index, size)
-    seconds = time.perf_counter() - started
-    micros, round_trips_intact = [], 0
-    for index in range(round_trips):
-        sent = message(index, size)
-        began = time.perf_counter()
-        ends.send(sent)
-        echoed = ends.receive(size)
-        micros.append((time.perf_counter() - began) * 1e6)
-        round_trips_intact += echoed == sent
+    """The main flow: receives, checks and times the stream, then the round trips; first
+    where the scheduler puts it, then in each of the placements."""
+    def phase():
+        started = time.perf_counter()
+        ends.send(GO)
+        intact = 0
+        for index in range(messages):
+            intact += ends.receive(size) == message(index, size)
+        seconds = time.perf_counter() - started
+        micros, round_trips_intact = [], 0
+        for index in range(round_trips):
+            sent = message(index, size)
+            began = time.perf_counter()
+            ends.send(sent)
+            echoed = ends.receive(size)
+            micros.append((time.perf_counter() - began) * 1e6)
+            round_trips_intact += echoed == sent
+        return seconds, intact, micros, round_trips_intact
+
+    seconds, intact, micros, round_trips_intact = phase()
+    placed = {}
+    for place, main_cpu, _ in placements():
+        placed_seconds, placed_intact, placed_micros, placed_echoes = on_cpu(main_cpu, phase)
+        if placed_intact != messages or placed_echoes != round_trips:
+            raise RuntimeError(
+                f"with the ends on {place.replace('_', ' ')}: {placed_intact} of {messages} "
+                f"messages and {placed_echoes} of {round_trips} echoes came intact")
+        placed[place] = {"seconds": placed_seconds,
+                         "round_trip_us_median": median(placed_micros) or 0.0}
     return {"messages": messages, "intact": intact, "seconds": seconds,
             "round_trips": round_trips, "round_trips_intact": round_trips_intact,
-            "round_trip_us_median": median(micros) or 0.0}
+            "round_trip_us_median": median(micros) or 0.0, "placed": placed}
 
 
 def record_figures(run, path, size, figures):
@@ -888,6 +942,11 @@ def record_figures(run, path, size, figures):
         run.measured(f"{name}_msgs_per_s", per_second)
         run.measured(f"{name}_mb_per_s", per_second * size / 1e6)
         run.measured(f"{name}_round_trip_us", figures["round_trip_us_median"])
+        for place, placed in figures.get("placed", {}).items():
+            placed_per_second = figures["messages"] / placed["seconds"]
+            run.measured(f"{name}_{place}_msgs_per_s", placed_per_second)
+            run.measured(f"{name}_{place}_mb_per_s", placed_per_second * size / 1e6)
+            run.measured(f"{name}_{place}_round_trip_us", placed["round_trip_us_median"])
     run.main_says("measured", f"{path} {label}: {figures['messages']} messages, "
                               f"{figures['round_trips']} round trips")
 

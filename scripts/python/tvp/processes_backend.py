@@ -658,10 +658,23 @@ def spawn(run):
         raw_method = "spawn" if method == "spawn" else "fork"
         through, raw = contract.time_alternately(
             count, through_workers, lambda: bare_start_and_reap(raw_method))
-        run.main_says("started and joined", f"{joined} workers, one after another")
         contract.record_spawn_costs(run, through, raw)
         contract.record_method_costs(run, method, through,
                                      raw if method != "forkserver" else None)
+        joined_in_the_run = joined
+        # The same with this process pinned to one core, whose children inherit it: not for
+        # a forkserver's workers, which the server forks on its own CPUs.
+        cpu = contract.one_core()
+        if cpu is not None and method != "forkserver":
+            through, raw = contract.on_cpu(cpu, lambda: contract.time_alternately(
+                count, through_workers, lambda: bare_start_and_reap(raw_method)))
+            contract.record_spawn_costs_on_one_core(run, through, raw)
+        else:
+            run.note("worker_start_join_one_core_us",
+                     "not measured: a forkserver's workers start on the server's CPUs, not on "
+                     "this process's one core")
+        joined = joined_in_the_run
+        run.main_says("started and joined", f"{joined} workers, one after another")
         # --workers N: N processes alive at once before the first is reaped.
         if run.args.workers:
             def all_at_once():

@@ -574,8 +574,16 @@ def spawn(run):
             joined += 1
 
         through, raw = contract.time_alternately(count, through_workers, bare_start_and_join)
-        run.main_says("started and joined", f"{joined} workers, one after another")
         contract.record_spawn_costs(run, through, raw)
+        joined_in_the_run = joined
+        # The same with this thread pinned to one core, where each new thread starts too.
+        cpu = contract.one_core()
+        if cpu is not None:
+            through, raw = contract.on_cpu(cpu, lambda: contract.time_alternately(
+                count, through_workers, bare_start_and_join))
+            contract.record_spawn_costs_on_one_core(run, through, raw)
+        joined = joined_in_the_run
+        run.main_says("started and joined", f"{joined} workers, one after another")
         # --workers N: N threads alive at once before the first is joined.
         if run.args.workers:
             def all_at_once():

@@ -187,16 +187,100 @@ fn seqpacket_ends(socket: std::os::fd::OwnedFd) -> Ends {
 /// The "go" message the main flow sends before it starts its clock.
 pub const GO: &[u8] = b"go";
 
-/// The peer's side of a channel measurement: wait for "go", stream `messages` messages of
-/// `bytes` bytes, then echo `round_trips` messages back.
-pub fn peer(ends: &mut Ends, messages: u64, bytes: usize, round_trips: u64) -> Result<(), String> {
-    (ends.receive)(GO.len())?;
-    for index in 0..messages {
-        (ends.send)(&message(index, bytes))?;
+/// Where the two ends of a round trip run while it is timed, beside where the scheduler puts
+/// them. A wake-up on the same core is a switch between two threads; across cores it is a
+/// signal to the other core, whose cost depends on the machine: on a virtual machine, a
+/// sleeping virtual core takes tens of microseconds to wake. Left to the scheduler, a run
+/// gets one placement or the other, and its round trip one figure or the other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placement {
+    /// Both ends on the first CPU this thread may use.
+    OneCore,
+    /// The main flow's end on the first, the peer's on the second.
+    TwoCores,
+}
+
+impl Placement {
+    /// The figure's name part: `one_core`, `two_cores`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Placement::OneCore => "one_core",
+            Placement::TwoCores => "two_cores",
+        }
     }
-    for _ in 0..round_trips {
-        let echoed = (ends.receive)(bytes)?;
-        (ends.send)(&echoed)?;
+
+    /// The placements this thread's CPUs allow (two cores only with two), each with the CPU
+    /// of the main flow's end and the peer's. Both ends work it out alike: the peer inherits
+    /// the CPUs of the main flow, which is not pinned when it starts a peer.
+    pub fn allowed() -> Vec<(Placement, usize, usize)> {
+        match allowed_cpus().as_slice() {
+            [] => Vec::new(),
+            [only] => vec![(Placement::OneCore, *only, *only)],
+            [first, second, ..] => vec![
+                (Placement::OneCore, *first, *first),
+                (Placement::TwoCores, *first, *second),
+            ],
+        }
+    }
+}
+
+/// The CPUs the calling thread may run on, lowest first.
+fn allowed_cpus() -> Vec<usize> {
+    use nix::sched::{CpuSet, sched_getaffinity};
+    let Ok(set) = sched_getaffinity(nix::unistd::Pid::from_raw(0)) else {
+        return Vec::new();
+    };
+    (0..CpuSet::count())
+        .filter(|&cpu| set.is_set(cpu).unwrap_or(false))
+        .collect()
+}
+
+/// Runs `work` with the calling thread pinned to `cpu`, then gives it back the CPUs it had.
+/// Where the kernel refuses the pin, `work` runs where it is, and the error is returned
+/// instead of a figure that would not be what its name says.
+pub fn on_cpu<T>(cpu: usize, work: impl FnOnce() -> T) -> Result<T, String> {
+    use nix::sched::{CpuSet, sched_getaffinity, sched_setaffinity};
+    let this_thread = nix::unistd::Pid::from_raw(0);
+    let before = sched_getaffinity(this_thread).map_err(|e| format!("its CPUs: {e}"))?;
+    let mut only = CpuSet::new();
+    only.set(cpu).map_err(|e| format!("CPU {cpu}: {e}"))?;
+    sched_setaffinity(this_thread, &only).map_err(|e| format!("pinning to CPU {cpu}: {e}"))?;
+    let result = work();
+    sched_setaffinity(this_thread, &before).map_err(|e| format!("unpinning: {e}"))?;
+    Ok(result)
+}
+
+/// The peer's side of a channel measurement: wait for "go", stream `messages` messages of
+/// `bytes` bytes, then echo `round_trips` messages back; first where the scheduler puts it,
+/// then once more in each of [`Placement::allowed`].
+pub fn peer(ends: &mut Ends, messages: u64, bytes: usize, round_trips: u64) -> Result<(), String> {
+    peer_placed(ends, messages, bytes, round_trips, &Placement::allowed())
+}
+
+/// [`peer`] with the placements given: none where the two ends may not share a machine
+/// (MPI ranks), whose CPUs are not each other's.
+pub fn peer_placed(
+    ends: &mut Ends,
+    messages: u64,
+    bytes: usize,
+    round_trips: u64,
+    placements: &[(Placement, usize, usize)],
+) -> Result<(), String> {
+    // One phase: wait for "go", stream, echo.
+    let mut phase = || -> Result<(), String> {
+        (ends.receive)(GO.len())?;
+        for index in 0..messages {
+            (ends.send)(&message(index, bytes))?;
+        }
+        for _ in 0..round_trips {
+            let echoed = (ends.receive)(bytes)?;
+            (ends.send)(&echoed)?;
+        }
+        Ok(())
+    };
+    phase()?;
+    for &(_, _, peer_cpu) in placements {
+        on_cpu(peer_cpu, &mut phase)??;
     }
     Ok(())
 }
@@ -209,6 +293,16 @@ pub struct PathFigures {
     pub seconds: f64,
     pub round_trips: u64,
     pub round_trips_intact: u64,
+    pub round_trip_us_median: f64,
+    /// The same stream and round trips with the ends placed on purpose: on one core, on two
+    /// (indexed by [`Placement`]); `None` where not measured.
+    pub placed: [Option<PlacedFigures>; 2],
+}
+
+/// A stream's time and the round trips' median with the ends placed on purpose.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlacedFigures {
+    pub seconds: f64,
     pub round_trip_us_median: f64,
 }
 
@@ -227,28 +321,60 @@ pub fn main_side(
     bytes: usize,
     round_trips: u64,
 ) -> Result<PathFigures, String> {
+    main_side_placed(ends, messages, bytes, round_trips, &Placement::allowed())
+}
+
+/// [`main_side`] with the placements given, the peer's own.
+pub fn main_side_placed(
+    ends: &mut Ends,
+    messages: u64,
+    bytes: usize,
+    round_trips: u64,
+    placements: &[(Placement, usize, usize)],
+) -> Result<PathFigures, String> {
     let not_interrupted = || match interrupt::requested() {
         true => Err(interrupt::Interrupted.to_string()),
         false => Ok(()),
     };
-    let started = Instant::now();
-    (ends.send)(GO)?;
-    let mut intact = 0;
-    for index in 0..messages {
-        not_interrupted()?;
-        intact += u64::from(is_message(&(ends.receive)(bytes)?, index, bytes));
-    }
-    let seconds = started.elapsed().as_secs_f64();
-    let mut round_trips_intact = 0;
-    let mut micros = Vec::with_capacity(round_trips as usize);
-    for index in 0..round_trips {
-        not_interrupted()?;
-        let sent = message(index, bytes);
+    // One phase: say "go", time the stream, then each round trip; count what came intact.
+    let mut phase = || -> Result<(f64, u64, Vec<f64>, u64), String> {
         let started = Instant::now();
-        (ends.send)(&sent)?;
-        let echoed = (ends.receive)(bytes)?;
-        micros.push(started.elapsed().as_secs_f64() * 1e6);
-        round_trips_intact += u64::from(echoed == sent);
+        (ends.send)(GO)?;
+        let mut intact = 0;
+        for index in 0..messages {
+            not_interrupted()?;
+            intact += u64::from(is_message(&(ends.receive)(bytes)?, index, bytes));
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        let mut round_trips_intact = 0;
+        let mut micros = Vec::with_capacity(round_trips as usize);
+        for index in 0..round_trips {
+            not_interrupted()?;
+            let sent = message(index, bytes);
+            let started = Instant::now();
+            (ends.send)(&sent)?;
+            let echoed = (ends.receive)(bytes)?;
+            micros.push(started.elapsed().as_secs_f64() * 1e6);
+            round_trips_intact += u64::from(echoed == sent);
+        }
+        Ok((seconds, intact, micros, round_trips_intact))
+    };
+    let (seconds, intact, micros, round_trips_intact) = phase()?;
+    let mut placed = [None, None];
+    for &(placement, main_cpu, _) in placements {
+        let (seconds, intact, micros, round_trips_intact) = on_cpu(main_cpu, &mut phase)??;
+        // What the outcome counts is the first phase's; a placed phase must be whole.
+        if intact != messages || round_trips_intact != round_trips {
+            return Err(format!(
+                "with the ends on {}: {intact} of {messages} messages and {round_trips_intact} \
+                 of {round_trips} echoes came intact",
+                placement.label().replace('_', " ")
+            ));
+        }
+        placed[placement as usize] = Some(PlacedFigures {
+            seconds,
+            round_trip_us_median: median_or_zero(&micros),
+        });
     }
     Ok(PathFigures {
         messages,
@@ -257,6 +383,7 @@ pub fn main_side(
         round_trips,
         round_trips_intact,
         round_trip_us_median: median_or_zero(&micros),
+        placed,
     })
 }
 
@@ -327,6 +454,21 @@ fn record_figures_named(run: &crate::run::DemoRun, name: &str, bytes: usize, fig
         &format!("{name}_round_trip_us"),
         figures.round_trip_us_median,
     );
+    for (placement, placed) in [Placement::OneCore, Placement::TwoCores]
+        .into_iter()
+        .zip(figures.placed)
+    {
+        if let Some(placed) = placed {
+            let name = format!("{name}_{}", placement.label());
+            let per_second = figures.messages as f64 / placed.seconds;
+            run.measured(&format!("{name}_msgs_per_s"), per_second);
+            run.measured(&format!("{name}_mb_per_s"), per_second * bytes as f64 / 1e6);
+            run.measured(
+                &format!("{name}_round_trip_us"),
+                placed.round_trip_us_median,
+            );
+        }
+    }
 }
 
 /// Records a baseline's figures under `<baseline>_<size>_…`, and fails unless every message
@@ -375,6 +517,24 @@ pub fn record_spawn_costs(run: &crate::run::DemoRun, through_workers_us: &[f64],
     run.measured("worker_start_join_us", workers);
     run.measured("raw_os_us", raw);
     run.measured("worker_over_raw", workers / raw);
+}
+
+/// The CPU a measurement "on one core" runs on: the first this thread may use (`None` when
+/// the kernel does not say).
+pub fn one_core() -> Option<usize> {
+    Placement::allowed().first().map(|&(_, cpu, _)| cpu)
+}
+
+/// Records the spawn demo's costs measured with the main flow pinned to one core, where its
+/// workers start too: no wake-up waits for another core (see [`Placement`]).
+pub fn record_spawn_costs_on_one_core(
+    run: &crate::run::DemoRun,
+    through_workers_us: &[f64],
+    raw_us: &[f64],
+) {
+    let (workers, raw) = (median_or_zero(through_workers_us), median_or_zero(raw_us));
+    run.measured("worker_start_join_one_core_us", workers);
+    run.measured("raw_os_one_core_us", raw);
 }
 
 /// Records the all-at-once pass of `spawn`: `workers` started before any is joined, each
@@ -523,6 +683,13 @@ mod known_answers {
             round_trips: messages / 10,
             round_trips_intact: messages / 10,
             round_trip_us_median,
+            placed: [
+                Some(PlacedFigures {
+                    seconds: seconds / 2.0,
+                    round_trip_us_median: round_trip_us_median / 2.0,
+                }),
+                None,
+            ],
         };
         record_path(&run, &mut outcome, "channel", 8, figures(1000, 1.0, 10.0));
         record_baseline(&run, "slot", 8, figures(1000, 0.5, 5.0)).unwrap();
@@ -531,6 +698,16 @@ mod known_answers {
         // 2000 messages of 8 bytes a second.
         assert_eq!(run.measured_value("slot_8b_mb_per_s"), Some(0.016));
         assert_eq!(run.measured_value("slot_8b_round_trip_us"), Some(5.0));
+        // Placed on purpose: on one core here (twice as fast), not on two.
+        assert_eq!(
+            run.measured_value("slot_8b_one_core_msgs_per_s"),
+            Some(4000.0)
+        );
+        assert_eq!(
+            run.measured_value("slot_8b_one_core_round_trip_us"),
+            Some(2.5)
+        );
+        assert_eq!(run.measured_value("slot_8b_two_cores_round_trip_us"), None);
         // 200 messages of 64 KiB a second.
         assert_eq!(run.measured_value("slot_64kib_mb_per_s"), Some(13.1072));
         record_channel_over(&run, "slot", 8);
@@ -563,6 +740,29 @@ mod known_answers {
                 .to_string(),
             "slot 8b: 999 of 1000 messages and 100 of 100 round trips arrived intact"
         );
+    }
+
+    #[test]
+    fn on_cpu_pins_this_thread_for_the_work_and_gives_its_cpus_back() {
+        use nix::sched::sched_getaffinity;
+        let this_thread = nix::unistd::Pid::from_raw(0);
+        let before = sched_getaffinity(this_thread).unwrap();
+        let cpus = allowed_cpus();
+        let last = *cpus.last().unwrap();
+        let inside = on_cpu(last, allowed_cpus).unwrap();
+        assert_eq!(inside, [last]);
+        assert_eq!(allowed_cpus(), cpus);
+        assert_eq!(sched_getaffinity(this_thread).unwrap(), before);
+        // A CPU the set cannot hold is refused, and nothing is pinned.
+        assert!(on_cpu(usize::MAX, || ()).is_err());
+        assert_eq!(allowed_cpus(), cpus);
+        // Two cores are offered only with two CPUs, each end on its own.
+        let placements = Placement::allowed();
+        assert_eq!(placements.len(), cpus.len().min(2));
+        assert_eq!(placements[0], (Placement::OneCore, cpus[0], cpus[0]));
+        if let [_, two] = placements[..] {
+            assert_eq!(two, (Placement::TwoCores, cpus[0], cpus[1]));
+        }
     }
 
     #[test]

@@ -43,9 +43,9 @@ pub enum VerdictFigure {
 /// The verdict's questions, in the order it answers them.
 pub const DIMENSIONS: [Dimension; 9] = [
     Dimension {
-        question: "cost to start a worker",
+        question: "cost to start a worker (start and join, on one core)",
         demo: DemoId::Spawn,
-        figure: VerdictFigure::Measured("worker_start_join_us", Better::Lower),
+        figure: VerdictFigure::Measured("worker_start_join_one_core_us", Better::Lower),
         reason: "a thread is a stack in the same address space; a process needs its own copy of \
                  the page tables (fork) or a whole program loaded (spawn)",
         reason_with_tasks: Some(
@@ -55,12 +55,19 @@ pub const DIMENSIONS: [Dimension; 9] = [
         ),
     },
     Dimension {
-        question: "cost of a message",
+        question: "cost of a message (an 8 B round trip, both ends on one core)",
         demo: DemoId::Channel,
-        figure: VerdictFigure::Measured("channel_8b_round_trip_us", Better::Lower),
-        reason: "threads hand a message over in memory they share; between processes it is \
-                 serialised and copied through the kernel",
-        reason_with_tasks: None,
+        figure: VerdictFigure::Measured("channel_8b_one_core_round_trip_us", Better::Lower),
+        reason: "each hand-over wakes the other end; on one core a wake-up is a switch, \
+                 alike in both models, and the rest is the channel: ipc-channel's socket \
+                 sleeps at once, crossbeam spins first, which on one core only delays the \
+                 other end. Across cores a wake-up costs what the machine makes it (see the \
+                 channel's block)",
+        reason_with_tasks: Some(
+            "each hand-over wakes the other end: a task's wake-up is a switch inside the \
+             runtime, without the kernel; a thread's or a process's is the kernel's. Across \
+             cores a wake-up costs what the machine makes it (see the channel's block)",
+        ),
     },
     Dimension {
         question: "cost of a queue's put and get",

@@ -432,7 +432,7 @@ mod tests {
             // Starting a worker: processes ten times as costly, tightly measured.
             compared(
                 DemoId::Spawn,
-                "worker_start_join_us",
+                "worker_start_join_one_core_us",
                 &[20.0, 21.0, 19.0],
                 &[200.0, 210.0, 190.0],
             ),
@@ -456,7 +456,7 @@ mod tests {
         assert_eq!(
             questions,
             [
-                "cost to start a worker",
+                "cost to start a worker (start and join, on one core)",
                 "cost of shared state (a locked update)",
                 "CPU-bound work on two workers"
             ],
@@ -569,7 +569,7 @@ mod tests {
         let mut document = document(vec![
             among(
                 DemoId::Spawn,
-                "worker_start_join_us",
+                "worker_start_join_one_core_us",
                 [
                     &[20.0, 21.0, 19.0],
                     &[200.0, 210.0, 190.0],
@@ -591,7 +591,10 @@ mod tests {
         }
         let lines = verdict(&document);
         let start = &lines[0];
-        assert_eq!(start.question, "cost to start a worker");
+        assert_eq!(
+            start.question,
+            "cost to start a worker (start and join, on one core)"
+        );
         assert_eq!(start.winner.as_deref(), Some("tasks"), "{start:?}");
         assert_eq!(
             start.measured,
@@ -630,11 +633,14 @@ mod tests {
         ];
         let lines = verdict(&document(vec![compared_among(
             DemoId::Spawn,
-            "worker_start_join_us",
+            "worker_start_join_one_core_us",
             &backends,
         )]));
         let memory = &lines[0];
-        assert_eq!(memory.question, "cost to start a worker");
+        assert_eq!(
+            memory.question,
+            "cost to start a worker (start and join, on one core)"
+        );
         // threads beat processes; tasks are even with threads: no one winner, but processes
         // are out, and the headline says so instead of "no significant difference".
         assert_eq!(memory.winner, None, "{memory:?}");
@@ -654,7 +660,7 @@ mod tests {
         ];
         let lines = verdict(&document(vec![compared_among(
             DemoId::Spawn,
-            "worker_start_join_us",
+            "worker_start_join_one_core_us",
             &backends,
         )]));
         let memory = &lines[0];
@@ -670,7 +676,7 @@ mod tests {
         ];
         let lines = verdict(&document(vec![compared_among(
             DemoId::Spawn,
-            "worker_start_join_us",
+            "worker_start_join_one_core_us",
             &backends,
         )]));
         let memory = &lines[0];

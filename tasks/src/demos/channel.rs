@@ -9,8 +9,8 @@
 
 use crate::workers::{Workers, in_turns, on_runtime};
 use contract::bench::{
-    Ends, GO, PathFigures, is_message, main_side, median_or_zero, message, message_counts, peer,
-    record_baseline, record_channel_over, record_path,
+    Ends, GO, PathFigures, PlacedFigures, Placement, is_message, main_side, median_or_zero,
+    message, message_counts, on_cpu, peer, record_baseline, record_channel_over, record_path,
 };
 use contract::demos::channel::ChannelOutcome;
 use contract::demos::channel::{PEER, message_sizes};
@@ -25,7 +25,9 @@ pub fn run(run: &DemoRun) -> Result<ChannelOutcome, DemoError> {
     let count = run.count();
     let mut outcome = ChannelOutcome { paths: Vec::new() };
     for bytes in message_sizes(run) {
-        let figures = on_runtime(run, |run| async move { measure(&run, count, bytes).await })?;
+        let mut figures =
+            on_runtime(run, |run| async move { measure(&run, count, bytes).await })?;
+        figures.placed = placed(count, bytes)?;
         record_path(run, &mut outcome, "channel", bytes, figures);
 
         let figures = crossbeam_between_threads(count, bytes)?;
@@ -56,6 +58,83 @@ async fn measure(run: &DemoRun, count: u64, bytes: usize) -> Result<PathFigures,
         .await?
         .map_err(|e| DemoError::System(format!("the peer: {e}")))?;
     figures
+}
+
+/// The same stream and round trips with the ends placed on purpose (as `contract::bench`
+/// places threads): each end's task on a current-thread runtime of a thread pinned to its
+/// core. On one core both tasks share one such runtime; on two each end has its own.
+fn placed(count: u64, bytes: usize) -> Result<[Option<PlacedFigures>; 2], DemoError> {
+    let (messages, round_trips) = message_counts(count, bytes);
+    let mut placed = [None, None];
+    for (placement, main_cpu, peer_cpu) in Placement::allowed() {
+        let (to_peer, peer_inbox) = unbounded_channel::<Vec<u8>>();
+        let (to_main, mut main_inbox) = unbounded_channel::<Vec<u8>>();
+        let peer = async_peer(peer_inbox, to_main, messages, bytes, round_trips);
+        let main_side = async move {
+            let figures =
+                async_main_side(&to_peer, &mut main_inbox, messages, bytes, round_trips).await;
+            drop((to_peer, main_inbox));
+            figures
+        };
+        let figures = match placement {
+            Placement::OneCore => on_cpu(main_cpu, || {
+                current_thread()?.block_on(async move {
+                    let peer = tokio::spawn(peer);
+                    let figures = main_side.await;
+                    peer_ended(peer.await.ok())?;
+                    figures
+                })
+            }),
+            Placement::TwoCores => {
+                let peer = std::thread::Builder::new()
+                    .name(PEER.into())
+                    .spawn(move || {
+                        on_cpu(peer_cpu, || {
+                            current_thread()
+                                .map_err(|e| e.to_string())?
+                                .block_on(peer)
+                        })
+                        .and_then(|ended| ended)
+                    })
+                    .map_err(|e| DemoError::system("spawning a thread", e))?;
+                let figures = on_cpu(main_cpu, || current_thread()?.block_on(main_side));
+                peer_ended(peer.join().ok())?;
+                figures
+            }
+        }
+        .map_err(DemoError::System)??;
+        if figures.intact != messages || figures.round_trips_intact != round_trips {
+            return Err(DemoError::System(format!(
+                "with the ends on {}: {} of {messages} messages and {} of {round_trips} echoes \
+                 came intact",
+                placement.label().replace('_', " "),
+                figures.intact,
+                figures.round_trips_intact
+            )));
+        }
+        placed[placement as usize] = Some(PlacedFigures {
+            seconds: figures.seconds,
+            round_trip_us_median: figures.round_trip_us_median,
+        });
+    }
+    Ok(placed)
+}
+
+/// A runtime on the calling thread alone, with timers (the main side waits in turns).
+fn current_thread() -> Result<tokio::runtime::Runtime, DemoError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .map_err(|e| DemoError::system("building a runtime", e))
+}
+
+/// A placed peer's end: `None` when it panicked, else what it returned.
+fn peer_ended(ended: Option<Result<(), String>>) -> Result<(), DemoError> {
+    match ended {
+        Some(Ok(())) => Ok(()),
+        Some(Err(e)) => Err(DemoError::System(format!("the placed peer: {e}"))),
+        None => Err(DemoError::System("the placed peer panicked".into())),
+    }
 }
 
 /// The peer's side (`contract::bench::peer`), awaited: wait for "go", stream `messages`
@@ -115,6 +194,8 @@ async fn async_main_side(
         round_trips,
         round_trips_intact,
         round_trip_us_median: median_or_zero(&micros),
+        // A task runs on whichever runtime thread takes it: it cannot be placed on a core.
+        placed: [None, None],
     })
 }
 

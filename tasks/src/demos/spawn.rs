@@ -4,7 +4,8 @@
 
 use crate::workers::{Workers, in_turns, on_runtime};
 use contract::bench::{
-    median_or_zero, record_all_at_once, record_spawn_costs, record_touched_cost, touch_memory,
+    median_or_zero, on_cpu, one_core, record_all_at_once, record_spawn_costs,
+    record_spawn_costs_on_one_core, record_touched_cost, touch_memory,
 };
 use contract::demos::spawn::SpawnOutcome;
 use contract::demos::spawn::{ALL_AT_ONCE_PASSES, all_at_once, touched_mib, touched_starts};
@@ -13,7 +14,41 @@ use std::future::Future;
 use std::time::Instant;
 
 pub fn run(run: &DemoRun) -> Result<SpawnOutcome, DemoError> {
-    on_runtime(run, |run| async move { spawn(&run).await })
+    let outcome = on_runtime(run, |run| async move { spawn(&run).await })?;
+    if let Some(cpu) = one_core() {
+        on_one_core(run, cpu)?;
+    }
+    Ok(outcome)
+}
+
+/// The same start and join, and the bare one, on a runtime of one thread pinned to one core
+/// (as threads and processes pin theirs): every task of it runs on that thread.
+fn on_one_core(run: &DemoRun, cpu: usize) -> Result<(), DemoError> {
+    let count = run.count();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .map_err(|e| DemoError::system("building a runtime", e))?;
+    let (through_workers, raw) = on_cpu(cpu, || {
+        runtime.block_on(async {
+            let mut workers = Workers::new(run).unnarrated();
+            let (mut through_workers, mut raw) = (Vec::new(), Vec::new());
+            for _ in 0..count {
+                through_workers.push(
+                    timed(async {
+                        let id = workers.start("t0", |_| async {}).await?;
+                        workers.join(id).await.map(drop)
+                    })
+                    .await?,
+                );
+                raw.push(timed(bare_start_and_join()).await?);
+            }
+            Ok::<_, DemoError>((through_workers, raw))
+        })
+    })
+    .map_err(DemoError::System)??;
+    record_spawn_costs_on_one_core(run, &through_workers, &raw);
+    Ok(())
 }
 
 async fn spawn(run: &DemoRun) -> Result<SpawnOutcome, DemoError> {

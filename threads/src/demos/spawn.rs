@@ -3,7 +3,8 @@
 
 use crate::workers::Workers;
 use contract::bench::{
-    record_all_at_once, record_spawn_costs, record_touched_cost, time_alternately, time_each, touch_memory,
+    on_cpu, one_core, record_all_at_once, record_spawn_costs, record_spawn_costs_on_one_core,
+    record_touched_cost, time_alternately, time_each, touch_memory,
 };
 use contract::demos::spawn::SpawnOutcome;
 use contract::demos::spawn::{ALL_AT_ONCE_PASSES, all_at_once, touched_mib, touched_starts};
@@ -12,22 +13,29 @@ use contract::{DemoError, DemoRun};
 pub fn run(run: &DemoRun) -> Result<SpawnOutcome, DemoError> {
     let count = run.count();
     let mut workers = Workers::new(run).unnarrated();
-    let mut joined = 0;
-    let (through_workers, raw) = time_alternately(
-        count,
-        || {
-            let id = workers.start("t0", |_| ())?;
-            workers.join(id)?;
-            joined += 1;
-            Ok(())
-        },
-        bare_start_and_join,
-    )?;
+    // Workers joined by the timed loop; the pass on one core joins as many again.
+    let joined = std::cell::Cell::new(0);
+    let mut start_and_join = || {
+        let id = workers.start("t0", |_| ())?;
+        workers.join(id)?;
+        joined.set(joined.get() + 1);
+        Ok(())
+    };
+    let (through_workers, raw) = time_alternately(count, &mut start_and_join, bare_start_and_join)?;
+    let joined = joined.get();
+    record_spawn_costs(run, &through_workers, &raw);
+    // The same with this thread pinned to one core, where each new thread starts too.
+    if let Some(cpu) = one_core() {
+        let (through_workers, raw) = on_cpu(cpu, || {
+            time_alternately(count, &mut start_and_join, bare_start_and_join)
+        })
+        .map_err(DemoError::System)??;
+        record_spawn_costs_on_one_core(run, &through_workers, &raw);
+    }
     run.main_says(
         "started and joined",
         Some(format!("{joined} workers, one after another")),
     );
-    record_spawn_costs(run, &through_workers, &raw);
 
     // `--workers N`: N threads alive at once before the first is joined.
     if let Some(at_once) = all_at_once(run) {

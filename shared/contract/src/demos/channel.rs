@@ -17,6 +17,8 @@ pub const ROW: Row = Row {
     headlines: &[
         Headline { key: "channel_8b_msgs_per_s", label: "8 B messages per second", better: Better::Higher },
         Headline { key: "channel_8b_round_trip_us", label: "8 B round trip", better: Better::Lower },
+        Headline { key: "channel_8b_one_core_round_trip_us", label: "8 B round trip, both ends on one core", better: Better::Lower },
+        Headline { key: "channel_8b_two_cores_round_trip_us", label: "8 B round trip, ends on two cores", better: Better::Lower },
         Headline { key: "channel_64kib_mb_per_s", label: "64 KiB throughput", better: Better::Higher },
         Headline { key: "channel_msgs_per_s", label: "--message-size messages per second", better: Better::Higher },
         Headline { key: "channel_mb_per_s", label: "--message-size throughput", better: Better::Higher },

@@ -20,6 +20,8 @@ pub const ROW: Row = Row {
     headlines: &[
         Headline { key: "worker_start_join_us", label: "start and join one worker", better: Better::Lower },
         Headline { key: "raw_os_us", label: "the bare OS call, same run", better: Better::Lower },
+        Headline { key: "worker_start_join_one_core_us", label: "start and join one worker, on one core", better: Better::Lower },
+        Headline { key: "raw_os_one_core_us", label: "the bare OS call, on one core", better: Better::Lower },
         Headline { key: "raw_os_us_per_touched_mib", label: "the bare OS call's cost per touched MiB", better: Better::Lower },
         Headline { key: "raw_os_us_touched", label: "the bare OS call after touching --touched-mib", better: Better::Lower },
         Headline { key: "all_at_once_us_per_worker", label: "--workers started at once, then joined: per worker", better: Better::Lower },
