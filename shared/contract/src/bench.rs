@@ -447,26 +447,20 @@ pub fn record_figures(run: &crate::run::DemoRun, path: &str, bytes: usize, figur
 }
 
 fn record_figures_named(run: &crate::run::DemoRun, name: &str, bytes: usize, figures: PathFigures) {
-    let per_second = figures.messages as f64 / figures.seconds;
-    run.measured(&format!("{name}_msgs_per_s"), per_second);
-    run.measured(&format!("{name}_mb_per_s"), per_second * bytes as f64 / 1e6);
-    run.measured(
-        &format!("{name}_round_trip_us"),
-        figures.round_trip_us_median,
-    );
+    let record = |name: &str, seconds: f64, round_trip_us: f64| {
+        let per_second = figures.messages as f64 / seconds;
+        run.measured(&format!("{name}_msgs_per_s"), per_second);
+        run.measured(&format!("{name}_mb_per_s"), per_second * bytes as f64 / 1e6);
+        run.measured(&format!("{name}_round_trip_us"), round_trip_us);
+    };
+    record(name, figures.seconds, figures.round_trip_us_median);
     for (placement, placed) in [Placement::OneCore, Placement::TwoCores]
         .into_iter()
         .zip(figures.placed)
     {
         if let Some(placed) = placed {
             let name = format!("{name}_{}", placement.label());
-            let per_second = figures.messages as f64 / placed.seconds;
-            run.measured(&format!("{name}_msgs_per_s"), per_second);
-            run.measured(&format!("{name}_mb_per_s"), per_second * bytes as f64 / 1e6);
-            run.measured(
-                &format!("{name}_round_trip_us"),
-                placed.round_trip_us_median,
-            );
+            record(&name, placed.seconds, placed.round_trip_us_median);
         }
     }
 }
