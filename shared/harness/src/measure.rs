@@ -24,12 +24,12 @@ use std::time::{Duration, Instant};
 
 /// How often the sampler reads the process tree's memory.
 pub const SAMPLE_EVERY: Duration = Duration::from_millis(10);
-/// How often it reads it in the backend's first [`FIRST_MOMENTS`]: a run of a few
-/// milliseconds (custom-init) would otherwise be seen once, just after its `exec`, with
-/// nothing of it loaded yet (a peak of 70 KiB), or not at all.
+/// How often it reads it until it has [`MIN_MEMORY_SAMPLES`] of the backend's program: a run
+/// of a few milliseconds (custom-init) would otherwise be seen once, just after its `exec`,
+/// with nothing of it loaded yet (a peak of 70 KiB), or not at all. Only the first
+/// milliseconds are read this often: each read costs the backend's cores a little, and on
+/// one core it would shift what the demo measures.
 pub const SAMPLE_EVERY_AT_FIRST: Duration = Duration::from_millis(1);
-/// How long the sampler samples every [`SAMPLE_EVERY_AT_FIRST`].
-pub const FIRST_MOMENTS: Duration = Duration::from_millis(100);
 /// The fewest samples of the backend's program for its peak PSS to count: with fewer, the
 /// run ended before its memory could be seen, and the figure is left out, not made up.
 pub const MIN_MEMORY_SAMPLES: u32 = 3;
@@ -393,21 +393,19 @@ struct Peak {
     samples: u32,
 }
 
-/// Samples the tree under `root` every [`SAMPLE_EVERY_AT_FIRST`] for its first moments, then
-/// every [`SAMPLE_EVERY`], until told to stop. Samples are
+/// Samples the tree under `root` every [`SAMPLE_EVERY_AT_FIRST`] until it has
+/// [`MIN_MEMORY_SAMPLES`] of the backend's program, then every [`SAMPLE_EVERY`], until told
+/// to stop. Samples are
 /// taken only once `root` runs the backend's program: before its exec it is a copy of this
 /// one.
 fn sample_tree(root: i32, stop: mpsc::Receiver<()>) -> Peak {
     let mut peak = Peak::default();
     let this_program = std::env::current_exe().ok();
-    // When the backend's program was first seen (after its exec).
-    let mut first_seen: Option<Instant> = None;
     loop {
         let running_backend = Process::new(root)
             .and_then(|process| process.exe())
             .is_ok_and(|exe| Some(exe) != this_program);
         if running_backend {
-            first_seen.get_or_insert_with(Instant::now);
             let mut pss_sum = 0;
             let mut sampled = false;
             for member in tree(root) {
@@ -424,9 +422,10 @@ fn sample_tree(root: i32, stop: mpsc::Receiver<()>) -> Peak {
                 peak.pss_kib = peak.pss_kib.max(pss_sum);
             }
         }
-        let every = match first_seen {
-            Some(at) if at.elapsed() >= FIRST_MOMENTS => SAMPLE_EVERY,
-            _ => SAMPLE_EVERY_AT_FIRST,
+        let every = if peak.samples >= MIN_MEMORY_SAMPLES {
+            SAMPLE_EVERY
+        } else {
+            SAMPLE_EVERY_AT_FIRST
         };
         match stop.recv_timeout(every) {
             Err(mpsc::RecvTimeoutError::Timeout) => continue,
