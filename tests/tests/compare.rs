@@ -1060,6 +1060,7 @@ fn a_sweep_of_the_message_size_draws_the_size_free_figures_at_every_size() {
             "channel_msgs_per_s",
             "channel_mb_per_s",
             "channel_round_trip_us",
+            "channel_one_core_round_trip_us",
             "demo_wall_s",
             "cpu_s",
             "peak_pss_kib"

@@ -23,6 +23,7 @@ pub const ROW: Row = Row {
         Headline { key: "channel_msgs_per_s", label: "--message-size messages per second", better: Better::Higher },
         Headline { key: "channel_mb_per_s", label: "--message-size throughput", better: Better::Higher },
         Headline { key: "channel_round_trip_us", label: "--message-size round trip", better: Better::Lower },
+        Headline { key: "channel_one_core_round_trip_us", label: "--message-size round trip, both ends on one core", better: Better::Lower },
     ],
     check: check_json::<ChannelOutcome>,
     comparable_outcome,
