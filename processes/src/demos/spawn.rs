@@ -40,22 +40,26 @@ pub fn run(run: &DemoRun) -> Result<SpawnOutcome, DemoError> {
     record_method_costs(run, method.id(), &through_workers, &raw);
     // The same with this process pinned to one core, whose children inherit it: not for a
     // forkserver's workers, which the server forks on its own CPUs.
-    match one_core() {
-        Some(cpu) if method != StartMethod::Forkserver => {
+    let not_on_one_core = match (one_core(), method) {
+        (_, StartMethod::Forkserver) => Some(
+            "not measured: a forkserver's workers start on the server's CPUs, not on this \
+             process's one core",
+        ),
+        (None, _) => Some("not measured: the kernel did not say which CPUs this process may use"),
+        (Some(cpu), _) => {
             let (through_workers, raw) = on_cpu(cpu, || {
                 time_alternately(count, &mut start_and_join, || bare_start_and_reap(method))
             })
             .map_err(DemoError::System)??;
             record_spawn_costs_on_one_core(run, &through_workers, &raw);
+            None
         }
-        _ => run.figures(|f| {
-            f.notes.insert(
-                "worker_start_join_one_core_us".into(),
-                "not measured: a forkserver's workers start on the server's CPUs, not on this \
-                 process's one core"
-                    .into(),
-            );
-        }),
+    };
+    if let Some(why) = not_on_one_core {
+        run.figures(|f| {
+            f.notes
+                .insert("worker_start_join_one_core_us".into(), why.into());
+        });
     }
     run.main_says(
         "started and joined",

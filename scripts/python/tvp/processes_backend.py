@@ -665,14 +665,17 @@ def spawn(run):
         # The same with this process pinned to one core, whose children inherit it: not for
         # a forkserver's workers, which the server forks on its own CPUs.
         cpu = contract.one_core()
-        if cpu is not None and method != "forkserver":
-            through, raw = contract.on_cpu(cpu, lambda: contract.time_alternately(
-                count, through_workers, lambda: bare_start_and_reap(raw_method)))
-            contract.record_spawn_costs_on_one_core(run, through, raw)
-        else:
+        if method == "forkserver":
             run.note("worker_start_join_one_core_us",
                      "not measured: a forkserver's workers start on the server's CPUs, not on "
                      "this process's one core")
+        elif cpu is None:
+            run.note("worker_start_join_one_core_us",
+                     "not measured: the kernel did not say which CPUs this process may use")
+        else:
+            through, raw = contract.on_cpu(cpu, lambda: contract.time_alternately(
+                count, through_workers, lambda: bare_start_and_reap(raw_method)))
+            contract.record_spawn_costs_on_one_core(run, through, raw)
         joined = joined_in_the_run
         run.main_says("started and joined", f"{joined} workers, one after another")
         # --workers N: N processes alive at once before the first is reaped.
