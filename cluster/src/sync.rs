@@ -12,8 +12,7 @@
 use crate::workers::{Parent, Service, WorkerId, Workers};
 use contract::DemoError;
 use contract::event_flag::EventFlag;
-use contract::queue_owner::{QueueReply, QueueRequest};
-use contract::queues::{Item, QueueName, SharedQueue};
+use contract::queue_owner::{AsksTheOwner, QueueReply, QueueRequest};
 use contract::trace::monotonic_ns;
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
@@ -43,35 +42,9 @@ impl Service for QueueOwner {
 }
 
 /// A worker rank's view of rank 0's queues: each put and get is one request and one reply.
-impl SharedQueue for Parent<'_, QueueOwner> {
-    fn put(&self, queue: QueueName, item: Item) -> Result<(), String> {
-        match self.ask(QueueRequest::Put(queue, item)) {
-            QueueReply::Stored => Ok(()),
-            other => Err(format!("the queues' owner answered a put with {other:?}")),
-        }
-    }
-
-    fn get(&self, queue: QueueName, timeout: Duration) -> Result<Option<Item>, String> {
-        match self.ask(QueueRequest::Get(queue, timeout)) {
-            QueueReply::Got(item) => Ok(item),
-            other => Err(format!("the queues' owner answered a get with {other:?}")),
-        }
-    }
-
-    fn task_done(&self, queue: QueueName) -> Result<(), String> {
-        match self.ask(QueueRequest::TaskDone(queue)) {
-            QueueReply::Counted(counted) => counted,
-            other => Err(format!(
-                "the queues' owner answered a task_done with {other:?}"
-            )),
-        }
-    }
-
-    fn join(&self, queue: QueueName, timeout: Duration) -> Result<bool, String> {
-        match self.ask(QueueRequest::Join(queue, timeout)) {
-            QueueReply::Joined(joined) => Ok(joined),
-            other => Err(format!("the queues' owner answered a join with {other:?}")),
-        }
+impl AsksTheOwner for Parent<'_, QueueOwner> {
+    fn ask_owner(&self, request: QueueRequest) -> QueueReply {
+        self.ask(request)
     }
 }
 

@@ -2,7 +2,7 @@
 //! and reply (what Python's managers do). The processes backend keeps them in the parent, the
 //! cluster backend on rank 0; each carries the requests and replies its own way.
 
-use crate::queues::{Item, OrderedQueue, QueueName, TASK_DONE_TOO_OFTEN};
+use crate::queues::{Item, OrderedQueue, QueueName, SharedQueue, TASK_DONE_TOO_OFTEN};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -29,6 +29,46 @@ pub enum QueueReply {
     Counted(Result<(), String>),
     /// `false`: tasks were still unfinished when the join's timeout passed.
     Joined(bool),
+}
+
+/// A worker's way to the owner, however its requests travel (an IPC channel, MPI messages):
+/// what makes it a [`SharedQueue`], each put, get, `task_done` and join one request and the
+/// owner's one reply.
+pub trait AsksTheOwner {
+    /// Sends `request` to the owner and waits for its reply.
+    fn ask_owner(&self, request: QueueRequest) -> QueueReply;
+}
+
+impl<T: AsksTheOwner> SharedQueue for T {
+    fn put(&self, queue: QueueName, item: Item) -> Result<(), String> {
+        match self.ask_owner(QueueRequest::Put(queue, item)) {
+            QueueReply::Stored => Ok(()),
+            other => Err(format!("the queues' owner answered a put with {other:?}")),
+        }
+    }
+
+    fn get(&self, queue: QueueName, timeout: Duration) -> Result<Option<Item>, String> {
+        match self.ask_owner(QueueRequest::Get(queue, timeout)) {
+            QueueReply::Got(item) => Ok(item),
+            other => Err(format!("the queues' owner answered a get with {other:?}")),
+        }
+    }
+
+    fn task_done(&self, queue: QueueName) -> Result<(), String> {
+        match self.ask_owner(QueueRequest::TaskDone(queue)) {
+            QueueReply::Counted(counted) => counted,
+            other => Err(format!(
+                "the queues' owner answered a task_done with {other:?}"
+            )),
+        }
+    }
+
+    fn join(&self, queue: QueueName, timeout: Duration) -> Result<bool, String> {
+        match self.ask_owner(QueueRequest::Join(queue, timeout)) {
+            QueueReply::Joined(joined) => Ok(joined),
+            other => Err(format!("the queues' owner answered a join with {other:?}")),
+        }
+    }
 }
 
 /// The queues, kept by one process (the parent of worker processes, rank 0 of an MPI job): it
