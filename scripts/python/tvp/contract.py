@@ -802,8 +802,8 @@ def placements():
 
 def one_core():
     """The CPU a measurement "on one core" runs on: the first this thread may use."""
-    cpus = sorted(os.sched_getaffinity(0))
-    return cpus[0] if cpus else None
+    places = placements()
+    return places[0][1] if places else None
 
 
 def on_cpu(cpu, work):
